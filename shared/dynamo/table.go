@@ -1,0 +1,80 @@
+package dynamo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Attribute names of the keys, the indexes and the TTL.
+const (
+	attrPK  = "PK"
+	attrSK  = "SK"
+	attrTTL = "expiresAt"
+)
+
+// Indexes are the table's global secondary indexes, each keyed
+// <name>PK/<name>SK.
+var Indexes = []string{"GSI1", "GSI2", "GSI3"}
+
+// TTLAttribute names the attribute DynamoDB expires items by.
+const TTLAttribute = attrTTL
+
+// TableDefinition is the table's schema: the same keys and indexes that
+// template.yaml declares (a test keeps the two equal). Local set-up and tests
+// create the table from it.
+func TableDefinition(name string) *dynamodb.CreateTableInput {
+	attrs := []types.AttributeDefinition{
+		{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
+		{AttributeName: aws.String(attrSK), AttributeType: types.ScalarAttributeTypeS},
+	}
+	var gsis []types.GlobalSecondaryIndex
+	for _, ix := range Indexes {
+		attrs = append(attrs,
+			types.AttributeDefinition{AttributeName: aws.String(ix + "PK"), AttributeType: types.ScalarAttributeTypeS},
+			types.AttributeDefinition{AttributeName: aws.String(ix + "SK"), AttributeType: types.ScalarAttributeTypeS})
+		gsis = append(gsis, types.GlobalSecondaryIndex{
+			IndexName: aws.String(ix),
+			KeySchema: []types.KeySchemaElement{
+				{AttributeName: aws.String(ix + "PK"), KeyType: types.KeyTypeHash},
+				{AttributeName: aws.String(ix + "SK"), KeyType: types.KeyTypeRange},
+			},
+			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+		})
+	}
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(name),
+		BillingMode:          types.BillingModePayPerRequest,
+		AttributeDefinitions: attrs,
+		KeySchema: []types.KeySchemaElement{
+			{AttributeName: aws.String(attrPK), KeyType: types.KeyTypeHash},
+			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
+		},
+		GlobalSecondaryIndexes: gsis,
+	}
+}
+
+// EnsureTable creates the table when it does not exist and enables its TTL:
+// for DynamoDB Local and tests; in AWS the template owns the table.
+func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) error {
+	_, err := client.CreateTable(ctx, TableDefinition(name))
+	var inUse *types.ResourceInUseException
+	switch {
+	case errors.As(err, &inUse):
+		return nil
+	case err != nil:
+		return fmt.Errorf("create table %s: %w", name, err)
+	}
+	if err := dynamodb.NewTableExistsWaiter(client).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, 2*60e9); err != nil {
+		return err
+	}
+	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
+		TableName:               aws.String(name),
+		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attrTTL), Enabled: aws.Bool(true)},
+	})
+	return err
+}

@@ -1,0 +1,176 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"runtime/debug"
+	"time"
+
+	"creditanalysis/shared/credit"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/awslabs/aws-lambda-go-api-proxy/core"
+	"github.com/google/uuid"
+)
+
+// HandlerFunc serves one route; a returned error is answered in the one
+// error shape by the server, so handlers never write errors themselves.
+type HandlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// Route is one (method, path) an area serves. Path uses ServeMux wildcards
+// ({id}), the same syntax as API Gateway and OpenAPI.
+type Route struct {
+	Method  string
+	Path    string
+	Handler HandlerFunc
+}
+
+// Pattern is the route's ServeMux pattern and its key in Access.
+func (r Route) Pattern() string { return r.Method + " " + r.Path }
+
+// Area is one function's set of routes.
+type Area interface {
+	Routes() []Route
+}
+
+// Config configures the server's cross-cutting behaviour.
+type Config struct {
+	Logger *slog.Logger
+	// RolesClaim names the JWT claim holding the caller's roles
+	// (DefaultRolesClaim when empty).
+	RolesClaim string
+}
+
+// Server serves a set of areas with routing, authorization, logging and the
+// one error shape.
+type Server struct {
+	cfg    Config
+	mux    *http.ServeMux
+	routes []Route
+}
+
+// NewServer registers every route of areas. It panics when a route is not in
+// the Access matrix or is registered twice: both are programming errors
+// caught by the first test.
+func NewServer(cfg Config, areas ...Area) *Server {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	for _, a := range areas {
+		for _, rt := range a.Routes() {
+			if _, ok := Access[rt.Pattern()]; !ok {
+				panic(fmt.Sprintf("httpapi: route %q has no entry in the access matrix", rt.Pattern()))
+			}
+			s.mux.Handle(rt.Pattern(), s.serve(rt))
+			s.routes = append(s.routes, rt)
+		}
+	}
+	return s
+}
+
+// Routes lists the registered routes.
+func (s *Server) Routes() []Route { return s.routes }
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	ctx := r.Context()
+	reqID := requestIDOf(r)
+	log := s.cfg.Logger.With(slog.String("requestId", reqID))
+	ctx = WithLogger(WithRequestID(ctx, reqID), log)
+	r = r.WithContext(ctx)
+	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("panic", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			WriteError(sw, r, fmt.Errorf("panic: %v", p))
+		}
+		log.LogAttrs(ctx, slog.LevelInfo, "request",
+			slog.String("method", r.Method), slog.String("route", r.Pattern),
+			slog.Int("status", sw.status), slog.Int64("durationMs", time.Since(start).Milliseconds()))
+	}()
+
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		// No route: let the mux tell 404 from 405, then answer in our shape.
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", rec.Header().Get("Allow"))
+			WriteError(sw, r, credit.NewError(credit.KindMethodNotAllowed, credit.CodeMethodNotAllowed, "Método não permitido para este recurso."))
+			return
+		}
+		WriteError(sw, r, credit.NewError(credit.KindNotFound, credit.CodeRouteNotFound, "Recurso não encontrado."))
+		return
+	}
+	s.mux.ServeHTTP(sw, r)
+}
+
+// serve wraps one route with authentication, authorization and the body
+// limit.
+func (s *Server) serve(rt Route) http.Handler {
+	pattern := rt.Pattern()
+	public := IsPublic(pattern)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if !public {
+			actor, ok := ActorFromGateway(ctx, s.cfg.RolesClaim)
+			if !ok {
+				WriteError(w, r, credit.NewError(credit.KindUnauthorized, credit.CodeUnauthorized, "Autenticação necessária."))
+				return
+			}
+			if !Allowed(pattern, actor) {
+				WriteError(w, r, credit.NewError(credit.KindForbidden, credit.CodeForbidden, "Seu perfil não tem permissão para esta operação."))
+				return
+			}
+			ctx = credit.WithActor(ctx, actor)
+			ctx = WithLogger(ctx, Logger(ctx).With(slog.String("actor", actor.Subject)))
+			r = r.WithContext(ctx)
+		}
+		if r.ContentLength > MaxBodyBytes {
+			WriteError(w, r, errBodyTooLarge)
+			return
+		}
+		if err := rt.Handler(w, r); err != nil {
+			WriteError(w, r, err)
+		}
+	})
+}
+
+func requestIDOf(r *http.Request) string {
+	if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.RequestID != "" {
+		return gw.RequestID
+	}
+	if lc, ok := lambdacontext.FromContext(r.Context()); ok && lc.AwsRequestID != "" {
+		return lc.AwsRequestID
+	}
+	return uuid.NewString()
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(status int) {
+	if !w.wrote {
+		w.status, w.wrote = status, true
+	}
+	w.ResponseWriter.WriteHeader(status)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+// Actor returns the authenticated caller of a non-public route.
+func Actor(ctx context.Context) credit.Actor {
+	a, _ := credit.ActorFrom(ctx)
+	return a
+}
