@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"regexp"
 	"strconv"
 	"time"
 
@@ -36,6 +37,17 @@ func DateParam(r *http.Request, name string) (time.Time, error) {
 		return time.Time{}, invalidParam(name, "deve ser uma data no formato AAAA-MM-DD")
 	}
 	return t, nil
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// PathID reads and validates an identifier path parameter.
+func PathID(r *http.Request, name string) (string, error) {
+	v := r.PathValue(name)
+	if !idPattern.MatchString(v) {
+		return "", invalidParam(name, "identificador inválido")
+	}
+	return v, nil
 }
 
 func invalidParam(name, reason string) error {
