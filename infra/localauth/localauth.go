@@ -1,0 +1,202 @@
+// Package localauth is the local stand-in for the identity provider behind
+// API Gateway's JWT authorizer: it keeps an HS256 signing key under
+// LOCAL_DATA_DIR, mints tokens that carry the same claims Cognito's ID tokens
+// do, and verifies them into the flat claims map API Gateway hands to Lambda.
+// Only the local runner, `make token` and the tests use it; in AWS the
+// authorizer validates Cognito's RS256 tokens instead.
+package localauth
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+
+	"creditanalysis/shared/credit"
+
+	"github.com/golang-jwt/jwt/v5"
+)
+
+const (
+	// Issuer and Audience are the iss and aud of every local token; the
+	// template's authorizer takes the real ones as stack parameters.
+	Issuer   = "http://127.0.0.1/creditanalysis-local"
+	Audience = "creditanalysis-local"
+
+	// KeyFile is the key's file name inside LOCAL_DATA_DIR.
+	KeyFile = "jwt.key"
+
+	// RolesClaim is where the roles go, as in Cognito ID tokens.
+	RolesClaim = "cognito:groups"
+)
+
+// keyBytes is the HMAC key length: SHA-256's block-sized secret.
+const keyBytes = 32
+
+// LoadKey returns the signing key kept in dataDir/jwt.key, creating the
+// directory and a random key (mode 0600) on first use. The file holds the key
+// in hex so that a developer can paste it into a JWT debugger.
+func LoadKey(dataDir string) ([]byte, error) {
+	path := filepath.Join(dataDir, KeyFile)
+	if key, err := readKey(path); err == nil {
+		return key, nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, err
+	}
+	raw := make([]byte, keyBytes)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, err
+	}
+	// Write aside and hard-link into place: when the runner and `make token`
+	// race on a fresh directory, one key wins and both read it.
+	tmp, err := os.CreateTemp(dataDir, ".jwt.key-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if _, err := tmp.WriteString(hex.EncodeToString(raw) + "\n"); err != nil {
+		tmp.Close()
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp.Name(), path); err != nil && !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
+	return readKey(path)
+}
+
+func readKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(key) < keyBytes {
+		return nil, fmt.Errorf("%s is not a %d-byte hex key; delete it to get a new one", path, keyBytes)
+	}
+	return key, nil
+}
+
+// Mint signs a token for sub with the claims a Cognito ID token carries:
+// sub, name, cognito:groups (a JSON array), iss, aud, iat, exp, token_use.
+func Mint(key []byte, sub, name string, roles []credit.Role, ttl time.Duration) (string, error) {
+	if sub == "" {
+		return "", errors.New("localauth: empty subject")
+	}
+	if ttl <= 0 {
+		return "", errors.New("localauth: ttl must be positive")
+	}
+	groups := make([]string, len(roles))
+	for i, r := range roles {
+		groups[i] = string(r)
+	}
+	now := time.Now()
+	claims := jwt.MapClaims{
+		"sub":              sub,
+		"name":             name,
+		"cognito:username": sub,
+		RolesClaim:         groups,
+		"iss":              Issuer,
+		"aud":              Audience,
+		"token_use":        "id",
+		"iat":              now.Unix(),
+		"exp":              now.Add(ttl).Unix(),
+	}
+	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
+}
+
+// DevToken mints a token for a made-up local user holding role: sub
+// "local-<role>", name "<Role> Local".
+func DevToken(key []byte, role credit.Role, ttl time.Duration) (string, error) {
+	r := []rune(string(role))
+	if len(r) == 0 {
+		return "", errors.New("localauth: empty role")
+	}
+	r[0] = unicode.ToUpper(r[0])
+	return Mint(key, "local-"+string(role), string(r)+" Local", []credit.Role{role}, ttl)
+}
+
+// Verify checks token (HS256 only, signed with key, exp and iat present and
+// valid, issuer and audience ours) and returns its claims flattened the way
+// API Gateway HTTP APIs hand them to Lambda in
+// requestContext.authorizer.jwt.claims: every value a string, arrays as
+// "[a b]".
+func Verify(key []byte, token string) (map[string]string, error) {
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, claims,
+		func(*jwt.Token) (any, error) { return key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithIssuer(Issuer),
+		jwt.WithAudience(Audience),
+		jwt.WithJSONNumber(),
+	)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := claims["iat"]; !ok {
+		return nil, fmt.Errorf("%w: iat is required", jwt.ErrTokenRequiredClaimMissing)
+	}
+	out := make(map[string]string, len(claims))
+	for k, v := range claims {
+		out[k] = flatten(v)
+	}
+	return out, nil
+}
+
+// flatten renders one claim value as API Gateway does: strings as they are,
+// numbers in their JSON form, arrays as "[a b]" (space-separated, no quotes),
+// objects as "map[k:v ...]" with sorted keys.
+func flatten(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case json.Number:
+		return x.String()
+	case bool:
+		return fmt.Sprint(x)
+	case nil:
+		return ""
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = flatten(e)
+		}
+		return "[" + strings.Join(parts, " ") + "]"
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b bytes.Buffer
+		b.WriteString("map[")
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(k + ":" + flatten(x[k]))
+		}
+		b.WriteByte(']')
+		return b.String()
+	}
+	return fmt.Sprint(v)
+}
