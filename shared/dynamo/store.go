@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -149,4 +150,59 @@ func decodeCursor(c string, allowed ...string) (map[string]types.AttributeValue,
 		out[k] = &types.AttributeValueMemberS{Value: v}
 	}
 	return out, nil
+}
+
+type actorItem struct {
+	Subject string `dynamodbav:"sub,omitempty"`
+	Name    string `dynamodbav:"name,omitempty"`
+}
+
+func toActorItem(a credit.Actor) actorItem { return actorItem{Subject: a.Subject, Name: a.Name} }
+func (a actorItem) actor() credit.Actor    { return credit.Actor{Subject: a.Subject, Name: a.Name} }
+func formatTime(t time.Time) string        { return t.UTC().Format(timeLayout) }
+func parseTime(s string) time.Time         { t, _ := time.Parse(timeLayout, s); return t }
+
+// transact runs a transaction, retrying a few times when DynamoDB cancels it
+// only because it collided with another transaction on the same items, so
+// that concurrent requests end with a definite winner instead of all losing.
+func (s *Store) transact(ctx context.Context, items []types.TransactWriteItem) error {
+	var err error
+	for attempt := 0; attempt < 6; attempt++ {
+		_, err = s.Client.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+		if err == nil || isConditionFailed(err) || !isTransactionConflict(err) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Duration(10+rand.IntN(40)<<attempt) * time.Millisecond):
+		}
+	}
+	return err
+}
+
+func isTransactionConflict(err error) bool {
+	var tce *types.TransactionCanceledException
+	var conflict *types.TransactionConflictException
+	if errors.As(err, &conflict) {
+		return true
+	}
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "TransactionConflict" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// queryError maps a query failure: a cursor that does not fit the query is
+// the caller's mistake, anything else is internal.
+func queryError(err error, what string) error {
+	var ve interface{ ErrorCode() string }
+	if errors.As(err, &ve) && ve.ErrorCode() == "ValidationException" {
+		return credit.ErrInvalidCursor
+	}
+	return credit.Internal(err, "dynamo: %s", what)
 }

@@ -31,3 +31,7 @@ func newStore(t *testing.T) *dynamo.Store {
 func TestParametersStoreContract(t *testing.T) {
 	credittest.ParametersStore(t, func(t *testing.T) credit.ParametersStore { return newStore(t) })
 }
+
+func TestIntegrationStoreContract(t *testing.T) {
+	credittest.IntegrationStore(t, func(t *testing.T) credit.IntegrationStore { return newStore(t) })
+}

@@ -12,11 +12,31 @@ import (
 
 // Store keeps everything in maps behind one mutex.
 type Store struct {
-	mu         sync.Mutex
-	parameters credit.Parameters
+	mu                sync.Mutex
+	parameters        credit.Parameters
+	integrations      map[string]credit.Integration
+	branches          map[string]string // branch -> integration id
+	liveNegativations map[string]int    // integration id -> pending/active count
+	parties           map[string]credit.Party
+	invoices          map[string]map[string]credit.Invoice // customer -> invoice id -> invoice
 }
 
-func New() *Store { return &Store{} }
+func New() *Store {
+	s := &Store{}
+	s.init()
+	return s
+}
+
+func (s *Store) init() {
+	if s.integrations != nil {
+		return
+	}
+	s.integrations = map[string]credit.Integration{}
+	s.branches = map[string]string{}
+	s.liveNegativations = map[string]int{}
+	s.parties = map[string]credit.Party{}
+	s.invoices = map[string]map[string]credit.Invoice{}
+}
 
 var _ credit.ParametersStore = (*Store)(nil)
 

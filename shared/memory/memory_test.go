@@ -11,3 +11,7 @@ import (
 func TestParametersStoreContract(t *testing.T) {
 	credittest.ParametersStore(t, func(t *testing.T) credit.ParametersStore { return memory.New() })
 }
+
+func TestIntegrationStoreContract(t *testing.T) {
+	credittest.IntegrationStore(t, func(t *testing.T) credit.IntegrationStore { return memory.New() })
+}

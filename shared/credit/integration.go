@@ -1,0 +1,166 @@
+package credit
+
+import (
+	"context"
+	"time"
+)
+
+// Intermediary is the bureau partner an integration talks to. Only Connect SA
+// exists today; it stays an enum so that another partner is a new value, not
+// a new shape.
+type Intermediary string
+
+const IntermediaryConnect Intermediary = "connect"
+
+// Error codes of the integrations area.
+const (
+	CodeBranchAlreadyIntegrated          = "branch_already_integrated"
+	CodeIntegrationHasActiveNegativation = "integration_has_active_negativations"
+	CodeBranchWithoutIntegration         = "branch_without_integration"
+	CodePasswordsNotChangedHere          = "passwords_not_changed_here"
+)
+
+// Automation is the "Inclusão/Exclusão automática" section: what the billing
+// rule may do on its own for this integration.
+type Automation struct {
+	Enabled         bool   `json:"enabled"`
+	RestrictionCode string `json:"restrictionCode"`
+	RemovalCode     string `json:"removalCode"`
+	DaysAfterDue    int    `json:"daysAfterDue"`
+}
+
+const MaxDaysAfterDue = 1825
+
+// Integration is one branch's configuration of the bureau ("Cadastro da
+// Integração"). Its passwords live only in the secret store; SecretRef names
+// the secret and is never shown to callers.
+type Integration struct {
+	ID                 string       `json:"id"`
+	Intermediary       Intermediary `json:"intermediary"`
+	BranchID           string       `json:"branchId"`
+	Environment        Environment  `json:"environment"`
+	Login              string       `json:"login"`
+	DefaultPlan        Plan         `json:"defaultPlan"`
+	SendSMSOnInclusion bool         `json:"sendSmsOnInclusion"`
+	ResponsibleCPF     Document     `json:"responsibleCpf"`
+	Automation         Automation   `json:"automation"`
+	SecretRef          string       `json:"-"`
+	CreatedAt          time.Time    `json:"createdAt"`
+	UpdatedAt          time.Time    `json:"updatedAt"`
+	CreatedBy          Actor        `json:"createdBy"`
+	UpdatedBy          Actor        `json:"updatedBy"`
+	// Version increases with every change; stores use it for optimistic
+	// concurrency.
+	Version int64 `json:"-"`
+}
+
+// Account is what the bureau port needs to act for this integration.
+func (i Integration) Account(c Credentials) BureauAccount {
+	c.Login = i.Login
+	return BureauAccount{Environment: i.Environment, Credentials: c}
+}
+
+// IntegrationSettings are the non-secret fields a caller sets.
+type IntegrationSettings struct {
+	Intermediary       Intermediary
+	BranchID           string
+	Environment        Environment
+	Login              string
+	DefaultPlan        Plan
+	SendSMSOnInclusion bool
+	ResponsibleCPF     string
+	Automation         Automation
+}
+
+// validate checks every field, recording each problem in fe, and returns the
+// parsed responsible CPF.
+func (s IntegrationSettings) validate(fe *FieldErrors) Document {
+	if s.Intermediary != IntermediaryConnect {
+		fe.Add("intermediary", `deve ser "connect"`)
+	}
+	if !ValidBranchID(s.BranchID) {
+		fe.Add("branchId", "obrigatório; letras, números, ponto, hífen ou sublinhado, até 64 caracteres")
+	}
+	if !s.Environment.Valid() {
+		fe.Add("environment", `deve ser "homologation" ou "production"`)
+	}
+	if s.Login == "" || len(s.Login) > 64 {
+		fe.Add("login", "obrigatório, até 64 caracteres")
+	}
+	if !s.DefaultPlan.Valid() {
+		fe.Add("defaultPlan", `deve ser "negative_indicator", "crednet_top", "report_score" ou "all"`)
+	}
+	cpf, err := ParseDocument(s.ResponsibleCPF)
+	if err != nil || cpf.Kind() != CPF {
+		fe.Add("responsibleCpf", "deve ser um CPF válido")
+	}
+	if a := s.Automation; a.Enabled {
+		if a.RestrictionCode == "" {
+			fe.Add("automation.restrictionCode", "obrigatório com a automação habilitada")
+		}
+		if a.RemovalCode == "" {
+			fe.Add("automation.removalCode", "obrigatório com a automação habilitada")
+		}
+		if a.DaysAfterDue < 1 || a.DaysAfterDue > MaxDaysAfterDue {
+			fe.Add("automation.daysAfterDue", "deve ser um inteiro entre 1 e 1825")
+		}
+	}
+	for field, code := range map[string]string{"automation.restrictionCode": s.Automation.RestrictionCode, "automation.removalCode": s.Automation.RemovalCode} {
+		if len(code) > 32 {
+			fe.Add(field, "até 32 caracteres")
+		}
+	}
+	return cpf
+}
+
+func (s IntegrationSettings) apply(i *Integration, cpf Document) {
+	i.Intermediary = s.Intermediary
+	i.BranchID = s.BranchID
+	i.Environment = s.Environment
+	i.Login = s.Login
+	i.DefaultPlan = s.DefaultPlan
+	i.SendSMSOnInclusion = s.SendSMSOnInclusion
+	i.ResponsibleCPF = cpf
+	i.Automation = s.Automation
+}
+
+// IntegrationStore keeps integrations and the one-integration-per-branch
+// invariant.
+//
+//   - CreateIntegration: branch_already_integrated (409) when the branch has
+//     one, decided atomically (many concurrent creates: exactly one wins).
+//   - GetIntegration, GetIntegrationByBranch: not_found (404).
+//   - UpdateIntegration: not_found; branch_already_integrated when moving to a
+//     branch that has one; concurrent_update (409) when the record changed
+//     between read and write and retries ran out. fn may return an error to
+//     abort without writing.
+//   - DeleteIntegration: not_found; integration_has_active_negativations
+//     (409) while pending or active negativations exist, decided atomically
+//     with their creation.
+type IntegrationStore interface {
+	CreateIntegration(ctx context.Context, i Integration) error
+	GetIntegration(ctx context.Context, id string) (Integration, error)
+	GetIntegrationByBranch(ctx context.Context, branchID string) (Integration, error)
+	ListIntegrations(ctx context.Context, p Page) ([]Integration, string, error)
+	UpdateIntegration(ctx context.Context, id string, fn func(*Integration) error) (Integration, error)
+	DeleteIntegration(ctx context.Context, id string) (Integration, error)
+}
+
+// ErrBranchAlreadyIntegrated builds the exact message of the reference page.
+func ErrBranchAlreadyIntegrated(branchID string) *Error {
+	return Errorf(KindConflict, CodeBranchAlreadyIntegrated,
+		"Não foi possível prosseguir. A filial ID %s já possui uma integração vinculada.", branchID).
+		WithDetails(map[string]any{"branchId": branchID})
+}
+
+// ErrIntegrationHasActiveNegativations refuses deleting an integration that
+// still has pending or active negativations.
+var ErrIntegrationHasActiveNegativations = NewError(KindConflict, CodeIntegrationHasActiveNegativation,
+	"Não é possível excluir integrações com negativações ativas ou pendentes.")
+
+// ErrBranchWithoutIntegration is answered when a branch has no integration.
+func ErrBranchWithoutIntegration(branchID string) *Error {
+	return Errorf(KindUnprocessable, CodeBranchWithoutIntegration,
+		"A filial ID %s não possui integração de análise de crédito vinculada.", branchID).
+		WithDetails(map[string]any{"branchId": branchID})
+}

@@ -1,0 +1,222 @@
+package credit
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+)
+
+// IntegrationService configures the bureau per branch.
+type IntegrationService struct {
+	Store   IntegrationStore
+	Secrets SecretStore
+	Bureau  Bureau
+	Now     func() time.Time
+	NewID   func() string
+	Log     *slog.Logger
+}
+
+// NewIntegration is a create request: the settings and both passwords.
+type NewIntegration struct {
+	IntegrationSettings
+	ConsultationPassword string
+	PEFINPassword        string
+}
+
+// Create validates everything, stores the passwords in the secret store and
+// then the record with the branch lock. When the branch turns out to be taken
+// the fresh secret is scheduled for deletion, so nothing is left behind.
+func (s *IntegrationService) Create(ctx context.Context, req NewIntegration) (Integration, error) {
+	var fe FieldErrors
+	cpf := req.validate(&fe)
+	for field, pw := range map[string]string{"consultationPassword": req.ConsultationPassword, "pefinPassword": req.PEFINPassword} {
+		if pw == "" || len(pw) > 128 {
+			fe.Add(field, "obrigatória, até 128 caracteres")
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return Integration{}, err
+	}
+	// A cheap early answer for the common case; the store's transaction is
+	// what actually guarantees one integration per branch.
+	if _, err := s.Store.GetIntegrationByBranch(ctx, req.BranchID); err == nil {
+		return Integration{}, ErrBranchAlreadyIntegrated(req.BranchID)
+	} else if ErrorKind(err) != KindNotFound {
+		return Integration{}, err
+	}
+
+	now := s.now()
+	actor, _ := ActorFrom(ctx)
+	i := Integration{ID: s.NewID(), CreatedAt: now, UpdatedAt: now, CreatedBy: actor, UpdatedBy: actor, Version: 1}
+	req.apply(&i, cpf)
+	ref, err := s.Secrets.Create(ctx, i.ID, IntegrationSecrets{ConsultationPassword: req.ConsultationPassword, PEFINPassword: req.PEFINPassword})
+	if err != nil {
+		return Integration{}, err
+	}
+	i.SecretRef = ref
+	if err := s.Store.CreateIntegration(ctx, i); err != nil {
+		if derr := s.Secrets.ScheduleDeletion(context.WithoutCancel(ctx), ref); derr != nil {
+			s.log().Error("orphan secret left after a refused create", slog.String("integrationId", i.ID), slog.String("error", derr.Error()))
+		}
+		return Integration{}, err
+	}
+	return i, nil
+}
+
+func (s *IntegrationService) Get(ctx context.Context, id string) (Integration, error) {
+	return s.Store.GetIntegration(ctx, id)
+}
+
+func (s *IntegrationService) GetByBranch(ctx context.Context, branchID string) (Integration, error) {
+	return s.Store.GetIntegrationByBranch(ctx, branchID)
+}
+
+func (s *IntegrationService) List(ctx context.Context, p Page) ([]Integration, string, error) {
+	return s.Store.ListIntegrations(ctx, p.Normalized())
+}
+
+// Update replaces the non-secret settings; moving to another branch obeys
+// the one-per-branch rule.
+func (s *IntegrationService) Update(ctx context.Context, id string, set IntegrationSettings) (Integration, error) {
+	var fe FieldErrors
+	cpf := set.validate(&fe)
+	if err := fe.Err(); err != nil {
+		return Integration{}, err
+	}
+	actor, _ := ActorFrom(ctx)
+	return s.Store.UpdateIntegration(ctx, id, func(i *Integration) error {
+		set.apply(i, cpf)
+		i.UpdatedAt = s.now()
+		i.UpdatedBy = actor
+		return nil
+	})
+}
+
+// Delete removes the integration (refused while it has live negativations)
+// and schedules the deletion of its secret.
+func (s *IntegrationService) Delete(ctx context.Context, id string) error {
+	i, err := s.Store.DeleteIntegration(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.Secrets.ScheduleDeletion(context.WithoutCancel(ctx), i.SecretRef); err != nil && ErrorKind(err) != KindNotFound {
+		// The record is gone; the secret waits for the operator. Say so loudly.
+		s.log().Error("secret deletion not scheduled", slog.String("integrationId", i.ID), slog.String("error", err.Error()))
+	}
+	return nil
+}
+
+// Account reads the integration's current credentials for a bureau call.
+func (s *IntegrationService) Account(ctx context.Context, i Integration) (BureauAccount, error) {
+	sec, err := s.Secrets.Current(ctx, i.SecretRef)
+	if err != nil {
+		return BureauAccount{}, err
+	}
+	return i.Account(Credentials{ConsultationPassword: sec.ConsultationPassword, PEFINPassword: sec.PEFINPassword}), nil
+}
+
+// PlanInfo is a plan the integration's account offers, as shown to callers.
+type PlanInfo struct {
+	Code           Plan   `json:"code"`
+	Name           string `json:"name"`
+	ProductCode    string `json:"productCode"`
+	Deprecated     bool   `json:"deprecated"`
+	Recommendation string `json:"recommendation,omitempty"`
+}
+
+// Plans lists the plans the account offers, from the bureau.
+func (s *IntegrationService) Plans(ctx context.Context, id string) ([]PlanInfo, error) {
+	_, acct, err := s.accountOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	plans, err := s.Bureau.Plans(ctx, acct)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]PlanInfo, 0, len(plans))
+	for _, p := range plans {
+		out = append(out, PlanInfo{Code: p.Plan, Name: p.Plan.Name(), ProductCode: p.ProductCode, Deprecated: p.Plan.Deprecated(), Recommendation: p.Plan.Recommendation()})
+	}
+	return out, nil
+}
+
+// RestrictionCodes lists the bureau's restriction codes for the account.
+func (s *IntegrationService) RestrictionCodes(ctx context.Context, id string) ([]BureauCode, error) {
+	_, acct, err := s.accountOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Bureau.RestrictionCodes(ctx, acct)
+}
+
+// RemovalCodes lists the bureau's removal codes for the account.
+func (s *IntegrationService) RemovalCodes(ctx context.Context, id string) ([]BureauCode, error) {
+	_, acct, err := s.accountOf(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Bureau.RemovalCodes(ctx, acct)
+}
+
+// ConnectionTest is the answer of "Testar": whether the bureau accepts the
+// stored credentials right now.
+type ConnectionTest struct {
+	OK           bool   `json:"ok"`
+	LatencyMs    int64  `json:"latencyMs"`
+	Message      string `json:"message"`
+	Consultation bool   `json:"consultationPasswordAccepted"`
+	PEFIN        bool   `json:"pefinPasswordAccepted"`
+}
+
+// TestConnection calls the bureau's cheap credential check. A bureau fault is
+// part of the answer (ok false, with the reason), not an error.
+func (s *IntegrationService) TestConnection(ctx context.Context, id string) (ConnectionTest, error) {
+	_, acct, err := s.accountOf(ctx, id)
+	if err != nil {
+		return ConnectionTest{}, err
+	}
+	start := s.now()
+	check, err := s.Bureau.CheckCredentials(ctx, acct)
+	t := ConnectionTest{LatencyMs: s.now().Sub(start).Milliseconds(), Consultation: check.Consultation, PEFIN: check.PEFIN}
+	var de *Error
+	switch {
+	case err == nil && check.Consultation && check.PEFIN:
+		t.OK, t.Message = true, "Conexão estabelecida: as senhas de consulta e PEFIN foram aceitas."
+	case err == nil && !check.Consultation && !check.PEFIN:
+		t.Message = "O parceiro recusou as senhas de consulta e PEFIN."
+	case err == nil && !check.Consultation:
+		t.Message = "O parceiro recusou a senha de consulta."
+	case err == nil:
+		t.Message = "O parceiro recusou a senha PEFIN."
+	case errors.As(err, &de) && de.Kind != KindInternal:
+		t.Message = de.Message
+	default:
+		return ConnectionTest{}, err
+	}
+	return t, nil
+}
+
+func (s *IntegrationService) accountOf(ctx context.Context, id string) (Integration, BureauAccount, error) {
+	i, err := s.Store.GetIntegration(ctx, id)
+	if err != nil {
+		return Integration{}, BureauAccount{}, err
+	}
+	acct, err := s.Account(ctx, i)
+	return i, acct, err
+}
+
+func (s *IntegrationService) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (s *IntegrationService) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}
