@@ -1,0 +1,386 @@
+package credit
+
+import (
+	"context"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+)
+
+// PartyKind is who can be consulted: a customer (Cliente), a lead or a
+// prospect (Prospecção).
+type PartyKind string
+
+const (
+	PartyCustomer PartyKind = "customer"
+	PartyLead     PartyKind = "lead"
+	PartyProspect PartyKind = "prospect"
+)
+
+// PartyKindFromPath reads the plural used in paths (customers, leads,
+// prospects).
+func PartyKindFromPath(s string) (PartyKind, bool) {
+	switch s {
+	case "customers":
+		return PartyCustomer, true
+	case "leads":
+		return PartyLead, true
+	case "prospects":
+		return PartyProspect, true
+	}
+	return "", false
+}
+
+// Valid reports whether k is a known kind.
+func (k PartyKind) Valid() bool {
+	return k == PartyCustomer || k == PartyLead || k == PartyProspect
+}
+
+// Gender as the ERP registers it; the bureau requires it for negativation.
+type Gender string
+
+const (
+	GenderFemale Gender = "female"
+	GenderMale   Gender = "male"
+	GenderOther  Gender = "other"
+)
+
+// AutoNegativation is a customer's own setting for the billing rule:
+// "default" follows the integration, "yes"/"no" override it.
+type AutoNegativation string
+
+const (
+	AutoNegativationDefault AutoNegativation = "default"
+	AutoNegativationYes     AutoNegativation = "yes"
+	AutoNegativationNo      AutoNegativation = "no"
+)
+
+// Address is a Brazilian postal address.
+type Address struct {
+	CEP          string `json:"cep"`
+	Street       string `json:"street"`
+	Number       string `json:"number"`
+	Complement   string `json:"complement"`
+	Neighborhood string `json:"neighborhood"`
+	City         string `json:"city"`
+	UF           string `json:"uf"`
+}
+
+// Party is a customer, lead or prospect as the ERP pushes it. Only BranchID,
+// Document and Name are required to store it; negativation checks the rest.
+type Party struct {
+	Kind             PartyKind        `json:"kind"`
+	ID               string           `json:"id"`
+	BranchID         string           `json:"branchId"`
+	Document         Document         `json:"document"`
+	Name             string           `json:"name"`
+	Gender           Gender           `json:"gender,omitempty"`
+	BirthDate        Date             `json:"birthDate"`
+	MobilePhone      string           `json:"mobilePhone,omitempty"`
+	Address          Address          `json:"address"`
+	AutoNegativation AutoNegativation `json:"autoNegativation"`
+	CreatedAt        time.Time        `json:"createdAt"`
+	UpdatedAt        time.Time        `json:"updatedAt"`
+	UpdatedBy        Actor            `json:"updatedBy"`
+}
+
+// UFs are the 27 federative units.
+var UFs = []string{"AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
+	"PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO"}
+
+// ValidUF reports whether uf is one of the 27 federative units (upper case).
+func ValidUF(uf string) bool { return slices.Contains(UFs, uf) }
+
+var branchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+
+// ValidBranchID reports whether id can name a branch (filial).
+func ValidBranchID(id string) bool { return branchIDPattern.MatchString(id) }
+
+var (
+	cepPattern    = regexp.MustCompile(`^[0-9]{8}$`)
+	mobilePattern = regexp.MustCompile(`^[1-9][1-9]9[0-9]{8}$`)
+)
+
+// digitsOnly strips the punctuation people type in phones and CEPs.
+func digitsOnly(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case ' ', '-', '.', '(', ')', '+':
+			return -1
+		}
+		return r
+	}, s)
+}
+
+// PartyInput is what the ERP sends for a party.
+type PartyInput struct {
+	BranchID         string
+	Document         string
+	Name             string
+	Gender           string
+	BirthDate        string
+	MobilePhone      string
+	Address          Address
+	AutoNegativation string
+}
+
+// Validate checks the input and returns the party it describes (without
+// kind, id and timestamps), naming every bad field.
+func (in PartyInput) Validate() (Party, error) {
+	var fe FieldErrors
+	p := Party{BranchID: in.BranchID, Name: strings.TrimSpace(in.Name), Gender: Gender(in.Gender)}
+	if !ValidBranchID(in.BranchID) {
+		fe.Add("branchId", "obrigatório; letras, números, ponto, hífen ou sublinhado, até 64 caracteres")
+	}
+	if doc, err := ParseDocument(in.Document); err != nil {
+		fe.Add("document", "CPF/CNPJ inválido")
+	} else {
+		p.Document = doc
+	}
+	if p.Name == "" || len(p.Name) > 150 {
+		fe.Add("name", "obrigatório, até 150 caracteres")
+	}
+	switch p.Gender {
+	case "", GenderFemale, GenderMale, GenderOther:
+	default:
+		fe.Add("gender", `deve ser "female", "male" ou "other"`)
+	}
+	if in.BirthDate != "" {
+		d, err := ParseDate(in.BirthDate)
+		if err != nil {
+			fe.Add("birthDate", "deve ser uma data AAAA-MM-DD")
+		}
+		p.BirthDate = d
+	}
+	if in.MobilePhone != "" {
+		p.MobilePhone = digitsOnly(in.MobilePhone)
+		if !mobilePattern.MatchString(p.MobilePhone) {
+			fe.Add("mobilePhone", "celular com DDD: 11 dígitos, começando pelo DDD e o 9")
+		}
+	}
+	a := in.Address
+	a.CEP = digitsOnly(a.CEP)
+	a.UF = strings.ToUpper(strings.TrimSpace(a.UF))
+	if a.CEP != "" && !cepPattern.MatchString(a.CEP) {
+		fe.Add("address.cep", "CEP com 8 dígitos")
+	}
+	if a.UF != "" && !ValidUF(a.UF) {
+		fe.Add("address.uf", "UF inválida")
+	}
+	for field, v := range map[string]string{"address.street": a.Street, "address.number": a.Number, "address.complement": a.Complement, "address.neighborhood": a.Neighborhood, "address.city": a.City} {
+		if len(v) > 100 {
+			fe.Add(field, "até 100 caracteres")
+		}
+	}
+	p.Address = a
+	switch AutoNegativation(in.AutoNegativation) {
+	case "":
+		p.AutoNegativation = AutoNegativationDefault
+	case AutoNegativationDefault, AutoNegativationYes, AutoNegativationNo:
+		p.AutoNegativation = AutoNegativation(in.AutoNegativation)
+	default:
+		fe.Add("autoNegativation", `deve ser "default", "yes" ou "no"`)
+	}
+	return p, fe.Err()
+}
+
+// RequiredForNegativation lists, with their Portuguese labels, the customer
+// fields the reference requires before a negativation, in its order.
+var RequiredForNegativation = []struct{ Field, Label string }{
+	{"document", "CNPJ/CPF"},
+	{"name", "Razão social/Nome"},
+	{"gender", "Gênero"},
+	{"birthDate", "Data de nascimento"},
+	{"mobilePhone", "Telefone celular"},
+	{"address.cep", "CEP"},
+	{"address.street", "Endereço"},
+	{"address.complement", "Complemento"},
+	{"address.neighborhood", "Bairro"},
+	{"address.city", "Cidade"},
+	{"address.uf", "UF"},
+	{"address.number", "Número"},
+}
+
+// MissingForNegativation names the required fields p lacks, in the
+// reference's order, with their labels.
+func (p Party) MissingForNegativation() (fields, labels []string) {
+	have := map[string]bool{
+		"document": !p.Document.IsZero(), "name": p.Name != "", "gender": p.Gender != "",
+		"birthDate": !p.BirthDate.IsZero(), "mobilePhone": p.MobilePhone != "",
+		"address.cep": p.Address.CEP != "", "address.street": strings.TrimSpace(p.Address.Street) != "",
+		"address.complement": strings.TrimSpace(p.Address.Complement) != "", "address.neighborhood": strings.TrimSpace(p.Address.Neighborhood) != "",
+		"address.city": strings.TrimSpace(p.Address.City) != "", "address.uf": p.Address.UF != "",
+		"address.number": strings.TrimSpace(p.Address.Number) != "",
+	}
+	for _, r := range RequiredForNegativation {
+		if !have[r.Field] {
+			fields = append(fields, r.Field)
+			labels = append(labels, r.Label)
+		}
+	}
+	return fields, labels
+}
+
+// InvoiceStatus is an invoice's state in the ERP.
+type InvoiceStatus string
+
+const (
+	InvoiceOpen      InvoiceStatus = "open"
+	InvoicePaid      InvoiceStatus = "paid"
+	InvoiceCancelled InvoiceStatus = "cancelled"
+)
+
+// Invoice is an amount a customer owes with a due date (boleto/fatura); a
+// negativation is for one overdue invoice.
+type Invoice struct {
+	CustomerID     string        `json:"customerId"`
+	ID             string        `json:"id"`
+	BranchID       string        `json:"branchId"`
+	AmountCents    Cents         `json:"amountCents"`
+	DueDate        Date          `json:"dueDate"`
+	Status         InvoiceStatus `json:"status"`
+	PaidAt         Date          `json:"paidAt"`
+	ContractNumber string        `json:"contractNumber"`
+	DocumentNumber string        `json:"documentNumber"`
+	// SettledOn is when the invoice stopped being owed (paid or cancelled):
+	// PaidAt when given, else the day the change arrived. It dates the
+	// 5-business-day removal duty (STJ Súmula 548).
+	SettledOn Date      `json:"settledOn"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	UpdatedBy Actor     `json:"updatedBy"`
+}
+
+// InvoiceInput is what the ERP sends for an invoice.
+type InvoiceInput struct {
+	AmountCents    *int64
+	DueDate        string
+	Status         string
+	PaidAt         string
+	ContractNumber string
+	DocumentNumber string
+}
+
+// Validate checks the input, naming every bad field.
+func (in InvoiceInput) Validate() (Invoice, error) {
+	var fe FieldErrors
+	inv := Invoice{Status: InvoiceStatus(in.Status), ContractNumber: in.ContractNumber, DocumentNumber: in.DocumentNumber}
+	if in.AmountCents == nil || *in.AmountCents < 0 || *in.AmountCents > 1_000_000_000_00 {
+		fe.Add("amountCents", "obrigatório: inteiro em centavos, entre 0 e 100000000000")
+	} else {
+		inv.AmountCents = Cents(*in.AmountCents)
+	}
+	if d, err := ParseDate(in.DueDate); err != nil {
+		fe.Add("dueDate", "obrigatória: data AAAA-MM-DD")
+	} else {
+		inv.DueDate = d
+	}
+	switch inv.Status {
+	case InvoiceOpen, InvoicePaid, InvoiceCancelled:
+	default:
+		fe.Add("status", `deve ser "open", "paid" ou "cancelled"`)
+	}
+	if in.PaidAt != "" {
+		d, err := ParseDate(in.PaidAt)
+		if err != nil {
+			fe.Add("paidAt", "deve ser uma data AAAA-MM-DD")
+		} else if inv.Status != InvoicePaid {
+			fe.Add("paidAt", `só se aplica a faturas com status "paid"`)
+		}
+		inv.PaidAt = d
+	}
+	if len(in.ContractNumber) > 50 {
+		fe.Add("contractNumber", "até 50 caracteres")
+	}
+	if len(in.DocumentNumber) > 50 {
+		fe.Add("documentNumber", "até 50 caracteres")
+	}
+	return inv, fe.Err()
+}
+
+// PartyStore keeps parties and customers' invoices.
+//
+//   - PutParty creates or replaces a party; created tells which.
+//   - GetParty, GetInvoice: not_found (404).
+//   - PutInvoice: not_found when the customer does not exist (checked in
+//     the same write).
+//   - ListInvoices: invalid_cursor.
+type PartyStore interface {
+	PutParty(ctx context.Context, p Party) (created bool, err error)
+	GetParty(ctx context.Context, kind PartyKind, id string) (Party, error)
+	PutInvoice(ctx context.Context, inv Invoice) error
+	GetInvoice(ctx context.Context, customerID, invoiceID string) (Invoice, error)
+	ListInvoices(ctx context.Context, customerID string, p Page) ([]Invoice, string, error)
+}
+
+// PartyService stores what the ERP pushes.
+type PartyService struct {
+	Store PartyStore
+	Now   func() time.Time
+}
+
+func (s *PartyService) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Put creates or replaces a party.
+func (s *PartyService) Put(ctx context.Context, kind PartyKind, id string, in PartyInput) (Party, bool, error) {
+	p, err := in.Validate()
+	if err != nil {
+		return Party{}, false, err
+	}
+	p.Kind, p.ID = kind, id
+	now := s.now()
+	p.CreatedAt, p.UpdatedAt = now, now
+	p.UpdatedBy, _ = ActorFrom(ctx)
+	if old, err := s.Store.GetParty(ctx, kind, id); err == nil {
+		p.CreatedAt = old.CreatedAt
+	} else if ErrorKind(err) != KindNotFound {
+		return Party{}, false, err
+	}
+	created, err := s.Store.PutParty(ctx, p)
+	return p, created, err
+}
+
+func (s *PartyService) Get(ctx context.Context, kind PartyKind, id string) (Party, error) {
+	return s.Store.GetParty(ctx, kind, id)
+}
+
+// PutInvoice creates or replaces a customer's invoice. Paying it does not
+// touch its negativation (rule 9): removal stays a separate act.
+func (s *PartyService) PutInvoice(ctx context.Context, customerID, invoiceID string, in InvoiceInput) (Invoice, error) {
+	inv, err := in.Validate()
+	if err != nil {
+		return Invoice{}, err
+	}
+	customer, err := s.Store.GetParty(ctx, PartyCustomer, customerID)
+	if err != nil {
+		return Invoice{}, err
+	}
+	inv.CustomerID, inv.ID, inv.BranchID = customerID, invoiceID, customer.BranchID
+	inv.UpdatedAt = s.now()
+	inv.UpdatedBy, _ = ActorFrom(ctx)
+	if inv.Status != InvoiceOpen {
+		inv.SettledOn = inv.PaidAt
+		if inv.SettledOn.IsZero() {
+			inv.SettledOn = DateOf(inv.UpdatedAt, SaoPaulo)
+			if old, err := s.Store.GetInvoice(ctx, customerID, invoiceID); err == nil && old.Status == inv.Status && !old.SettledOn.IsZero() {
+				inv.SettledOn = old.SettledOn
+			}
+		}
+	}
+	if err := s.Store.PutInvoice(ctx, inv); err != nil {
+		return Invoice{}, err
+	}
+	return inv, nil
+}
+
+func (s *PartyService) ListInvoices(ctx context.Context, customerID string, p Page) ([]Invoice, string, error) {
+	if _, err := s.Store.GetParty(ctx, PartyCustomer, customerID); err != nil {
+		return nil, "", err
+	}
+	return s.Store.ListInvoices(ctx, customerID, p.Normalized())
+}
