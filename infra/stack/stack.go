@@ -1,0 +1,260 @@
+// Package stack starts the whole local AWS stand-in on loopback ports:
+// DynamoDB Local (AWS's own jar) with the service's table, an in-process S3
+// (gofakes3, path-style) with the report bucket, and the Secrets Manager
+// stand-in and Connect SA sandbox once they exist. It tells a function the
+// environment that points the real SDK adapters at them. The local runner,
+// the end-to-end tests and `make test` use it, so they all run against the
+// same stand-ins.
+package stack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"creditanalysis/infra/dynamodblocal"
+	"creditanalysis/infra/localaws"
+	"creditanalysis/shared/app"
+	"creditanalysis/shared/dynamo"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3afero"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	"github.com/spf13/afero"
+)
+
+// Names of the local resources, the local twins of the template's.
+const (
+	Table        = "creditanalysis-local"
+	ReportBucket = "creditanalysis-reports-local"
+	SecretPrefix = "creditanalysis/local/"
+)
+
+// Ports fixes the stand-ins' loopback ports; 0 takes any free one.
+type Ports struct {
+	DynamoDB       int
+	S3             int
+	SecretsManager int
+	ConnectSA      int
+}
+
+// Options configure Start.
+type Options struct {
+	// DataDir keeps everything that must survive a restart: DynamoDB Local's
+	// files under dynamodb/, S3 objects under s3/, secrets under
+	// secretsmanager/. Required unless InMemory.
+	DataDir string
+	// InMemory keeps nothing: for tests.
+	InMemory bool
+	Ports    Ports
+	// CacheDir holds downloaded tools (the DynamoDB Local jar); default
+	// <module root>/.cache.
+	CacheDir string
+	// Log receives the stand-ins' own output (DynamoDB Local's banner);
+	// nil discards it.
+	Log io.Writer
+}
+
+// Stack is the running stand-in.
+type Stack struct {
+	DynamoDBEndpoint       string
+	S3Endpoint             string
+	SecretsManagerEndpoint string
+	ConnectSAEndpoint      string
+
+	dynamo   *dynamodblocal.Server
+	servers  []*http.Server
+	lock     *os.File
+	tempDirs []string
+	stopOnce sync.Once
+}
+
+// Start brings every stand-in up and creates the table and the bucket; on
+// any failure it stops what it had started.
+func Start(ctx context.Context, opt Options) (_ *Stack, err error) {
+	if !opt.InMemory && opt.DataDir == "" {
+		return nil, errors.New("stack: DataDir is required unless InMemory")
+	}
+	if opt.Log == nil {
+		opt.Log = io.Discard
+	}
+	s := &Stack{}
+	defer func() {
+		if err != nil {
+			s.Stop()
+		}
+	}()
+
+	if !opt.InMemory {
+		if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
+			return nil, err
+		}
+		if s.lock, err = lockDir(opt.DataDir); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := s.startDynamoDB(ctx, opt); err != nil {
+		return nil, err
+	}
+	if err := s.startS3(ctx, opt); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Stack) startDynamoDB(ctx context.Context, opt Options) error {
+	cache := opt.CacheDir
+	if cache == "" {
+		root, err := dynamodblocal.ModuleRoot()
+		if err != nil {
+			return fmt.Errorf("stack: no CacheDir and %w", err)
+		}
+		cache = filepath.Join(root, ".cache")
+	}
+	jar, err := dynamodblocal.Ensure(ctx, cache)
+	if err != nil {
+		return err
+	}
+	dbOpt := dynamodblocal.Options{JarDir: jar, Port: opt.Ports.DynamoDB, Log: opt.Log}
+	if !opt.InMemory {
+		dbOpt.DataDir = filepath.Join(opt.DataDir, "dynamodb")
+	}
+	if s.dynamo, err = dynamodblocal.Start(ctx, dbOpt); err != nil {
+		return err
+	}
+	s.DynamoDBEndpoint = s.dynamo.Endpoint
+	return dynamo.EnsureTable(ctx, localaws.DynamoDB(s.DynamoDBEndpoint), Table)
+}
+
+func (s *Stack) startS3(ctx context.Context, opt Options) error {
+	var backend gofakes3.Backend
+	if opt.InMemory {
+		backend = s3mem.New()
+	} else {
+		dir := filepath.Join(opt.DataDir, "s3")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		b, err := s3afero.MultiBucket(afero.NewBasePathFs(afero.NewOsFs(), dir))
+		if err != nil {
+			return fmt.Errorf("stack: S3 store in %s: %w", dir, err)
+		}
+		backend = b
+	}
+	if exists, err := backend.BucketExists(ReportBucket); err != nil {
+		return err
+	} else if !exists {
+		if err := backend.CreateBucket(ReportBucket); err != nil {
+			return err
+		}
+	}
+	// gofakes3 neither checks signatures nor presigned URLs' expiry; the
+	// tests check expiry at the unit level.
+	faker := gofakes3.New(backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
+	endpoint, err := s.serve(faker.Server(), opt.Ports.S3)
+	if err != nil {
+		return fmt.Errorf("stack: S3: %w", err)
+	}
+	s.S3Endpoint = endpoint
+	return nil
+}
+
+// serve runs h on a loopback listener and returns its base URL.
+func (s *Stack) serve(h http.Handler, port int) (string, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return "", err
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() { _ = srv.Serve(l) }()
+	return "http://" + l.Addr().String(), nil
+}
+
+// Env is the environment a function needs to use the stack, exactly the
+// variables template.yaml sets in AWS plus the endpoints and dummy
+// credentials that point the SDK here.
+func (s *Stack) Env() map[string]string {
+	env := map[string]string{
+		"TABLE_NAME":                Table,
+		"REPORT_BUCKET":             ReportBucket,
+		"SECRET_PREFIX":             SecretPrefix,
+		"AWS_REGION":                localaws.Region,
+		"AWS_DEFAULT_REGION":        localaws.Region,
+		"AWS_ACCESS_KEY_ID":         "local",
+		"AWS_SECRET_ACCESS_KEY":     "local",
+		"AWS_ENDPOINT_URL_DYNAMODB": s.DynamoDBEndpoint,
+		"AWS_ENDPOINT_URL_S3":       s.S3Endpoint,
+		"S3_FORCE_PATH_STYLE":       "true",
+	}
+	if s.SecretsManagerEndpoint != "" {
+		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = s.SecretsManagerEndpoint
+	}
+	if s.ConnectSAEndpoint != "" {
+		env["CONNECTSA_HOMOLOGATION_URL"] = s.ConnectSAEndpoint
+		env["CONNECTSA_PRODUCTION_URL"] = s.ConnectSAEndpoint
+	}
+	return env
+}
+
+// Clients are SDK clients on the stack, for code running in this process.
+func (s *Stack) Clients() app.Clients {
+	return app.Clients{DynamoDB: localaws.DynamoDB(s.DynamoDBEndpoint)}
+}
+
+// S3 is a path-style S3 client on the stack's S3.
+func (s *Stack) S3() *s3.Client {
+	return s3.NewFromConfig(localaws.Config(), func(o *s3.Options) {
+		o.BaseEndpoint = aws.String(s.S3Endpoint)
+		o.UsePathStyle = true
+	})
+}
+
+// Stop stops every stand-in (DynamoDB Local's Java process included) and
+// waits for it; it is safe to call more than once.
+func (s *Stack) Stop() {
+	s.stopOnce.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		for _, srv := range s.servers {
+			if err := srv.Shutdown(ctx); err != nil {
+				_ = srv.Close()
+			}
+		}
+		if s.dynamo != nil {
+			s.dynamo.Stop()
+		}
+		for _, d := range s.tempDirs {
+			_ = os.RemoveAll(d)
+		}
+		if s.lock != nil {
+			_ = s.lock.Close() // releases the flock
+		}
+	})
+}
+
+// lockDir takes an exclusive lock on dataDir: two stacks on one directory
+// would corrupt DynamoDB Local's files.
+func lockDir(dataDir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dataDir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("stack: %s is in use by another local stack (is `make run` already running?)", dataDir)
+	}
+	return f, nil
+}
