@@ -26,7 +26,6 @@ const (
 func integrationPK(id string) string    { return "INTEGRATION#" + id }
 func branchLockPK(branch string) string { return "BRANCH#" + branch }
 
-
 type automationItem struct {
 	Enabled         bool   `dynamodbav:"enabled"`
 	RestrictionCode string `dynamodbav:"restrictionCode"`
@@ -88,7 +87,6 @@ func branchLockAV(branch, integrationID string) map[string]types.AttributeValue 
 		"integrationId": &types.AttributeValueMemberS{Value: integrationID},
 	}
 }
-
 
 func (s *Store) CreateIntegration(ctx context.Context, i credit.Integration) error {
 	item, err := integrationAV(i)
@@ -164,7 +162,6 @@ func (s *Store) ListIntegrations(ctx context.Context, p credit.Page) ([]credit.I
 	}
 	return out, encodeCursor(res.LastEvaluatedKey), nil
 }
-
 
 // UpdateIntegration applies fn to the stored record and writes the settings
 // back only if nobody changed the record meanwhile (version check), moving

@@ -57,7 +57,6 @@ func (s *Store) ListIntegrations(ctx context.Context, p credit.Page) ([]credit.I
 	return paginate(all, p)
 }
 
-
 func (s *Store) UpdateIntegration(ctx context.Context, id string, fn func(*credit.Integration) error) (credit.Integration, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
