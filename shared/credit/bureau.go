@@ -1,0 +1,485 @@
+package credit
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Bureau is the credit bureau partner (Connect SA, reseller of Serasa
+// Experian / SPC Brasil), seen from the domain. Every call names the account
+// it acts for, environment and credentials, explicitly: nothing is cached
+// between calls, so a password change takes effect on the next call.
+//
+// Errors (*Error codes), for every method unless said otherwise:
+//   - validation_failed (400): the request is incomplete or malformed; nothing
+//     was sent;
+//   - bureau_unavailable (502): the bureau did not answer in time, answered
+//     5xx or could not be reached. For Consult and the password changes the
+//     request may have reached the bureau: find out before repeating it
+//     (CheckCredentials tells which password the bureau holds);
+//   - bureau_bad_credentials (422): the bureau refused the login or the
+//     password the call needs (Details["credential"] says which);
+//   - bureau_rejected (422): the bureau refused the operation; its message is
+//     in Message and in Details["bureauMessage"];
+//   - bureau_malformed_answer (502): the answer could not be understood
+//     (wrong types, truncated, too large);
+//   - bureau_record_not_found (404): Remove only, for a reference the bureau
+//     never received.
+type Bureau interface {
+	// Consult buys a credit report of q.Document with q.Plan. It is charged
+	// in production: a failed call is never repeated unless the request
+	// provably never left.
+	Consult(ctx context.Context, acct BureauAccount, q ConsultQuery) (Report, error)
+	// Include registers a debt with the bureau (negativação). The request's
+	// Reference is the idempotency key: including the same reference again
+	// returns the record already registered, whatever its state, and never
+	// registers the debt twice. A new record starts pending.
+	Include(ctx context.Context, acct BureauAccount, r NegativationRequest) (BureauRecord, error)
+	// Remove takes a pending or active record off (baixa). Removing a removed
+	// record succeeds again, so that a retry is safe; a rejected record
+	// cannot be removed (bureau_rejected).
+	Remove(ctx context.Context, acct BureauAccount, r RemovalRequest) error
+	// Status reads the records sent earlier, in the order of references.
+	// References the bureau does not know are absent from the answer, never
+	// an error, so that one stray reference cannot block a whole sync.
+	Status(ctx context.Context, acct BureauAccount, references []string) ([]BureauRecord, error)
+	// ChangeConsultationPassword replaces the consultation password held in
+	// acct with newPassword. The bureau refuses (bureau_rejected) a password
+	// outside its rules or used before by the account.
+	ChangeConsultationPassword(ctx context.Context, acct BureauAccount, newPassword string) error
+	// ChangePEFINPassword is ChangeConsultationPassword for the PEFIN password.
+	ChangePEFINPassword(ctx context.Context, acct BureauAccount, newPassword string) error
+	// Plans lists the plans the account may consult, with the bureau's
+	// product codes and names.
+	Plans(ctx context.Context, acct BureauAccount) ([]BureauPlan, error)
+	// RestrictionCodes lists the bureau's codes for the kind of debt
+	// (código de restrição), offered on inclusion.
+	RestrictionCodes(ctx context.Context, acct BureauAccount) ([]BureauCode, error)
+	// RemovalCodes lists the bureau's reasons for a removal (código de baixa).
+	RemovalCodes(ctx context.Context, acct BureauAccount) ([]BureauCode, error)
+	// CheckCredentials asks the bureau, without any charge, which of the
+	// account's passwords it accepts right now. Refused passwords are false
+	// flags, not errors.
+	CheckCredentials(ctx context.Context, acct BureauAccount) (CredentialCheck, error)
+}
+
+// Error codes of the Bureau port (bureau_unavailable and bureau_rejected are
+// declared with the shared codes).
+const (
+	CodeBureauBadCredentials  = "bureau_bad_credentials"
+	CodeBureauMalformedAnswer = "bureau_malformed_answer"
+	CodeBureauRecordNotFound  = "bureau_record_not_found"
+)
+
+// BureauUnavailable is the error for a bureau that could not be reached or
+// answered with a server error.
+func BureauUnavailable(cause error) *Error {
+	return NewError(KindBadGateway, CodeBureauUnavailable, "O bureau de crédito está indisponível no momento. Tente novamente em alguns minutos.").WithCause(cause)
+}
+
+// BureauTimeout is the error for a bureau that did not answer in time; it
+// shares bureau_unavailable's code.
+func BureauTimeout(cause error) *Error {
+	return NewError(KindBadGateway, CodeBureauUnavailable, "O bureau de crédito não respondeu a tempo. Tente novamente em alguns minutos.").WithCause(cause)
+}
+
+// maxBureauMessage caps the bureau's text repeated to callers, so that a
+// hostile answer cannot fill our records and answers.
+const maxBureauMessage = 500
+
+// BureauRejected is the error for an operation the bureau refused, carrying
+// its message.
+func BureauRejected(bureauMessage string) *Error {
+	msg := cleanBureauMessage(bureauMessage)
+	if msg == "" {
+		msg = "operação recusada, sem mensagem"
+	}
+	return Errorf(KindUnprocessable, CodeBureauRejected, "O bureau de crédito recusou a operação: %s", msg).
+		WithDetails(map[string]any{"bureauMessage": msg})
+}
+
+// cleanBureauMessage keeps printable text only and caps its length.
+func cleanBureauMessage(s string) string {
+	s = strings.ToValidUTF8(s, "")
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, s)
+	s = strings.Join(strings.Fields(s), " ")
+	if utf8.RuneCountInString(s) > maxBureauMessage {
+		s = string([]rune(s)[:maxBureauMessage]) + "…"
+	}
+	return s
+}
+
+// CredentialKind names one of the account's two passwords.
+type CredentialKind string
+
+const (
+	CredentialConsultation CredentialKind = "consultation"
+	CredentialPEFIN        CredentialKind = "pefin"
+)
+
+// BureauBadCredentials is the error for a login or password the bureau
+// refused.
+func BureauBadCredentials(kind CredentialKind) *Error {
+	msg := "O bureau de crédito recusou o login ou a senha de consulta. Revise os dados da integração."
+	if kind == CredentialPEFIN {
+		msg = "O bureau de crédito recusou o login ou a senha PEFIN. Revise os dados da integração."
+	}
+	return NewError(KindUnprocessable, CodeBureauBadCredentials, msg).WithDetails(map[string]any{"credential": string(kind)})
+}
+
+// BureauMalformedAnswer is the error for an answer that could not be
+// understood.
+func BureauMalformedAnswer(cause error) *Error {
+	return NewError(KindBadGateway, CodeBureauMalformedAnswer, "O bureau de crédito enviou uma resposta inválida. Tente novamente em alguns minutos.").WithCause(cause)
+}
+
+// BureauRecordNotFound is the error for a reference the bureau does not know.
+func BureauRecordNotFound(reference string) *Error {
+	return NewError(KindNotFound, CodeBureauRecordNotFound, "Registro não encontrado no bureau de crédito.").
+		WithDetails(map[string]any{"reference": reference})
+}
+
+// Environment is where an integration's calls go: the partner's homologation
+// (test mode, never charged) or production.
+type Environment string
+
+const (
+	EnvironmentHomologation Environment = "homologation"
+	EnvironmentProduction   Environment = "production"
+)
+
+// Valid reports whether e is a known environment.
+func (e Environment) Valid() bool {
+	return e == EnvironmentHomologation || e == EnvironmentProduction
+}
+
+// Name is the environment's Portuguese name.
+func (e Environment) Name() string {
+	switch e {
+	case EnvironmentHomologation:
+		return "Homologação"
+	case EnvironmentProduction:
+		return "Produção"
+	}
+	return string(e)
+}
+
+// Credentials are an account's login and its two passwords. Printing or
+// logging them (fmt, slog) never shows a password; encoding/json does, for the
+// secret store only.
+type Credentials struct {
+	Login                string `json:"login"`
+	ConsultationPassword string `json:"consultationPassword"`
+	PEFINPassword        string `json:"pefinPassword"`
+}
+
+func redacted(password string) string {
+	if password == "" {
+		return "[empty]"
+	}
+	return "[redacted]"
+}
+
+func (c Credentials) String() string {
+	return fmt.Sprintf("{Login:%q ConsultationPassword:%s PEFINPassword:%s}", c.Login, redacted(c.ConsultationPassword), redacted(c.PEFINPassword))
+}
+
+func (c Credentials) GoString() string { return "credit.Credentials" + c.String() }
+
+// Format makes every fmt verb (%d, %x, %+v ...) print the redacted form.
+func (c Credentials) Format(f fmt.State, verb rune) {
+	if verb == 'v' && f.Flag('#') {
+		io.WriteString(f, c.GoString())
+		return
+	}
+	io.WriteString(f, c.String())
+}
+
+// LogValue shows the login and whether each password is set.
+func (c Credentials) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("login", c.Login),
+		slog.Bool("consultationPasswordSet", c.ConsultationPassword != ""),
+		slog.Bool("pefinPasswordSet", c.PEFINPassword != ""),
+	)
+}
+
+// BureauAccount is what every bureau call acts for: an integration's
+// environment and credentials.
+type BureauAccount struct {
+	Environment Environment
+	Credentials Credentials
+}
+
+func (a BureauAccount) String() string {
+	return fmt.Sprintf("{Environment:%s Credentials:%s}", a.Environment, a.Credentials.String())
+}
+
+// Format makes every fmt verb print the redacted form.
+func (a BureauAccount) Format(f fmt.State, verb rune) { io.WriteString(f, a.String()) }
+
+func (a BureauAccount) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("environment", string(a.Environment)), slog.Any("credentials", a.Credentials))
+}
+
+// ConsultQuery is what a consultation asks the bureau.
+type ConsultQuery struct {
+	Document Document
+	// Plan must be consultable (not PlanAll).
+	Plan Plan
+	// UF is the state where the person lives; the bureau requires it for a
+	// CPF. CEP and Phone are optional and refine the search.
+	UF    string
+	CEP   string
+	Phone string
+}
+
+// Validate checks what the bureau cannot do without.
+func (q ConsultQuery) Validate() error {
+	var fe FieldErrors
+	if q.Document.IsZero() {
+		fe.Add("document", "obrigatório")
+	}
+	if !q.Plan.Consultable() {
+		fe.Add("plan", "deve ser um plano de consulta")
+	}
+	if q.UF != "" && !bureauKnownUF(q.UF) {
+		fe.Add("uf", "UF inválida")
+	} else if q.UF == "" && q.Document.Kind() == CPF {
+		fe.Add("uf", "obrigatória para CPF")
+	}
+	if q.CEP != "" && !(len(q.CEP) == 8 && allDigits(q.CEP)) {
+		fe.Add("cep", "deve ter 8 dígitos")
+	}
+	if q.Phone != "" && !(len(q.Phone) >= 10 && len(q.Phone) <= 11 && allDigits(q.Phone)) {
+		fe.Add("phone", "deve ter DDD e número, só dígitos")
+	}
+	return fe.Err()
+}
+
+// NegativationRequest is a debt to register with the bureau.
+type NegativationRequest struct {
+	// Reference is our own negativation id, sent as the partner's reference:
+	// the idempotency key of the inclusion.
+	Reference string
+	// SendSMS asks the bureau to text the debtor's mobile phone.
+	SendSMS bool
+	// ResponsibleCPF is the person answerable for the negativation.
+	ResponsibleCPF Document
+	Debtor         Debtor
+	Debt           Debt
+}
+
+// Debtor is the person or company a debt is registered against.
+type Debtor struct {
+	Document Document
+	Name     string
+	// BirthDate is required for a CPF (foundation date for a CNPJ, optional).
+	BirthDate time.Time
+	// Gender is "female", "male" or "other".
+	Gender string
+	// Phone is the mobile phone with area code, digits only.
+	Phone   string
+	Address DebtorAddress
+}
+
+// DebtorAddress is where the bureau mails its notice letter (carta
+// comunicado) before the record becomes visible.
+type DebtorAddress struct {
+	Street       string
+	Number       string
+	Complement   string
+	Neighborhood string
+	City         string
+	UF           string
+	// CEP is 8 digits.
+	CEP string
+}
+
+// Debt is the overdue amount registered.
+type Debt struct {
+	// RestrictionCode is one of Bureau.RestrictionCodes.
+	RestrictionCode string
+	Contract        string
+	DocumentNumber  string
+	DueDate         time.Time
+	Amount          Cents
+}
+
+// MaxBureauReference bounds a reference's length on the wire.
+const MaxBureauReference = 64
+
+// Validate checks the request's structure; the domain checks the business
+// rules (which customer fields are missing, debt age) before building it.
+func (r NegativationRequest) Validate() error {
+	var fe FieldErrors
+	validReference(&fe, "reference", r.Reference)
+	if r.ResponsibleCPF.IsZero() || r.ResponsibleCPF.Kind() != CPF {
+		fe.Add("responsibleCpf", "deve ser um CPF")
+	}
+	d := r.Debtor
+	if d.Document.IsZero() {
+		fe.Add("debtor.document", "obrigatório")
+	}
+	if strings.TrimSpace(d.Name) == "" {
+		fe.Add("debtor.name", "obrigatório")
+	}
+	if d.Document.Kind() == CPF && d.BirthDate.IsZero() {
+		fe.Add("debtor.birthDate", "obrigatória para CPF")
+	}
+	switch d.Gender {
+	case "female", "male", "other", "":
+	default:
+		fe.Add("debtor.gender", "deve ser female, male ou other")
+	}
+	if d.Phone != "" && !(len(d.Phone) >= 10 && len(d.Phone) <= 11 && allDigits(d.Phone)) {
+		fe.Add("debtor.phone", "deve ter DDD e número, só dígitos")
+	}
+	a := d.Address
+	for _, f := range []struct{ name, value string }{
+		{"debtor.address.street", a.Street}, {"debtor.address.number", a.Number},
+		{"debtor.address.neighborhood", a.Neighborhood}, {"debtor.address.city", a.City},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			fe.Add(f.name, "obrigatório")
+		}
+	}
+	if !bureauKnownUF(a.UF) {
+		fe.Add("debtor.address.uf", "UF inválida")
+	}
+	if !(len(a.CEP) == 8 && allDigits(a.CEP)) {
+		fe.Add("debtor.address.cep", "deve ter 8 dígitos")
+	}
+	if strings.TrimSpace(r.Debt.RestrictionCode) == "" {
+		fe.Add("debt.restrictionCode", "obrigatório")
+	}
+	if r.Debt.DueDate.IsZero() {
+		fe.Add("debt.dueDate", "obrigatória")
+	}
+	if r.Debt.Amount <= 0 || r.Debt.Amount > MaxCents {
+		fe.Add("debt.amount", "deve ser positivo")
+	}
+	return fe.Err()
+}
+
+// RemovalRequest takes a record off the bureau.
+type RemovalRequest struct {
+	// Reference is the one the record was included with.
+	Reference string
+	// RemovalCode is one of Bureau.RemovalCodes.
+	RemovalCode string
+	// Date is the day the debt stopped being owed (payment or agreement).
+	Date time.Time
+}
+
+// Validate checks the request's structure.
+func (r RemovalRequest) Validate() error {
+	var fe FieldErrors
+	validReference(&fe, "reference", r.Reference)
+	if strings.TrimSpace(r.RemovalCode) == "" {
+		fe.Add("removalCode", "obrigatório")
+	}
+	if r.Date.IsZero() {
+		fe.Add("date", "obrigatória")
+	}
+	return fe.Err()
+}
+
+// ValidBureauReference reports whether s can be sent as a reference: 1 to
+// MaxBureauReference characters among letters, digits, "-" and "_".
+func ValidBureauReference(s string) bool {
+	if s == "" || len(s) > MaxBureauReference {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9') && !(c >= 'a' && c <= 'z') && !(c >= 'A' && c <= 'Z') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+func validReference(fe *FieldErrors, field, s string) {
+	if !ValidBureauReference(s) {
+		fe.Add(field, "deve ter de 1 a 64 letras, dígitos, - ou _")
+	}
+}
+
+// BureauRecordStatus is where a negativation stands at the bureau.
+type BureauRecordStatus string
+
+const (
+	// BureauRecordPending: received, not yet visible (the notice letter is on
+	// its way; about 10 days at Serasa).
+	BureauRecordPending BureauRecordStatus = "pending"
+	// BureauRecordActive: visible to whoever consults the debtor.
+	BureauRecordActive BureauRecordStatus = "active"
+	// BureauRecordRejected: the bureau refused it after processing; Message
+	// says why.
+	BureauRecordRejected BureauRecordStatus = "rejected"
+	// BureauRecordRemoved: taken off (baixa).
+	BureauRecordRemoved BureauRecordStatus = "removed"
+)
+
+// Valid reports whether s is a known status.
+func (s BureauRecordStatus) Valid() bool {
+	switch s {
+	case BureauRecordPending, BureauRecordActive, BureauRecordRejected, BureauRecordRemoved:
+		return true
+	}
+	return false
+}
+
+// BureauRecord is a negativation as the bureau holds it.
+type BureauRecord struct {
+	Reference string             `json:"reference"`
+	Protocol  string             `json:"protocol"`
+	Status    BureauRecordStatus `json:"status"`
+	// Message is the bureau's note on the record, the reason of a rejection.
+	Message   string    `json:"message,omitempty"`
+	UpdatedAt time.Time `json:"updatedAt"`
+}
+
+// BureauPlan is a plan the account may consult.
+type BureauPlan struct {
+	Plan        Plan   `json:"plan"`
+	ProductCode string `json:"productCode"`
+	// Name is the bureau's name for the product.
+	Name string `json:"name"`
+}
+
+// BureauCode is one entry of the bureau's restriction or removal codes.
+type BureauCode struct {
+	Code        string `json:"code"`
+	Description string `json:"description"`
+}
+
+// CredentialCheck says which of an account's passwords the bureau accepts.
+type CredentialCheck struct {
+	Consultation bool `json:"consultation"`
+	PEFIN        bool `json:"pefin"`
+}
+
+// OK reports whether both passwords work.
+func (c CredentialCheck) OK() bool { return c.Consultation && c.PEFIN }
+
+// bureauKnownUF reports whether uf is one of the 27 federative units.
+func bureauKnownUF(uf string) bool {
+	switch uf {
+	case "AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "MT", "MS", "MG", "PA",
+		"PB", "PR", "PE", "PI", "RJ", "RN", "RS", "RO", "RR", "SC", "SP", "SE", "TO":
+		return true
+	}
+	return false
+}
