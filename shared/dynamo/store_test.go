@@ -35,3 +35,7 @@ func TestParametersStoreContract(t *testing.T) {
 func TestIntegrationStoreContract(t *testing.T) {
 	credittest.IntegrationStore(t, func(t *testing.T) credit.IntegrationStore { return newStore(t) })
 }
+
+func TestPartyStoreContract(t *testing.T) {
+	credittest.PartyStore(t, func(t *testing.T) credit.PartyStore { return newStore(t) })
+}

@@ -6,9 +6,13 @@ import "creditanalysis/shared/credit"
 var Public = []credit.Role{}
 
 var (
-	anyRole   = []credit.Role{credit.RoleAdmin, credit.RoleAnalyst, credit.RoleCollector, credit.RoleViewer}
-	adminOnly = []credit.Role{credit.RoleAdmin}
+	admin     = credit.RoleAdmin
+	analyst   = credit.RoleAnalyst
+	collector = credit.RoleCollector
+	viewer    = credit.RoleViewer
 )
+
+func roles(r ...credit.Role) []credit.Role { return r }
 
 // Access is the role matrix: for every route ("METHOD /path" exactly as
 // registered), the roles that may call it. It is the only place where
@@ -21,18 +25,60 @@ var (
 var Access = map[string][]credit.Role{
 	"GET /health": Public,
 
-	"GET /parameters": anyRole,
-	"PUT /parameters": adminOnly,
+	"GET /parameters": roles(admin, analyst, collector, viewer),
+	"PUT /parameters": roles(admin),
+
+	"POST /integrations":                            roles(admin),
+	"GET /integrations":                             roles(admin, analyst, collector, viewer),
+	"GET /integrations/{id}":                        roles(admin, analyst, collector, viewer),
+	"PUT /integrations/{id}":                        roles(admin),
+	"DELETE /integrations/{id}":                     roles(admin),
+	"GET /branches/{branchId}/integration":          roles(admin, analyst, collector, viewer),
+	"GET /integrations/{id}/plans":                  roles(admin, analyst, collector, viewer),
+	"GET /integrations/{id}/restriction-codes":      roles(admin, analyst, collector, viewer),
+	"GET /integrations/{id}/removal-codes":          roles(admin, analyst, collector, viewer),
+	"POST /integrations/{id}/connection-test":       roles(admin),
+	"POST /integrations/{id}/consultation-password": roles(admin),
+	"POST /integrations/{id}/pefin-password":        roles(admin),
+	"GET /integrations/{id}/password-changes":       roles(admin),
+
+	"PUT /parties/{kind}/{id}":                         roles(admin, analyst, collector),
+	"GET /parties/{kind}/{id}":                         roles(admin, analyst, collector, viewer),
+	"PUT /parties/customers/{id}/invoices/{invoiceId}": roles(admin, collector),
+	"GET /parties/customers/{id}/invoices":             roles(admin, collector, viewer),
+	"GET /parties/{kind}/{id}/consultations":           roles(admin, analyst, viewer),
+	"GET /parties/customers/{id}/negativations":        roles(admin, collector, viewer),
+
+	"POST /consultations":         roles(admin, analyst),
+	"GET /consultations":          roles(admin, analyst, viewer),
+	"GET /consultations/{id}":     roles(admin, analyst, viewer),
+	"GET /consultations/{id}/pdf": roles(admin, analyst),
+
+	"POST /negativations":                 roles(admin, collector),
+	"GET /negativations":                  roles(admin, collector, viewer),
+	"GET /negativations/{id}":             roles(admin, collector, viewer),
+	"POST /negativations/{id}/removal":    roles(admin, collector),
+	"POST /negativations/sync":            roles(admin),
+	"GET /negativations/pending-removals": roles(admin, collector, viewer),
+
+	"GET /billing-rule/runs":      roles(admin, collector, viewer),
+	"GET /billing-rule/runs/{id}": roles(admin, collector, viewer),
+	"POST /billing-rule/runs":     roles(admin),
+
+	"GET /audit": roles(admin),
 }
 
 // Allowed reports whether an actor may call the route; public routes allow
 // everyone.
 func Allowed(route string, a credit.Actor) bool {
-	roles := Access[route]
-	if len(roles) == 0 {
+	rs, ok := Access[route]
+	if !ok {
+		return false
+	}
+	if len(rs) == 0 {
 		return true
 	}
-	for _, r := range roles {
+	for _, r := range rs {
 		if a.Has(r) {
 			return true
 		}
@@ -42,6 +88,6 @@ func Allowed(route string, a credit.Actor) bool {
 
 // IsPublic reports whether route needs no token.
 func IsPublic(route string) bool {
-	roles, ok := Access[route]
-	return ok && len(roles) == 0
+	rs, ok := Access[route]
+	return ok && len(rs) == 0
 }

@@ -15,3 +15,7 @@ func TestParametersStoreContract(t *testing.T) {
 func TestIntegrationStoreContract(t *testing.T) {
 	credittest.IntegrationStore(t, func(t *testing.T) credit.IntegrationStore { return memory.New() })
 }
+
+func TestPartyStoreContract(t *testing.T) {
+	credittest.PartyStore(t, func(t *testing.T) credit.PartyStore { return memory.New() })
+}
