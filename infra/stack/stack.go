@@ -1,7 +1,7 @@
 // Package stack starts the whole local AWS stand-in on loopback ports:
 // DynamoDB Local (AWS's own jar) with the service's table, an in-process S3
 // (gofakes3, path-style) with the report bucket, and the Secrets Manager
-// stand-in and Connect SA sandbox once they exist. It tells a function the
+// stand-in (the Connect SA sandbox joins when it exists). It tells a function the
 // environment that points the real SDK adapters at them. The local runner,
 // the end-to-end tests and `make test` use it, so they all run against the
 // same stand-ins.
@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
@@ -23,11 +24,13 @@ import (
 
 	"creditanalysis/infra/dynamodblocal"
 	"creditanalysis/infra/localaws"
+	"creditanalysis/infra/secretsmanagerlocal"
 	"creditanalysis/shared/app"
 	"creditanalysis/shared/dynamo"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3afero"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
@@ -111,6 +114,9 @@ func Start(ctx context.Context, opt Options) (_ *Stack, err error) {
 	if err := s.startS3(ctx, opt); err != nil {
 		return nil, err
 	}
+	if err := s.startSecretsManager(opt); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -171,6 +177,24 @@ func (s *Stack) startS3(ctx context.Context, opt Options) error {
 	return nil
 }
 
+func (s *Stack) startSecretsManager(opt Options) error {
+	dir := ""
+	if !opt.InMemory {
+		dir = filepath.Join(opt.DataDir, "secretsmanager")
+	}
+	sm, err := secretsmanagerlocal.New(dir)
+	if err != nil {
+		return err
+	}
+	sm.Logger = slog.New(slog.NewJSONHandler(opt.Log, nil))
+	endpoint, err := s.serve(sm, opt.Ports.SecretsManager)
+	if err != nil {
+		return fmt.Errorf("stack: Secrets Manager: %w", err)
+	}
+	s.SecretsManagerEndpoint = endpoint
+	return nil
+}
+
 // serve runs h on a loopback listener and returns its base URL.
 func (s *Stack) serve(h http.Handler, port int) (string, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -220,6 +244,11 @@ func (s *Stack) S3() *s3.Client {
 		o.BaseEndpoint = aws.String(s.S3Endpoint)
 		o.UsePathStyle = true
 	})
+}
+
+// SecretsManager is a client on the stack's Secrets Manager.
+func (s *Stack) SecretsManager() *secretsmanager.Client {
+	return secretsmanagerlocal.Client(s.SecretsManagerEndpoint)
 }
 
 // Stop stops every stand-in (DynamoDB Local's Java process included) and

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -68,6 +69,11 @@ func TestPersistentStackSurvivesARestart(t *testing.T) {
 	})
 	require.NoError(t, err)
 
+	_, err = st.SecretsManager().CreateSecret(ctx, &secretsmanager.CreateSecretInput{
+		Name: aws.String(stack.SecretPrefix + "int-1/consultation"), SecretString: aws.String("Abc1234#"),
+	})
+	require.NoError(t, err)
+
 	_, err = stack.Start(ctx, stack.Options{DataDir: dir})
 	assert.ErrorContains(t, err, "in use", "a second stack on the same directory is refused")
 
@@ -75,6 +81,7 @@ func TestPersistentStackSurvivesARestart(t *testing.T) {
 	assert.Empty(t, javaChildren(t), "no Java process survives Stop")
 	assert.DirExists(t, filepath.Join(dir, "dynamodb"))
 	assert.DirExists(t, filepath.Join(dir, "s3"))
+	assert.DirExists(t, filepath.Join(dir, "secretsmanager"))
 
 	again, err := stack.Start(ctx, stack.Options{DataDir: dir})
 	require.NoError(t, err)
@@ -90,6 +97,10 @@ func TestPersistentStackSurvivesARestart(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, report, body)
 	assert.Equal(t, "application/pdf", aws.ToString(obj.ContentType))
+
+	secret, err := again.SecretsManager().GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(stack.SecretPrefix + "int-1/consultation")})
+	require.NoError(t, err)
+	assert.Equal(t, "Abc1234#", aws.ToString(secret.SecretString))
 }
 
 func TestInMemoryStack(t *testing.T) {
@@ -101,13 +112,14 @@ func TestInMemoryStack(t *testing.T) {
 	env := st.Env()
 	for _, k := range []string{
 		"TABLE_NAME", "REPORT_BUCKET", "SECRET_PREFIX", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-		"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "S3_FORCE_PATH_STYLE",
+		"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "S3_FORCE_PATH_STYLE",
 	} {
 		assert.NotEmpty(t, env[k], k)
 	}
 	assert.Equal(t, stack.Table, env["TABLE_NAME"])
 	assert.Equal(t, st.DynamoDBEndpoint, env["AWS_ENDPOINT_URL_DYNAMODB"])
 	assert.Equal(t, st.S3Endpoint, env["AWS_ENDPOINT_URL_S3"])
+	assert.Equal(t, st.SecretsManagerEndpoint, env["AWS_ENDPOINT_URL_SECRETS_MANAGER"])
 	for k, v := range env {
 		if strings.HasPrefix(k, "AWS_ENDPOINT_URL_") || strings.HasPrefix(k, "CONNECTSA_") {
 			assert.True(t, strings.HasPrefix(v, "http://127.0.0.1:"), "%s=%s is on loopback", k, v)

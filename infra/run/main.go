@@ -1,0 +1,201 @@
+// Command run is the local runner behind `make run`: it starts the local
+// stack under LOCAL_DATA_DIR (default .local/), wires the same app.App the
+// functions use, and serves every function's routes through the local API
+// Gateway on http://127.0.0.1:$PORT (default 3000, the port `sam local
+// start-api` uses). SIGINT or SIGTERM stops everything it started.
+//
+// Environment: PORT, LOCAL_DATA_DIR, LOG_LEVEL, ROLES_CLAIM, and
+// DYNAMODB_PORT, S3_PORT, SECRETSMANAGER_PORT, CONNECTSA_PORT for the
+// stand-ins (default PORT+1 to PORT+4, so that they stay put across
+// restarts; 0 takes any free port).
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"syscall"
+	"time"
+
+	"creditanalysis/infra/apigateway"
+	"creditanalysis/infra/localauth"
+	"creditanalysis/infra/stack"
+	"creditanalysis/shared/app"
+)
+
+func main() {
+	log := app.NewLogger(slog.LevelInfo)
+	if err := run(log); err != nil {
+		log.Error("local runner", slog.String("error", err.Error()))
+		os.Exit(1)
+	}
+}
+
+func run(log *slog.Logger) error {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	dataDir := envOr("LOCAL_DATA_DIR", ".local")
+	port, err := portEnv("PORT", 3000)
+	if err != nil {
+		return err
+	}
+	ports, err := standInPorts(port)
+	if err != nil {
+		return err
+	}
+
+	// Take the API port first: a busy port fails before Java starts.
+	listener, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+	if err != nil {
+		return err
+	}
+	defer listener.Close()
+	port = listener.Addr().(*net.TCPAddr).Port
+
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return err
+	}
+	standInLog, err := os.OpenFile(filepath.Join(dataDir, "stack.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer standInLog.Close()
+
+	st, err := stack.Start(ctx, stack.Options{DataDir: dataDir, Ports: ports, Log: standInLog})
+	if err != nil {
+		return err
+	}
+	defer st.Stop()
+
+	// The functions read their configuration and build their clients from
+	// the environment; the runner goes through the same code with the
+	// stack's environment.
+	env := st.Env()
+	// A developer's own profile or session must not leak into the local
+	// clients' credential chain.
+	for _, k := range []string{"AWS_PROFILE", "AWS_SESSION_TOKEN"} {
+		_ = os.Unsetenv(k)
+	}
+	for k, v := range env {
+		if err := os.Setenv(k, v); err != nil {
+			return err
+		}
+	}
+	cfg, err := app.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	log = app.NewLogger(cfg.LogLevel)
+	slog.SetDefault(log)
+	clients, err := app.AWSClients(ctx)
+	if err != nil {
+		return err
+	}
+	a := app.New(cfg, clients, log)
+
+	key, err := localauth.LoadKey(dataDir)
+	if err != nil {
+		return err
+	}
+	gw := apigateway.New(key, log)
+	areas := a.Areas()
+	names := make([]string, 0, len(areas))
+	for name := range areas {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		// One server per area, as each area is its own Lambda in AWS.
+		gw.Area(areas[name], a.Server(areas[name]))
+	}
+
+	samEnv := filepath.Join(dataDir, "sam-env.json")
+	if err := writeSAMEnv(samEnv, names, env); err != nil {
+		return err
+	}
+	log.Info("local stack ready",
+		slog.String("dynamodb", st.DynamoDBEndpoint),
+		slog.String("s3", st.S3Endpoint),
+		slog.String("secretsManager", st.SecretsManagerEndpoint),
+		slog.String("connectSA", st.ConnectSAEndpoint),
+		slog.String("dataDir", dataDir),
+		slog.String("samEnvVars", samEnv),
+		slog.Any("functions", names),
+		slog.Any("routes", gw.Routes()),
+		slog.String("hint", "make token ROLE=admin prints a bearer token; sam local start-api --env-vars "+samEnv+" --docker-network host uses these stand-ins"))
+
+	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(listener) }()
+	log.Info(fmt.Sprintf("listening on http://127.0.0.1:%d", port))
+
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("http shutdown", slog.String("error", err.Error()))
+	}
+	st.Stop()
+	log.Info("stopped")
+	return nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func portEnv(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	p, err := strconv.Atoi(v)
+	if err != nil || p < 0 || p > 65535 {
+		return 0, fmt.Errorf("%s=%q is not a port", name, v)
+	}
+	return p, nil
+}
+
+// standInPorts reads the stand-ins' ports, by default right above the API's.
+func standInPorts(api int) (stack.Ports, error) {
+	next := func(n int) int {
+		if api == 0 {
+			return 0
+		}
+		return api + n
+	}
+	var p stack.Ports
+	var err error
+	for _, f := range []struct {
+		name string
+		dst  *int
+		def  int
+	}{
+		{"DYNAMODB_PORT", &p.DynamoDB, next(1)},
+		{"S3_PORT", &p.S3, next(2)},
+		{"SECRETSMANAGER_PORT", &p.SecretsManager, next(3)},
+		{"CONNECTSA_PORT", &p.ConnectSA, next(4)},
+	} {
+		if *f.dst, err = portEnv(f.name, f.def); err != nil {
+			return p, err
+		}
+	}
+	return p, nil
+}

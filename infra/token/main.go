@@ -1,0 +1,48 @@
+// Command token prints a bearer token for the local runner (`make token
+// ROLE=admin`): signed with the key in LOCAL_DATA_DIR (default .local/), for
+// a made-up user holding one role. The token is the last line of output, so
+// scripts can take it with `tail -n1`.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"time"
+
+	"creditanalysis/infra/localauth"
+	"creditanalysis/shared/credit"
+)
+
+func main() {
+	role := flag.String("role", "admin", "role: admin, analyst, collector or viewer")
+	ttl := flag.Duration("ttl", 12*time.Hour, "validity")
+	flag.Parse()
+
+	if err := run(credit.Role(*role), *ttl); err != nil {
+		fmt.Fprintln(os.Stderr, "token:", err)
+		os.Exit(1)
+	}
+}
+
+func run(role credit.Role, ttl time.Duration) error {
+	if !slices.Contains(credit.Roles, role) {
+		return fmt.Errorf("unknown role %q (roles: %v)", role, credit.Roles)
+	}
+	dataDir := os.Getenv("LOCAL_DATA_DIR")
+	if dataDir == "" {
+		dataDir = ".local"
+	}
+	key, err := localauth.LoadKey(dataDir)
+	if err != nil {
+		return err
+	}
+	tok, err := localauth.DevToken(key, role, ttl)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "# %s token for local-%s, valid %s; use: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:3000/parameters\n", role, role, ttl)
+	fmt.Println(tok)
+	return nil
+}
