@@ -138,3 +138,43 @@ paths:
 		})
 	}
 }
+
+func TestCheckResponseWithoutContent(t *testing.T) {
+	spec, err := apispec.LoadData([]byte(`openapi: 3.0.3
+info: {title: t, version: "1"}
+servers: [{url: "http://127.0.0.1:3000"}]
+paths:
+  /things/{id}:
+    parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+    delete:
+      responses:
+        "204": {description: deleted}
+    get:
+      responses:
+        "303": {description: elsewhere, headers: {Location: {required: true, schema: {type: string}}}}
+`))
+	require.NoError(t, err)
+	tests := []struct {
+		name    string
+		method  string
+		status  int
+		header  http.Header
+		body    string
+		wantErr bool
+	}{
+		{"no content", "DELETE", 204, nil, "", false},
+		{"content where none is documented", "DELETE", 204, jsonHeader(), `{"id":"a"}`, true},
+		{"redirect with a courtesy body", "GET", 303, http.Header{"Location": []string{"https://x"}}, `<a href="https://x">See Other</a>.`, false},
+		{"redirect without its location", "GET", 303, nil, "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := spec.CheckResponse(tt.method, "/things/abc", tt.status, tt.header, []byte(tt.body))
+			if tt.wantErr {
+				assert.Error(t, err)
+			} else {
+				assert.NoError(t, err)
+			}
+		})
+	}
+}
