@@ -425,7 +425,7 @@ func hasLogGroup(raw map[string]any, fn lambdaFunction, logGroups []string) bool
 		if named == "" && str(asMap(name)["Fn::Sub"]) == "/aws/lambda/${"+fn.ID+"}" {
 			return true
 		}
-		if named != "" && (named == lg) {
+		if named == lg {
 			return true
 		}
 	}
@@ -753,7 +753,7 @@ func TestTemplateReportBucket(t *testing.T) {
 	tmpl := loadTemplate(t)
 	buckets := tmpl.cfn.GetAllS3BucketResources()
 	require.NotEmpty(t, buckets)
-	policies := tmpl.raw["Resources"]
+	resources := asMap(tmpl.raw["Resources"])
 	for _, id := range sortedKeys(buckets) {
 		b := buckets[id]
 		if pab := b.PublicAccessBlockConfiguration; assert.NotNil(t, pab, "%s: public access block", id) {
@@ -779,7 +779,7 @@ func TestTemplateReportBucket(t *testing.T) {
 			}
 		}
 		assert.True(t, expires, "%s: a lifecycle rule expires objects", id)
-		assert.True(t, hasTLSOnlyPolicy(asMap(policies), id), "%s: no bucket policy denies aws:SecureTransport=false on the bucket and its objects", id)
+		assert.True(t, hasTLSOnlyPolicy(resources, id), "%s: no bucket policy denies aws:SecureTransport=false on the bucket and its objects", id)
 	}
 }
 
