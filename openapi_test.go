@@ -336,7 +336,8 @@ func TestOpenAPIStatusesAreKnown(t *testing.T) {
 func TestOpenAPIMatchesHTTPLayer(t *testing.T) {
 	spec := apispec.Load(t)
 	a := app.New(app.Config{Table: "t"}, app.Clients{}, slog.New(slog.DiscardHandler))
-	server := a.Server(a.Parameters())
+	parameters, _ := a.Area("parameters")
+	server := a.Server(parameters)
 
 	for _, tt := range []struct {
 		method, path string
