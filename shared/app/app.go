@@ -218,4 +218,3 @@ func MustFromEnvironment() *App {
 	}
 	return New(cfg, clients, log)
 }
-
