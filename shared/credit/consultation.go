@@ -1,0 +1,230 @@
+package credit
+
+import (
+	"context"
+	"time"
+)
+
+// ConsultationStatus tells a consultation the bureau answered from one it did
+// not. Both are recorded: the consultation center shows failures too.
+type ConsultationStatus string
+
+const (
+	ConsultationSucceeded ConsultationStatus = "succeeded"
+	ConsultationFailed    ConsultationStatus = "failed"
+)
+
+// Valid reports whether s is a known status.
+func (s ConsultationStatus) Valid() bool {
+	return s == ConsultationSucceeded || s == ConsultationFailed
+}
+
+// Error codes of the consultations area.
+const (
+	CodeUFRequired             = "uf_required"
+	CodePlanRequired           = "plan_required"
+	CodeInvalidPlan            = "invalid_plan"
+	CodeRepeatConsultation     = "repeat_consultation"
+	CodeConsultationInProgress = "consultation_in_progress"
+	CodeReportUnavailable      = "report_unavailable"
+)
+
+// Codes of the warnings a consultation may carry.
+const (
+	// WarningDeprecatedPlan: the plan still works but the partner announced
+	// its end.
+	WarningDeprecatedPlan = "deprecated_plan"
+	// WarningRepeatConfirmed: the document was consulted inside the interval
+	// and the caller confirmed a new (charged) consultation.
+	WarningRepeatConfirmed = "repeat_confirmed"
+	// WarningPDFPending: the report was recorded but its PDF could not be
+	// stored now; it is rendered again on the first download.
+	WarningPDFPending = "pdf_pending"
+)
+
+// Warning is a note on a consultation that did not stop it.
+type Warning struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// PartyRef names the customer, lead or prospect a consultation was made for.
+type PartyRef struct {
+	Kind PartyKind `json:"kind"`
+	ID   string    `json:"id"`
+}
+
+// Consultation is one credit consultation as the consultation center ("Central
+// de consultas") records it, whether the bureau answered or not.
+type Consultation struct {
+	ID        string
+	CreatedAt time.Time
+	Status    ConsultationStatus
+	// ErrorCode and ErrorMessage say why a failed consultation failed (the
+	// bureau's error, e.g. bureau_unavailable, bureau_rejected).
+	ErrorCode    string
+	ErrorMessage string
+	// Document is stored normalized; every answer shows it masked.
+	Document Document
+	// UF is the state sent to the bureau (required for a CPF).
+	UF            string
+	Plan          Plan
+	IntegrationID string
+	BranchID      string
+	Environment   Environment
+	// Party is set when the consultation was made for a registered party.
+	Party       *PartyRef
+	RequestedBy Actor
+	// Overview summarizes the report for lists; zero for a failure.
+	Overview ReportOverview
+	// Report is the normalized report of a success. Lists leave it nil;
+	// GetConsultation fills it.
+	Report *Report
+	// PDFKey is where the report's PDF lives in the report store: random,
+	// never derived from the document, never shown to callers.
+	PDFKey   string
+	Warnings []Warning
+}
+
+// ConsultationRef points at a recorded consultation.
+type ConsultationRef struct {
+	ID        string
+	CreatedAt time.Time
+}
+
+// ReportOverview is what the consultation center lists of a report, so that a
+// list does not carry whole reports.
+type ReportOverview struct {
+	Name string `json:"name"`
+	// Score is nil when the plan gives none.
+	Score       *int   `json:"score"`
+	ScoreClass  string `json:"scoreClass,omitempty"`
+	Occurrences int    `json:"occurrences"`
+	// NothingRecorded is "nada consta".
+	NothingRecorded bool  `json:"nothingRecorded"`
+	PendenciesTotal Cents `json:"pendenciesTotalCents"`
+}
+
+// Overview summarizes r for lists.
+func (r Report) Overview() ReportOverview {
+	o := ReportOverview{
+		Name: r.Identity.Name, Occurrences: r.Occurrences, NothingRecorded: r.NothingRecorded(),
+		PendenciesTotal: r.Pendencies.Summary.Total,
+	}
+	if r.Score != nil {
+		v := r.Score.Value
+		o.Score, o.ScoreClass = &v, r.Score.Class
+	}
+	return o
+}
+
+// ConsultationFilter narrows the consultation center's list. Zero fields do
+// not filter.
+type ConsultationFilter struct {
+	// From and To are calendar days in America/Sao_Paulo, both included.
+	From, To      Date
+	IntegrationID string
+	Plan          Plan
+	Document      Document
+	Status        ConsultationStatus
+}
+
+// Range is the filter's period as instants: [from, until). A zero bound is
+// open.
+func (f ConsultationFilter) Range() (from, until time.Time) {
+	if !f.From.IsZero() {
+		from = saoPauloMidnight(f.From)
+	}
+	if !f.To.IsZero() {
+		until = saoPauloMidnight(f.To.AddDays(1))
+	}
+	return from, until
+}
+
+func saoPauloMidnight(d Date) time.Time {
+	t := d.Time()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, SaoPaulo).UTC()
+}
+
+// Matches reports whether c passes the filter; stores use it for what their
+// indexes do not decide.
+func (f ConsultationFilter) Matches(c Consultation) bool {
+	from, until := f.Range()
+	switch {
+	case !from.IsZero() && c.CreatedAt.Before(from),
+		!until.IsZero() && !c.CreatedAt.Before(until),
+		f.IntegrationID != "" && c.IntegrationID != f.IntegrationID,
+		f.Plan != "" && c.Plan != f.Plan,
+		!f.Document.IsZero() && c.Document != f.Document,
+		f.Status != "" && c.Status != f.Status:
+		return false
+	}
+	return true
+}
+
+// ConsultationStore keeps consultations, newest first in every list.
+//
+//   - CreateConsultation stores a new record; a success also becomes the
+//     document's latest success (LastSucceededConsultation) in the same
+//     write. Errors: internal only.
+//   - GetConsultation returns the full record, report included: not_found
+//     (404).
+//   - ListConsultations and ListPartyConsultations return records without
+//     their Report (Overview carries what a list shows). A page may hold
+//     fewer than Limit items while nextCursor is set: follow it until it is
+//     empty. A cursor from another query, or one never issued: invalid_cursor
+//     (400).
+//   - LastSucceededConsultation is the newest success of doc, read
+//     consistently: it reflects every CreateConsultation that returned.
+//     found is false when there is none.
+//   - LockDocument marks doc as being consulted by owner until ttl passes,
+//     so that two requests cannot both charge a consultation the interval
+//     rule would refuse: consultation_in_progress (409) while another owner
+//     holds an unexpired mark. UnlockDocument removes owner's mark only.
+type ConsultationStore interface {
+	CreateConsultation(ctx context.Context, c Consultation) error
+	GetConsultation(ctx context.Context, id string) (Consultation, error)
+	ListConsultations(ctx context.Context, f ConsultationFilter, p Page) ([]Consultation, string, error)
+	ListPartyConsultations(ctx context.Context, party PartyRef, p Page) ([]Consultation, string, error)
+	LastSucceededConsultation(ctx context.Context, doc Document) (ConsultationRef, bool, error)
+	LockDocument(ctx context.Context, doc Document, owner string, ttl time.Duration) error
+	UnlockDocument(ctx context.Context, doc Document, owner string) error
+}
+
+// ErrConsultationInProgress is LockDocument's refusal.
+var ErrConsultationInProgress = NewError(KindConflict, CodeConsultationInProgress,
+	"Já existe uma consulta deste CPF/CNPJ em andamento. Aguarde a conclusão e tente novamente.")
+
+// ReportStore keeps report PDFs, private and encrypted at rest.
+//
+//   - Put stores pdf under key, replacing what was there.
+//   - Exists reports whether key holds a PDF (the bucket's lifecycle
+//     expires old ones).
+//   - PresignGet returns a URL that downloads key without credentials until
+//     expiresAt, ttl from now.
+//
+// Errors: internal only.
+type ReportStore interface {
+	Put(ctx context.Context, key string, pdf []byte) error
+	Exists(ctx context.Context, key string) (bool, error)
+	PresignGet(ctx context.Context, key string, ttl time.Duration) (url string, expiresAt time.Time, err error)
+}
+
+// ReportDocument is what a report PDF shows: the consultation (with its
+// report, branch, environment, plan and protocol) and when the PDF was made.
+type ReportDocument struct {
+	Consultation Consultation
+	GeneratedAt  time.Time
+}
+
+// ReportRenderer turns a consultation's report into a printable PDF.
+// Errors: internal only.
+type ReportRenderer interface {
+	Render(doc ReportDocument) ([]byte, error)
+}
+
+// PresignedURL is a short-lived download link.
+type PresignedURL struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}

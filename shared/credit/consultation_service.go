@@ -1,0 +1,412 @@
+package credit
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+)
+
+// ReportURLTTL is how long a report's download link works: long enough to
+// open it, short enough that a leaked link is soon useless.
+const ReportURLTTL = 5 * time.Minute
+
+// documentLockTTL outlives any request (API Gateway gives up after 30 s), so
+// the mark only lingers when a function died mid-consultation.
+const documentLockTTL = 90 * time.Second
+
+// ConsultationService runs credit consultations ("Central de consultas").
+type ConsultationService struct {
+	Parameters   ParametersStore
+	Integrations *IntegrationService
+	Parties      PartyStore
+	Store        ConsultationStore
+	Bureau       Bureau
+	Reports      ReportStore
+	Renderer     ReportRenderer
+	Now          func() time.Time
+	NewID        func() string
+	Log          *slog.Logger
+}
+
+// ConsultationRequest is what a caller asks: a registered party, or a
+// document with its branch (and UF for a CPF); optionally the plan and the
+// confirmation to consult again inside the interval.
+type ConsultationRequest struct {
+	Party         *PartyRef
+	Document      string
+	BranchID      string
+	UF            string
+	Plan          string
+	ConfirmRepeat bool
+}
+
+// ConsultationOutcome is a recorded success and the link to its PDF (nil when
+// the PDF could not be stored now; it is made on the first download).
+type ConsultationOutcome struct {
+	Consultation Consultation
+	PDF          *PresignedURL
+}
+
+// consultationTarget is a request resolved to what the bureau is asked.
+type consultationTarget struct {
+	document   Document
+	branchID   string
+	uf         string
+	cep, phone string
+	party      *PartyRef
+	plan       Plan
+}
+
+// validate checks the request's shape in this order: structure
+// (validation_failed naming every field), the document (invalid_document),
+// the UF of a CPF (uf_required), the plan's name (invalid_plan).
+func (r ConsultationRequest) validate() (consultationTarget, error) {
+	var fe FieldErrors
+	var t consultationTarget
+	if r.Party != nil {
+		if !r.Party.Kind.Valid() {
+			fe.Add("party.kind", `deve ser "customer", "lead" ou "prospect"`)
+		}
+		if !branchIDPattern.MatchString(r.Party.ID) {
+			fe.Add("party.id", "identificador inválido")
+		}
+		for field, v := range map[string]string{"document": r.Document, "branchId": r.BranchID, "uf": r.UF} {
+			if v != "" {
+				fe.Add(field, "não se aplica à consulta por cadastro: o documento, a filial e a UF vêm do cadastro")
+			}
+		}
+	} else {
+		if strings.TrimSpace(r.Document) == "" {
+			fe.Add("document", "obrigatório: informe party ou document")
+		}
+		if !ValidBranchID(r.BranchID) {
+			fe.Add("branchId", "obrigatório; letras, números, ponto, hífen ou sublinhado, até 64 caracteres")
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return t, err
+	}
+	if r.Party != nil {
+		ref := *r.Party
+		t.party = &ref
+	} else {
+		doc, err := ParseDocument(r.Document)
+		if err != nil {
+			return t, NewError(KindInvalid, CodeInvalidDocument, "CPF/CNPJ inválido.").WithDetails(map[string]any{"field": "document"})
+		}
+		t.document, t.branchID = doc, r.BranchID
+		t.uf = strings.ToUpper(strings.TrimSpace(r.UF))
+		if err := checkUF(doc, t.uf, "uf"); err != nil {
+			return t, err
+		}
+	}
+	if r.Plan != "" {
+		t.plan = Plan(r.Plan)
+		if !t.plan.Consultable() {
+			return t, Errorf(KindInvalid, CodeInvalidPlan, "Plano %q inválido: escolha Indicador de negativos, Crednet Top ou Relatório + Score.", r.Plan).
+				WithDetails(map[string]any{"plan": r.Plan})
+		}
+	}
+	return t, nil
+}
+
+// checkUF requires a valid UF for a CPF (the bureau locates people by state)
+// and refuses an invalid one for anybody.
+func checkUF(doc Document, uf, field string) error {
+	switch {
+	case uf == "" && doc.Kind() == CPF:
+		msg := "A UF é obrigatória para consultar um CPF."
+		if field != "uf" {
+			msg = "A UF é obrigatória para consultar um CPF: preencha a UF no endereço do cadastro."
+		}
+		return NewError(KindInvalid, CodeUFRequired, msg).WithDetails(map[string]any{"field": field})
+	case uf != "" && !ValidUF(uf):
+		return Errorf(KindInvalid, CodeUFRequired, "UF %q inválida: informe a sigla de um estado brasileiro.", uf).WithDetails(map[string]any{"field": field})
+	}
+	return nil
+}
+
+// Consult runs one consultation. The checks run in this order, each before
+// anything is charged: the master switch (credit_analysis_disabled), the
+// request (validation_failed, invalid_document, uf_required, invalid_plan),
+// the party (not_found), the branch's integration
+// (branch_without_integration), the plan (plan_required, invalid_plan
+// against the plans the account offers), the interval (repeat_consultation,
+// consultation_in_progress). Then the bureau is called once; its answer,
+// success or failure, is recorded. A failure answers the bureau's error
+// (bureau_unavailable 502, bureau_rejected 422, ...) with the recorded
+// consultation's id in details.consultationId.
+func (s *ConsultationService) Consult(ctx context.Context, req ConsultationRequest) (ConsultationOutcome, error) {
+	if err := RequireEnabled(ctx, s.Parameters); err != nil {
+		return ConsultationOutcome{}, err
+	}
+	t, err := req.validate()
+	if err != nil {
+		return ConsultationOutcome{}, err
+	}
+	if t.party != nil {
+		p, err := s.Parties.GetParty(ctx, t.party.Kind, t.party.ID)
+		if err != nil {
+			return ConsultationOutcome{}, err
+		}
+		t.document, t.branchID, t.uf = p.Document, p.BranchID, p.Address.UF
+		t.cep, t.phone = p.Address.CEP, p.MobilePhone
+		if err := checkUF(p.Document, t.uf, "party.address.uf"); err != nil {
+			return ConsultationOutcome{}, err
+		}
+	}
+	integ, err := s.Integrations.GetByBranch(ctx, t.branchID)
+	if ErrorKind(err) == KindNotFound {
+		return ConsultationOutcome{}, ErrBranchWithoutIntegration(t.branchID)
+	} else if err != nil {
+		return ConsultationOutcome{}, err
+	}
+	var warnings []Warning
+	if t.plan == "" {
+		t.plan = integ.DefaultPlan
+	}
+	if t.plan == PlanAll || !t.plan.Consultable() {
+		return ConsultationOutcome{}, NewError(KindInvalid, CodePlanRequired,
+			"A integração da filial usa o plano Todos: escolha o plano desta consulta.").
+			WithDetails(map[string]any{"integrationId": integ.ID})
+	}
+	acct, err := s.Integrations.Account(ctx, integ)
+	if err != nil {
+		return ConsultationOutcome{}, err
+	}
+	if err := s.checkPlanOffered(ctx, acct, t.plan); err != nil {
+		return ConsultationOutcome{}, err
+	}
+	if t.plan.Deprecated() {
+		warnings = append(warnings, Warning{Code: WarningDeprecatedPlan, Message: fmt.Sprintf("O plano %s será descontinuado em breve. %s", t.plan.Name(), DeprecatedPlanRecommendation)})
+	}
+
+	params, err := s.Parameters.GetParameters(ctx)
+	if err != nil {
+		return ConsultationOutcome{}, err
+	}
+	if days := params.RepeatConsultationIntervalDays; days > 0 {
+		if !req.ConfirmRepeat {
+			// The mark serializes check, charge and record per document, so a
+			// double click cannot buy two reports the interval would refuse.
+			owner := randomHex(16)
+			if err := s.Store.LockDocument(ctx, t.document, owner, documentLockTTL); err != nil {
+				return ConsultationOutcome{}, err
+			}
+			defer func() {
+				if err := s.Store.UnlockDocument(context.WithoutCancel(ctx), t.document, owner); err != nil {
+					s.log().Warn("document mark not removed; it expires by itself", slog.String("document", t.document.Masked()), slog.String("error", err.Error()))
+				}
+			}()
+		}
+		prev, found, err := s.Store.LastSucceededConsultation(ctx, t.document)
+		if err != nil {
+			return ConsultationOutcome{}, err
+		}
+		if found && prev.CreatedAt.After(s.now().Add(-time.Duration(days)*24*time.Hour)) {
+			if !req.ConfirmRepeat {
+				return ConsultationOutcome{}, errRepeatConsultation(t.document, prev, days)
+			}
+			warnings = append(warnings, Warning{Code: WarningRepeatConfirmed, Message: fmt.Sprintf(
+				"Nova consulta confirmada: o documento já havia sido consultado em %s (consulta %s).", formatSaoPaulo(prev.CreatedAt), prev.ID)})
+		}
+	}
+
+	actor, _ := ActorFrom(ctx)
+	c := Consultation{
+		ID: s.NewID(), CreatedAt: s.now(), Document: t.document, UF: t.uf, Plan: t.plan,
+		IntegrationID: integ.ID, BranchID: integ.BranchID, Environment: integ.Environment,
+		Party: t.party, RequestedBy: Actor{Subject: actor.Subject, Name: actor.Name}, Warnings: warnings,
+	}
+	report, cerr := s.Bureau.Consult(ctx, acct, ConsultQuery{Document: t.document, Plan: t.plan, UF: t.uf, CEP: t.cep, Phone: t.phone})
+	// The bureau has answered (and may have charged): record it even when
+	// the caller has gone.
+	ctx = context.WithoutCancel(ctx)
+	if cerr != nil {
+		return ConsultationOutcome{}, s.recordFailure(ctx, c, cerr)
+	}
+	c.Status, c.Report, c.Overview = ConsultationSucceeded, &report, report.Overview()
+	c.PDFKey = newReportKey(c.CreatedAt)
+	if err := s.Store.CreateConsultation(ctx, c); err != nil {
+		s.log().Error("consultation answered by the bureau but not recorded",
+			slog.String("consultationId", c.ID), slog.String("protocol", report.Protocol), slog.String("document", c.Document.Masked()),
+			slog.String("error", err.Error()))
+		return ConsultationOutcome{}, err
+	}
+	s.log().Info("consultation recorded", slog.String("consultationId", c.ID), slog.String("status", string(c.Status)),
+		slog.String("plan", string(c.Plan)), slog.String("environment", string(c.Environment)),
+		slog.String("document", c.Document.Masked()), slog.String("protocol", report.Protocol))
+
+	out := ConsultationOutcome{Consultation: c}
+	if err := s.storePDF(ctx, c); err != nil {
+		s.log().Error("report PDF not stored; it will be rendered on download", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
+		out.Consultation.Warnings = append(out.Consultation.Warnings, Warning{Code: WarningPDFPending,
+			Message: "O PDF do relatório será gerado no primeiro download."})
+		return out, nil
+	}
+	if url, exp, err := s.Reports.PresignGet(ctx, c.PDFKey, ReportURLTTL); err != nil {
+		s.log().Error("report URL not signed", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
+	} else {
+		out.PDF = &PresignedURL{URL: url, ExpiresAt: exp}
+	}
+	return out, nil
+}
+
+// checkPlanOffered refuses a plan the integration's account does not offer.
+func (s *ConsultationService) checkPlanOffered(ctx context.Context, acct BureauAccount, plan Plan) error {
+	offered, err := s.Bureau.Plans(ctx, acct)
+	if err != nil {
+		return err
+	}
+	codes := make([]string, 0, len(offered))
+	for _, p := range offered {
+		if p.Plan == plan {
+			return nil
+		}
+		codes = append(codes, string(p.Plan))
+	}
+	return Errorf(KindInvalid, CodeInvalidPlan, "O plano %s não está disponível na conta desta integração.", plan.Name()).
+		WithDetails(map[string]any{"plan": string(plan), "offeredPlans": codes})
+}
+
+func errRepeatConsultation(doc Document, prev ConsultationRef, days int) *Error {
+	return Errorf(KindConflict, CodeRepeatConsultation,
+		"O documento %s já foi consultado em %s, há menos de %d dia(s). Confirme para consultar novamente (a consulta será cobrada).",
+		doc.Masked(), formatSaoPaulo(prev.CreatedAt), days).
+		WithDetails(map[string]any{
+			"previousConsultationId": prev.ID,
+			"previousAt":             prev.CreatedAt.UTC().Format(time.RFC3339),
+			"intervalDays":           days,
+		})
+}
+
+// recordFailure records a consultation the bureau did not answer and returns
+// the bureau's error naming the record.
+func (s *ConsultationService) recordFailure(ctx context.Context, c Consultation, cause error) error {
+	c.Status, c.ErrorCode, c.ErrorMessage = ConsultationFailed, ErrorCode(cause), ErrorMessage(cause)
+	level := slog.LevelWarn
+	if ErrorKind(cause) == KindInternal {
+		level = slog.LevelError
+	}
+	s.log().Log(ctx, level, "consultation failed at the bureau", slog.String("consultationId", c.ID),
+		slog.String("code", c.ErrorCode), slog.String("document", c.Document.Masked()), slog.String("error", cause.Error()))
+	if err := s.Store.CreateConsultation(ctx, c); err != nil {
+		s.log().Error("failed consultation not recorded", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
+		return cause
+	}
+	e, ok := AsError(cause)
+	if !ok {
+		return Internal(cause, "consult")
+	}
+	details := make(map[string]any, len(e.Details)+1)
+	for k, v := range e.Details {
+		details[k] = v
+	}
+	details["consultationId"] = c.ID
+	return e.WithDetails(details)
+}
+
+func (s *ConsultationService) storePDF(ctx context.Context, c Consultation) error {
+	pdf, err := s.Renderer.Render(ReportDocument{Consultation: c, GeneratedAt: s.now()})
+	if err != nil {
+		return err
+	}
+	return s.Reports.Put(ctx, c.PDFKey, pdf)
+}
+
+// Get returns one consultation with its report.
+func (s *ConsultationService) Get(ctx context.Context, id string) (Consultation, error) {
+	return s.Store.GetConsultation(ctx, id)
+}
+
+// List is the consultation center: newest first, filtered.
+func (s *ConsultationService) List(ctx context.Context, f ConsultationFilter, p Page) ([]Consultation, string, error) {
+	var fe FieldErrors
+	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
+		fe.Add("to", "deve ser igual ou posterior a from")
+	}
+	if f.Plan != "" && !f.Plan.Consultable() {
+		fe.Add("plan", `deve ser "negative_indicator", "crednet_top" ou "report_score"`)
+	}
+	if f.Status != "" && !f.Status.Valid() {
+		fe.Add("status", `deve ser "succeeded" ou "failed"`)
+	}
+	if err := fe.Err(); err != nil {
+		return nil, "", err
+	}
+	return s.Store.ListConsultations(ctx, f, p.Normalized())
+}
+
+// ListByParty lists the consultations made for a party (404 when the party
+// does not exist).
+func (s *ConsultationService) ListByParty(ctx context.Context, ref PartyRef, p Page) ([]Consultation, string, error) {
+	if _, err := s.Parties.GetParty(ctx, ref.Kind, ref.ID); err != nil {
+		return nil, "", err
+	}
+	return s.Store.ListPartyConsultations(ctx, ref, p.Normalized())
+}
+
+// ReportURL returns a link to the consultation's PDF that expires within
+// ReportURLTTL. A PDF the bucket no longer holds (expired by its lifecycle,
+// or never stored) is rendered again from the recorded report. A failed
+// consultation has no report: report_unavailable (404).
+func (s *ConsultationService) ReportURL(ctx context.Context, id string) (PresignedURL, error) {
+	c, err := s.Store.GetConsultation(ctx, id)
+	if err != nil {
+		return PresignedURL{}, err
+	}
+	if c.Status != ConsultationSucceeded || c.Report == nil || c.PDFKey == "" {
+		return PresignedURL{}, NewError(KindNotFound, CodeReportUnavailable, "Esta consulta não tem relatório: o bureau não a respondeu.").
+			WithDetails(map[string]any{"consultationId": c.ID, "errorCode": c.ErrorCode})
+	}
+	exists, err := s.Reports.Exists(ctx, c.PDFKey)
+	if err != nil {
+		return PresignedURL{}, err
+	}
+	if !exists {
+		if err := s.storePDF(ctx, c); err != nil {
+			return PresignedURL{}, err
+		}
+	}
+	url, exp, err := s.Reports.PresignGet(ctx, c.PDFKey, ReportURLTTL)
+	if err != nil {
+		return PresignedURL{}, err
+	}
+	return PresignedURL{URL: url, ExpiresAt: exp}, nil
+}
+
+// newReportKey names a PDF with 128 random bits, so that nobody can derive
+// it from the document or the consultation; the month prefix only helps
+// whoever looks at the bucket.
+func newReportKey(at time.Time) string {
+	return "reports/" + at.UTC().Format("2006/01") + "/" + randomHex(16) + ".pdf"
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand panics rather than return an error)
+	return hex.EncodeToString(b)
+}
+
+// formatSaoPaulo writes an instant the way people in Brazil read it.
+func formatSaoPaulo(t time.Time) string {
+	return t.In(SaoPaulo).Format("02/01/2006 às 15:04")
+}
+
+func (s *ConsultationService) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Millisecond)
+	}
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+func (s *ConsultationService) log() *slog.Logger {
+	if s.Log != nil {
+		return s.Log
+	}
+	return slog.Default()
+}

@@ -1,0 +1,710 @@
+package credit_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"creditanalysis/shared/credit"
+	"creditanalysis/shared/credit/credittest"
+	"creditanalysis/shared/memory"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// consultBureau answers Consult and Plans only; the rest of the port panics
+// through the nil embedded interface.
+type consultBureau struct {
+	credit.Bureau
+	mu      sync.Mutex
+	queries []credit.ConsultQuery
+	accts   []credit.BureauAccount
+	consult func(ctx context.Context, q credit.ConsultQuery) (credit.Report, error)
+	offered []credit.Plan
+}
+
+func (b *consultBureau) Consult(ctx context.Context, acct credit.BureauAccount, q credit.ConsultQuery) (credit.Report, error) {
+	b.mu.Lock()
+	b.queries = append(b.queries, q)
+	b.accts = append(b.accts, acct)
+	b.mu.Unlock()
+	if b.consult != nil {
+		return b.consult(ctx, q)
+	}
+	r := credittest.FullReport()
+	return r, nil
+}
+
+func (b *consultBureau) Plans(_ context.Context, _ credit.BureauAccount) ([]credit.BureauPlan, error) {
+	var out []credit.BureauPlan
+	for _, p := range b.offered {
+		out = append(out, credit.BureauPlan{Plan: p, ProductCode: "P-" + string(p), Name: p.Name()})
+	}
+	return out, nil
+}
+
+func (b *consultBureau) calls() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.queries)
+}
+
+// fakeReports keeps PDFs in a map and records what it was asked to sign.
+type fakeReports struct {
+	mu      sync.Mutex
+	objects map[string][]byte
+	putErr  error
+	ttls    []time.Duration
+	now     func() time.Time
+}
+
+func (r *fakeReports) Put(_ context.Context, key string, pdf []byte) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.putErr != nil {
+		return r.putErr
+	}
+	r.objects[key] = pdf
+	return nil
+}
+
+func (r *fakeReports) Exists(_ context.Context, key string) (bool, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.objects[key]
+	return ok, nil
+}
+
+func (r *fakeReports) PresignGet(_ context.Context, key string, ttl time.Duration) (string, time.Time, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ttls = append(r.ttls, ttl)
+	return "https://reports.example/" + key + "?signed", r.now().Add(ttl), nil
+}
+
+type fakeRenderer struct {
+	mu      sync.Mutex
+	renders []credit.ReportDocument
+	err     error
+}
+
+func (f *fakeRenderer) Render(doc credit.ReportDocument) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.renders = append(f.renders, doc)
+	if f.err != nil {
+		return nil, f.err
+	}
+	return []byte("%PDF-1.4 " + doc.Consultation.ID), nil
+}
+
+type consultFixture struct {
+	svc           *credit.ConsultationService
+	store         *memory.Store
+	consultations *memory.Consultations
+	bureau        *consultBureau
+	reports       *fakeReports
+	renderer      *fakeRenderer
+	integration   credit.Integration
+	logs          *bytes.Buffer
+	mu            sync.Mutex
+	now           time.Time
+}
+
+func (f *consultFixture) clock() time.Time {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.now
+}
+
+func (f *consultFixture) advance(d time.Duration) {
+	f.mu.Lock()
+	f.now = f.now.Add(d)
+	f.mu.Unlock()
+}
+
+func (f *consultFixture) setParameters(t *testing.T, enabled bool, days int) {
+	require.NoError(t, f.store.PutParameters(context.Background(), credit.Parameters{CreditAnalysisEnabled: enabled, RepeatConsultationIntervalDays: days}))
+}
+
+const (
+	testCPF  = "52998224725"
+	testCNPJ = "11222333000181"
+)
+
+var analyst = credit.Actor{Subject: "analyst-1", Name: "Ana Analista", Roles: []credit.Role{credit.RoleAnalyst}}
+
+func analystCtx() context.Context { return credit.WithActor(context.Background(), analyst) }
+
+// newConsultFixture wires the service on fakes: switch on, interval 30
+// days, branch b1 integrated (homologation, default plan Relatório +
+// Score), customer c1 of branch b1 in SP, lead l-no-uf without UF.
+func newConsultFixture(t *testing.T) *consultFixture {
+	t.Helper()
+	f := &consultFixture{
+		store: memory.New(), consultations: memory.NewConsultations(), logs: &bytes.Buffer{},
+		bureau:   &consultBureau{offered: []credit.Plan{credit.PlanNegativeIndicator, credit.PlanCrednetTop, credit.PlanReportScore}},
+		renderer: &fakeRenderer{},
+		now:      time.Date(2026, 3, 10, 15, 0, 0, 0, time.UTC),
+	}
+	f.consultations.Now = f.clock
+	f.reports = &fakeReports{objects: map[string][]byte{}, now: f.clock}
+	log := slog.New(slog.NewJSONHandler(f.logs, nil))
+	n := 0
+	var idMu sync.Mutex
+	newID := func() string { idMu.Lock(); defer idMu.Unlock(); n++; return fmt.Sprintf("id-%d", n) }
+	integrations := &credit.IntegrationService{Store: f.store, Secrets: memory.NewSecrets(), Bureau: f.bureau, Now: f.clock, NewID: newID, Log: log}
+	ctx := context.Background()
+	i, err := integrations.Create(ctx, validNewIntegration("b1"))
+	require.NoError(t, err)
+	f.integration = i
+	parties := &credit.PartyService{Store: f.store, Now: f.clock}
+	_, _, err = parties.Put(ctx, credit.PartyCustomer, "c1", credit.PartyInput{BranchID: "b1", Document: "529.982.247-25", Name: "Maria da Silva",
+		MobilePhone: "(11) 98765-4321", Address: credit.Address{CEP: "01310-100", UF: "sp"}})
+	require.NoError(t, err)
+	_, _, err = parties.Put(ctx, credit.PartyLead, "l-no-uf", credit.PartyInput{BranchID: "b1", Document: testCPF, Name: "Sem UF"})
+	require.NoError(t, err)
+	_, _, err = parties.Put(ctx, credit.PartyProspect, "p-elsewhere", credit.PartyInput{BranchID: "b9", Document: testCNPJ, Name: "Empresa"})
+	require.NoError(t, err)
+	f.setParameters(t, true, 30)
+	f.svc = &credit.ConsultationService{
+		Parameters: f.store, Integrations: integrations, Parties: f.store, Store: f.consultations,
+		Bureau: f.bureau, Reports: f.reports, Renderer: f.renderer, Now: f.clock, NewID: newID, Log: log,
+	}
+	return f
+}
+
+func byDocument(doc, uf string) credit.ConsultationRequest {
+	return credit.ConsultationRequest{Document: doc, BranchID: "b1", UF: uf}
+}
+
+func recorded(t *testing.T, f *consultFixture) []credit.Consultation {
+	t.Helper()
+	items, _, err := f.consultations.ListConsultations(context.Background(), credit.ConsultationFilter{}, credit.Page{Limit: 200})
+	require.NoError(t, err)
+	return items
+}
+
+func errorOf(t *testing.T, err error) *credit.Error {
+	t.Helper()
+	require.Error(t, err)
+	e, ok := credit.AsError(err)
+	require.True(t, ok, "not a *credit.Error: %v", err)
+	return e
+}
+
+func TestConsultRefusedWhileTheSwitchIsOff(t *testing.T) {
+	f := newConsultFixture(t)
+	f.setParameters(t, false, 30)
+	for _, req := range []credit.ConsultationRequest{byDocument(testCPF, "SP"), {}, byDocument("123", "")} {
+		_, err := f.svc.Consult(analystCtx(), req)
+		e := errorOf(t, err)
+		assert.Equal(t, credit.CodeCreditAnalysisDisabled, e.Code, "the switch is checked before anything else")
+		assert.Equal(t, credit.KindForbidden, e.Kind)
+	}
+	assert.Zero(t, f.bureau.calls())
+	assert.Empty(t, recorded(t, f))
+}
+
+func TestConsultRequestValidation(t *testing.T) {
+	party := func(kind credit.PartyKind, id string) *credit.PartyRef { return &credit.PartyRef{Kind: kind, ID: id} }
+	tests := []struct {
+		name   string
+		req    credit.ConsultationRequest
+		code   string
+		fields []string
+		field  string
+	}{
+		{"nothing", credit.ConsultationRequest{}, credit.CodeValidation, []string{"document", "branchId"}, ""},
+		{"document without branch", credit.ConsultationRequest{Document: testCPF, UF: "SP"}, credit.CodeValidation, []string{"branchId"}, ""},
+		{"party and document", credit.ConsultationRequest{Party: party(credit.PartyCustomer, "c1"), Document: testCPF, BranchID: "b1", UF: "SP"}, credit.CodeValidation, []string{"document", "branchId", "uf"}, ""},
+		{"party of unknown kind and bad id", credit.ConsultationRequest{Party: party("client", "a/b")}, credit.CodeValidation, []string{"party.kind", "party.id"}, ""},
+		{"invalid CPF", byDocument("529.982.247-24", "SP"), credit.CodeInvalidDocument, nil, "document"},
+		{"invalid CNPJ", byDocument("11.222.333/0001-80", ""), credit.CodeInvalidDocument, nil, "document"},
+		{"garbage document", byDocument("abc", "SP"), credit.CodeInvalidDocument, nil, "document"},
+		{"CPF without UF", byDocument(testCPF, ""), credit.CodeUFRequired, nil, "uf"},
+		{"CPF with an unknown UF", byDocument(testCPF, "XX"), credit.CodeUFRequired, nil, "uf"},
+		{"CNPJ with an unknown UF", byDocument(testCNPJ, "ZZ"), credit.CodeUFRequired, nil, "uf"},
+		{"plan all at consultation time", credit.ConsultationRequest{Document: testCPF, BranchID: "b1", UF: "SP", Plan: "all"}, credit.CodeInvalidPlan, nil, ""},
+		{"unknown plan", credit.ConsultationRequest{Document: testCPF, BranchID: "b1", UF: "SP", Plan: "gold"}, credit.CodeInvalidPlan, nil, ""},
+		{"invalid document beats a branch without integration", credit.ConsultationRequest{Document: "1", BranchID: "nowhere"}, credit.CodeInvalidDocument, nil, "document"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newConsultFixture(t)
+			_, err := f.svc.Consult(analystCtx(), tt.req)
+			e := errorOf(t, err)
+			assert.Equal(t, tt.code, e.Code)
+			assert.Equal(t, credit.KindInvalid, e.Kind)
+			if tt.fields != nil {
+				assert.ElementsMatch(t, tt.fields, e.Details["fields"])
+			}
+			if tt.field != "" {
+				assert.Equal(t, tt.field, e.Details["field"])
+			}
+			assert.Zero(t, f.bureau.calls(), "nothing is charged")
+			assert.Empty(t, recorded(t, f))
+		})
+	}
+}
+
+func TestConsultAcceptsDocumentsInEveryForm(t *testing.T) {
+	for _, tt := range []struct{ doc, uf, want string }{
+		{"529.982.247-25", "sp", testCPF},
+		{"11.222.333/0001-81", "", testCNPJ},
+		{"12.abc.345/01de-35", "", "12ABC34501DE35"},
+	} {
+		t.Run(tt.doc, func(t *testing.T) {
+			f := newConsultFixture(t)
+			out, err := f.svc.Consult(analystCtx(), byDocument(tt.doc, tt.uf))
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, out.Consultation.Document.Number())
+			assert.Equal(t, tt.want, f.bureau.queries[0].Document.Number())
+			assert.Equal(t, map[string]string{"sp": "SP"}[tt.uf], f.bureau.queries[0].UF)
+		})
+	}
+}
+
+func TestConsultByParty(t *testing.T) {
+	t.Run("uses the party's document, branch, UF, CEP and phone, and records the party", func(t *testing.T) {
+		f := newConsultFixture(t)
+		out, err := f.svc.Consult(analystCtx(), credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}})
+		require.NoError(t, err)
+		q := f.bureau.queries[0]
+		assert.Equal(t, credit.ConsultQuery{Document: credit.MustParseDocument(testCPF), Plan: credit.PlanReportScore, UF: "SP", CEP: "01310100", Phone: "11987654321"}, q)
+		c := out.Consultation
+		assert.Equal(t, &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}, c.Party)
+		assert.Equal(t, "b1", c.BranchID)
+		onParty, _, err := f.svc.ListByParty(context.Background(), credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}, credit.Page{})
+		require.NoError(t, err)
+		assert.Equal(t, []string{c.ID}, []string{onParty[0].ID}, "the record appears on the party")
+	})
+	t.Run("unknown party", func(t *testing.T) {
+		f := newConsultFixture(t)
+		_, err := f.svc.Consult(analystCtx(), credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyLead, ID: "c1"}})
+		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err), "kinds are separate")
+		assert.Zero(t, f.bureau.calls())
+	})
+	t.Run("a CPF party without UF", func(t *testing.T) {
+		f := newConsultFixture(t)
+		_, err := f.svc.Consult(analystCtx(), credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyLead, ID: "l-no-uf"}})
+		e := errorOf(t, err)
+		assert.Equal(t, credit.CodeUFRequired, e.Code)
+		assert.Equal(t, "party.address.uf", e.Details["field"])
+		assert.Zero(t, f.bureau.calls())
+	})
+	t.Run("a party whose branch has no integration", func(t *testing.T) {
+		f := newConsultFixture(t)
+		_, err := f.svc.Consult(analystCtx(), credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyProspect, ID: "p-elsewhere"}})
+		e := errorOf(t, err)
+		assert.Equal(t, credit.CodeBranchWithoutIntegration, e.Code)
+		assert.Equal(t, "b9", e.Details["branchId"])
+	})
+	t.Run("list of an unknown party", func(t *testing.T) {
+		f := newConsultFixture(t)
+		_, _, err := f.svc.ListByParty(context.Background(), credit.PartyRef{Kind: credit.PartyCustomer, ID: "ghost"}, credit.Page{})
+		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
+	})
+}
+
+func TestConsultBranchWithoutIntegration(t *testing.T) {
+	f := newConsultFixture(t)
+	_, err := f.svc.Consult(analystCtx(), credit.ConsultationRequest{Document: testCPF, BranchID: "b2", UF: "SP"})
+	e := errorOf(t, err)
+	assert.Equal(t, credit.CodeBranchWithoutIntegration, e.Code)
+	assert.Equal(t, credit.KindUnprocessable, e.Kind)
+	assert.Zero(t, f.bureau.calls())
+}
+
+func TestConsultPlan(t *testing.T) {
+	setDefault := func(t *testing.T, f *consultFixture, p credit.Plan) {
+		_, err := f.store.UpdateIntegration(context.Background(), f.integration.ID, func(i *credit.Integration) error { i.DefaultPlan = p; return nil })
+		require.NoError(t, err)
+	}
+	t.Run("default all without a plan: plan_required", func(t *testing.T) {
+		f := newConsultFixture(t)
+		setDefault(t, f, credit.PlanAll)
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		e := errorOf(t, err)
+		assert.Equal(t, credit.CodePlanRequired, e.Code)
+		assert.Equal(t, credit.KindInvalid, e.Kind)
+		assert.Zero(t, f.bureau.calls())
+	})
+	t.Run("default all with a plan: the request's", func(t *testing.T) {
+		f := newConsultFixture(t)
+		setDefault(t, f, credit.PlanAll)
+		req := byDocument(testCPF, "SP")
+		req.Plan = "negative_indicator"
+		out, err := f.svc.Consult(analystCtx(), req)
+		require.NoError(t, err)
+		assert.Equal(t, credit.PlanNegativeIndicator, out.Consultation.Plan)
+		assert.Equal(t, credit.PlanNegativeIndicator, f.bureau.queries[0].Plan)
+	})
+	t.Run("no plan: the integration's default", func(t *testing.T) {
+		f := newConsultFixture(t)
+		out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.NoError(t, err)
+		assert.Equal(t, credit.PlanReportScore, out.Consultation.Plan)
+		assert.Empty(t, out.Consultation.Warnings)
+	})
+	t.Run("a plan the account does not offer: invalid_plan naming the offered ones", func(t *testing.T) {
+		f := newConsultFixture(t)
+		f.bureau.offered = []credit.Plan{credit.PlanReportScore}
+		req := byDocument(testCPF, "SP")
+		req.Plan = "crednet_top"
+		_, err := f.svc.Consult(analystCtx(), req)
+		e := errorOf(t, err)
+		assert.Equal(t, credit.CodeInvalidPlan, e.Code)
+		assert.Equal(t, []string{"report_score"}, e.Details["offeredPlans"])
+		assert.Zero(t, f.bureau.calls())
+	})
+	t.Run("a default the account no longer offers", func(t *testing.T) {
+		f := newConsultFixture(t)
+		f.bureau.offered = []credit.Plan{credit.PlanCrednetTop}
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		assert.Equal(t, credit.CodeInvalidPlan, credit.ErrorCode(err))
+	})
+	t.Run("a deprecated plan works, with a warning", func(t *testing.T) {
+		for _, p := range []credit.Plan{credit.PlanCrednetTop, credit.PlanNegativeIndicator} {
+			f := newConsultFixture(t)
+			req := byDocument(testCPF, "SP")
+			req.Plan = string(p)
+			out, err := f.svc.Consult(analystCtx(), req)
+			require.NoError(t, err)
+			require.Len(t, out.Consultation.Warnings, 1)
+			assert.Equal(t, credit.WarningDeprecatedPlan, out.Consultation.Warnings[0].Code)
+			assert.Contains(t, out.Consultation.Warnings[0].Message, "Relatório + Score")
+			stored, err := f.consultations.GetConsultation(context.Background(), out.Consultation.ID)
+			require.NoError(t, err)
+			assert.Equal(t, out.Consultation.Warnings, stored.Warnings, "the warning is recorded")
+		}
+	})
+}
+
+func TestConsultRepeatInterval(t *testing.T) {
+	first := func(t *testing.T, f *consultFixture) credit.Consultation {
+		out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.NoError(t, err)
+		return out.Consultation
+	}
+	t.Run("inside the interval: 409 naming the earlier one, no bureau call", func(t *testing.T) {
+		f := newConsultFixture(t)
+		prev := first(t, f)
+		f.advance(29*24*time.Hour + 23*time.Hour)
+		_, err := f.svc.Consult(analystCtx(), byDocument("529.982.247-25", "RJ"))
+		e := errorOf(t, err)
+		assert.Equal(t, credit.CodeRepeatConsultation, e.Code)
+		assert.Equal(t, credit.KindConflict, e.Kind)
+		assert.Equal(t, prev.ID, e.Details["previousConsultationId"])
+		assert.Equal(t, prev.CreatedAt.Format(time.RFC3339), e.Details["previousAt"])
+		assert.Equal(t, 30, e.Details["intervalDays"])
+		assert.Contains(t, e.Message, "10/03/2026 às 12:00", "São Paulo time")
+		assert.NotContains(t, e.Message, testCPF)
+		assert.Equal(t, 1, f.bureau.calls())
+		assert.Len(t, recorded(t, f), 1, "a refusal records nothing")
+	})
+	t.Run("confirmed: consulted again, with a warning", func(t *testing.T) {
+		f := newConsultFixture(t)
+		prev := first(t, f)
+		f.advance(time.Hour)
+		req := byDocument(testCPF, "SP")
+		req.ConfirmRepeat = true
+		out, err := f.svc.Consult(analystCtx(), req)
+		require.NoError(t, err)
+		assert.Equal(t, 2, f.bureau.calls())
+		require.Len(t, out.Consultation.Warnings, 1)
+		assert.Equal(t, credit.WarningRepeatConfirmed, out.Consultation.Warnings[0].Code)
+		assert.Contains(t, out.Consultation.Warnings[0].Message, prev.ID)
+	})
+	t.Run("exactly the interval later: no warning", func(t *testing.T) {
+		f := newConsultFixture(t)
+		first(t, f)
+		f.advance(30 * 24 * time.Hour)
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.NoError(t, err)
+	})
+	t.Run("interval 0: never", func(t *testing.T) {
+		f := newConsultFixture(t)
+		f.setParameters(t, true, 0)
+		first(t, f)
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.NoError(t, err)
+		assert.Equal(t, 2, f.bureau.calls())
+	})
+	t.Run("another document is not affected", func(t *testing.T) {
+		f := newConsultFixture(t)
+		first(t, f)
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		require.NoError(t, err)
+	})
+	t.Run("by party and by document are the same document", func(t *testing.T) {
+		f := newConsultFixture(t)
+		first(t, f)
+		_, err := f.svc.Consult(analystCtx(), credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}})
+		assert.Equal(t, credit.CodeRepeatConsultation, credit.ErrorCode(err))
+	})
+	t.Run("a failed consultation does not count", func(t *testing.T) {
+		f := newConsultFixture(t)
+		f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) {
+			return credit.Report{}, credit.BureauUnavailable(errors.New("503"))
+		}
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.Error(t, err)
+		f.bureau.consult = nil
+		_, err = f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.NoError(t, err, "the failure neither counts nor leaves the document marked")
+	})
+}
+
+func TestConcurrentConsultationsOfOneDocumentChargeOnce(t *testing.T) {
+	f := newConsultFixture(t)
+	entered, release := make(chan struct{}), make(chan struct{})
+	f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) {
+		close(entered)
+		<-release
+		return credittest.FullReport(), nil
+	}
+	done := make(chan error)
+	go func() {
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		done <- err
+	}()
+	<-entered
+	_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+	assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err), "the second one waits for nobody and charges nothing")
+	close(release)
+	require.NoError(t, <-done)
+	_, err = f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+	assert.Equal(t, credit.CodeRepeatConsultation, credit.ErrorCode(err), "afterwards the interval applies")
+	assert.Equal(t, 1, f.bureau.calls())
+}
+
+func TestConsultSuccessIsRecorded(t *testing.T) {
+	f := newConsultFixture(t)
+	out, err := f.svc.Consult(analystCtx(), byDocument("529.982.247-25", "SP"))
+	require.NoError(t, err)
+	c := out.Consultation
+	report := credittest.FullReport()
+	want := credit.Consultation{
+		ID: c.ID, CreatedAt: f.clock(), Status: credit.ConsultationSucceeded, Document: credit.MustParseDocument(testCPF), UF: "SP",
+		Plan: credit.PlanReportScore, IntegrationID: f.integration.ID, BranchID: "b1", Environment: credit.EnvironmentHomologation,
+		RequestedBy: credit.Actor{Subject: "analyst-1", Name: "Ana Analista"}, Overview: report.Overview(), Report: &report, PDFKey: c.PDFKey,
+	}
+	assert.Equal(t, want, c)
+	stored, err := f.svc.Get(context.Background(), c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, want, stored)
+	assert.Equal(t, "Maria da Conceição Araújo", stored.Overview.Name)
+	assert.Equal(t, 412, *stored.Overview.Score)
+
+	assert.Equal(t, f.integration.Login, f.bureau.accts[0].Credentials.Login)
+	assert.Equal(t, "Abcd@123", f.bureau.accts[0].Credentials.ConsultationPassword, "the password comes from the secret store")
+
+	t.Run("the PDF is stored under a random key and linked for 5 minutes", func(t *testing.T) {
+		assert.Regexp(t, regexp.MustCompile(`^reports/2026/03/[0-9a-f]{32}\.pdf$`), c.PDFKey)
+		assert.NotContains(t, c.PDFKey, testCPF)
+		assert.Equal(t, []byte("%PDF-1.4 "+c.ID), f.reports.objects[c.PDFKey])
+		require.Len(t, f.renderer.renders, 1)
+		assert.Equal(t, c.ID, f.renderer.renders[0].Consultation.ID)
+		assert.NotNil(t, f.renderer.renders[0].Consultation.Report)
+		require.NotNil(t, out.PDF)
+		assert.Equal(t, f.clock().Add(5*time.Minute), out.PDF.ExpiresAt)
+		assert.Equal(t, []time.Duration{credit.ReportURLTTL}, f.reports.ttls)
+		assert.LessOrEqual(t, credit.ReportURLTTL, 5*time.Minute)
+		f.advance(time.Second)
+		again, err := f.svc.Consult(analystCtx(), credit.ConsultationRequest{Document: testCNPJ, BranchID: "b1"})
+		require.NoError(t, err)
+		assert.NotEqual(t, c.PDFKey, again.Consultation.PDFKey)
+	})
+	t.Run("no full document in the logs", func(t *testing.T) {
+		assert.Contains(t, f.logs.String(), "***.982.247-**")
+		assert.NotContains(t, f.logs.String(), testCPF)
+		assert.NotContains(t, f.logs.String(), "Abcd@123")
+	})
+}
+
+func TestConsultBureauFailureIsRecorded(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		code string
+		kind credit.Kind
+	}{
+		{"unavailable", credit.BureauUnavailable(errors.New("dial tcp: refused")), credit.CodeBureauUnavailable, credit.KindBadGateway},
+		{"timeout", credit.BureauTimeout(context.DeadlineExceeded), credit.CodeBureauUnavailable, credit.KindBadGateway},
+		{"rejected", credit.BureauRejected("Documento CANCELADO."), credit.CodeBureauRejected, credit.KindUnprocessable},
+		{"bad credentials", credit.BureauBadCredentials(credit.CredentialConsultation), credit.CodeBureauBadCredentials, credit.KindUnprocessable},
+		{"malformed", credit.BureauMalformedAnswer(errors.New("unexpected EOF")), credit.CodeBureauMalformedAnswer, credit.KindBadGateway},
+		{"unexpected", errors.New("boom"), credit.CodeInternal, credit.KindInternal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newConsultFixture(t)
+			f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) { return credit.Report{}, tt.err }
+			_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+			e := errorOf(t, err)
+			assert.Equal(t, tt.code, e.Code)
+			assert.Equal(t, tt.kind, e.Kind)
+			all := recorded(t, f)
+			require.Len(t, all, 1)
+			c := all[0]
+			assert.Equal(t, credit.ConsultationFailed, c.Status)
+			assert.Equal(t, tt.code, c.ErrorCode)
+			assert.Empty(t, c.PDFKey)
+			assert.Nil(t, c.Report)
+			assert.Empty(t, f.reports.objects)
+			if tt.kind != credit.KindInternal {
+				assert.Equal(t, c.ID, e.Details["consultationId"], "the caller can find the record")
+			}
+			if tt.code == credit.CodeBureauRejected {
+				assert.Equal(t, "Documento CANCELADO.", e.Details["bureauMessage"], "the bureau's details stay")
+				assert.Contains(t, c.ErrorMessage, "Documento CANCELADO.")
+			}
+			if tt.kind == credit.KindInternal {
+				assert.Equal(t, credit.InternalMessage, c.ErrorMessage, "internal detail is never recorded for callers")
+			}
+			assert.NotContains(t, f.logs.String(), testCPF)
+		})
+	}
+}
+
+func TestConsultRecordsEvenWhenTheCallerHasGone(t *testing.T) {
+	f := newConsultFixture(t)
+	ctx, cancel := context.WithCancel(analystCtx())
+	f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) {
+		cancel() // the client hangs up while the bureau answers
+		return credittest.FullReport(), nil
+	}
+	ctxStore := &ctxCheckingStore{ConsultationStore: f.consultations}
+	f.svc.Store = ctxStore
+	_, err := f.svc.Consult(ctx, byDocument(testCPF, "SP"))
+	require.NoError(t, err)
+	assert.NoError(t, ctxStore.createCtxErr, "the record is written with a live context")
+	assert.Len(t, recorded(t, f), 1)
+}
+
+type ctxCheckingStore struct {
+	credit.ConsultationStore
+	createCtxErr error
+}
+
+func (s *ctxCheckingStore) CreateConsultation(ctx context.Context, c credit.Consultation) error {
+	s.createCtxErr = ctx.Err()
+	return s.ConsultationStore.CreateConsultation(ctx, c)
+}
+
+func TestConsultPDFFailureKeepsTheConsultation(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		setup func(*consultFixture)
+	}{
+		{"render fails", func(f *consultFixture) { f.renderer.err = errors.New("font missing") }},
+		{"upload fails", func(f *consultFixture) { f.reports.putErr = errors.New("s3 down") }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newConsultFixture(t)
+			tt.setup(f)
+			out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+			require.NoError(t, err, "the bureau charged: the report is answered anyway")
+			assert.Nil(t, out.PDF)
+			require.NotEmpty(t, out.Consultation.Warnings)
+			assert.Equal(t, credit.WarningPDFPending, out.Consultation.Warnings[len(out.Consultation.Warnings)-1].Code)
+			assert.Len(t, recorded(t, f), 1)
+
+			f.renderer.err, f.reports.putErr = nil, nil
+			u, err := f.svc.ReportURL(context.Background(), out.Consultation.ID)
+			require.NoError(t, err, "the first download renders it")
+			assert.Contains(t, u.URL, out.Consultation.PDFKey)
+			assert.Contains(t, f.reports.objects, out.Consultation.PDFKey)
+		})
+	}
+}
+
+func TestReportURL(t *testing.T) {
+	f := newConsultFixture(t)
+	out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+	require.NoError(t, err)
+	id, key := out.Consultation.ID, out.Consultation.PDFKey
+	renders := len(f.renderer.renders)
+
+	f.advance(time.Hour)
+	u, err := f.svc.ReportURL(context.Background(), id)
+	require.NoError(t, err)
+	assert.Equal(t, "https://reports.example/"+key+"?signed", u.URL)
+	assert.Equal(t, f.clock().Add(5*time.Minute), u.ExpiresAt)
+	assert.Equal(t, renders, len(f.renderer.renders), "a stored PDF is not rendered again")
+	for _, ttl := range f.reports.ttls {
+		assert.LessOrEqual(t, ttl, 5*time.Minute)
+		assert.Positive(t, ttl)
+	}
+
+	t.Run("expired from the bucket: rendered again from the record", func(t *testing.T) {
+		delete(f.reports.objects, key)
+		_, err := f.svc.ReportURL(context.Background(), id)
+		require.NoError(t, err)
+		assert.Contains(t, f.reports.objects, key)
+		last := f.renderer.renders[len(f.renderer.renders)-1]
+		assert.Equal(t, f.clock(), last.GeneratedAt)
+		assert.Equal(t, out.Consultation.CreatedAt, last.Consultation.CreatedAt)
+	})
+	t.Run("a failed consultation has no report", func(t *testing.T) {
+		f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) {
+			return credit.Report{}, credit.BureauRejected("não")
+		}
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		failedID := errorOf(t, err).Details["consultationId"].(string)
+		_, err = f.svc.ReportURL(context.Background(), failedID)
+		e := errorOf(t, err)
+		assert.Equal(t, credit.CodeReportUnavailable, e.Code)
+		assert.Equal(t, credit.KindNotFound, e.Kind)
+	})
+	t.Run("unknown consultation", func(t *testing.T) {
+		_, err := f.svc.ReportURL(context.Background(), "nope")
+		assert.Equal(t, credit.CodeNotFound, credit.ErrorCode(err))
+	})
+}
+
+func TestConsultationListValidation(t *testing.T) {
+	f := newConsultFixture(t)
+	d := func(s string) credit.Date { x, _ := credit.ParseDate(s); return x }
+	tests := []struct {
+		name   string
+		f      credit.ConsultationFilter
+		fields []string
+	}{
+		{"to before from", credit.ConsultationFilter{From: d("2026-02-02"), To: d("2026-02-01")}, []string{"to"}},
+		{"plan all is no consultation plan", credit.ConsultationFilter{Plan: credit.PlanAll}, []string{"plan"}},
+		{"unknown status", credit.ConsultationFilter{Status: "pending"}, []string{"status"}},
+		{"same day is fine", credit.ConsultationFilter{From: d("2026-02-01"), To: d("2026-02-01")}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := f.svc.List(context.Background(), tt.f, credit.Page{})
+			if tt.fields == nil {
+				require.NoError(t, err)
+				return
+			}
+			e := errorOf(t, err)
+			assert.Equal(t, credit.CodeValidation, e.Code)
+			assert.Equal(t, tt.fields, e.Details["fields"])
+		})
+	}
+}
+
+func TestConsultationFilterRangeIsSaoPauloDays(t *testing.T) {
+	d, _ := credit.ParseDate("2026-01-31")
+	from, until := credit.ConsultationFilter{From: d, To: d}.Range()
+	assert.Equal(t, time.Date(2026, 1, 31, 3, 0, 0, 0, time.UTC), from)
+	assert.Equal(t, time.Date(2026, 2, 1, 3, 0, 0, 0, time.UTC), until)
+	f := credit.ConsultationFilter{From: d, To: d}
+	assert.True(t, f.Matches(credit.Consultation{CreatedAt: time.Date(2026, 2, 1, 2, 59, 0, 0, time.UTC)}))
+	assert.False(t, f.Matches(credit.Consultation{CreatedAt: time.Date(2026, 2, 1, 3, 0, 0, 0, time.UTC)}))
+	assert.False(t, f.Matches(credit.Consultation{CreatedAt: time.Date(2026, 1, 31, 2, 59, 0, 0, time.UTC)}))
+}
