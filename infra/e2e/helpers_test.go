@@ -1,0 +1,207 @@
+package e2e_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"creditanalysis/infra/dynamodblocal"
+
+	"github.com/stretchr/testify/require"
+)
+
+// rieModule is the emulator `make deps` installs; the tests install it
+// themselves when it is missing.
+const rieModule = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d"
+
+// startupDeadline bounds how long a process may take to come up; it is a
+// guard against hangs, not a performance check.
+const startupDeadline = 90 * time.Second
+
+func moduleRoot(t *testing.T) string {
+	t.Helper()
+	root, err := dynamodblocal.ModuleRoot()
+	require.NoError(t, err)
+	return root
+}
+
+var rieOnce sync.Once
+
+// rieBinary returns $AWS_LAMBDA_RIE or <root>/.cache/bin/aws-lambda-rie,
+// installing the latter with `go install` when missing.
+func rieBinary(t *testing.T, root string) string {
+	t.Helper()
+	if p := os.Getenv("AWS_LAMBDA_RIE"); p != "" {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	bin := filepath.Join(root, ".cache", "bin")
+	path := filepath.Join(bin, "aws-lambda-rie")
+	var installErr error
+	rieOnce.Do(func() {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		cmd := exec.Command("go", "install", rieModule)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOBIN="+bin)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			installErr = fmt.Errorf("go install %s: %v\n%s", rieModule, err, out)
+		}
+	})
+	require.NoError(t, installErr)
+	require.FileExists(t, path)
+	return path
+}
+
+// goBuild builds packages into dir with extra environment.
+func goBuild(t *testing.T, root, out string, env []string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), env...)
+	b, err := cmd.CombinedOutput()
+	require.NoError(t, err, "go build %v:\n%s", args, b)
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	p, err := dynamodblocal.FreePort()
+	require.NoError(t, err)
+	return p
+}
+
+// waitTCP waits until addr accepts connections or the process exits.
+func waitTCP(t *testing.T, addr string, exited <-chan struct{}) {
+	t.Helper()
+	deadline := time.Now().Add(startupDeadline)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return
+		}
+		select {
+		case <-exited:
+			t.Fatalf("process exited before listening on %s", addr)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	t.Fatalf("nothing listens on %s after %s", addr, startupDeadline)
+}
+
+// syncBuffer collects a process's output for the failure message.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// lineWatcher copies a process's output into a buffer and reports when a
+// line containing want appears.
+func lineWatcher(r io.Reader, buf *syncBuffer, want string) <-chan struct{} {
+	found := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		seen := false
+		for sc.Scan() {
+			line := sc.Text()
+			fmt.Fprintln(buf, line)
+			if !seen && strings.Contains(line, want) {
+				seen = true
+				close(found)
+			}
+		}
+	}()
+	return found
+}
+
+// javaChildren lists the children of pid running DynamoDB Local.
+func javaChildren(t *testing.T, pid int) []int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	require.NoError(t, err)
+	var pids []int
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(fields) < 2 || fields[1] != strconv.Itoa(pid) {
+			continue
+		}
+		if isDynamoDBLocal(child) {
+			pids = append(pids, child)
+		}
+	}
+	return pids
+}
+
+// isDynamoDBLocal reports whether pid is a live DynamoDB Local process.
+func isDynamoDBLocal(pid int) bool {
+	cmdline, err := os.ReadFile(filepath.Join("/proc", strconv.Itoa(pid), "cmdline"))
+	return err == nil && bytes.Contains(cmdline, []byte("DynamoDBLocal.jar"))
+}
+
+// killGroup ends a process started with Setpgid and everything it started.
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
+
+func httpDo(t *testing.T, method, url, token, body string) (*http.Response, []byte) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
+	require.NoError(t, err)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, b
+}
