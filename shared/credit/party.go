@@ -182,6 +182,11 @@ func (in PartyInput) Validate() (Party, error) {
 	default:
 		fe.Add("autoNegativation", `deve ser "default", "yes" ou "no"`)
 	}
+	if p.Document.IsZero() {
+		// The document is what every later step keys on: name its own code,
+		// still listing every bad field.
+		return p, fe.As(KindInvalid, CodeInvalidDocument, "CPF/CNPJ inválido")
+	}
 	return p, fe.Err()
 }
 
