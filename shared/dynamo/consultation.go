@@ -1,0 +1,602 @@
+package dynamo
+
+// Consultations on the single table.
+//
+// Items:
+//
+//	item                   PK                         SK                            indexes
+//	consultation           CONSULTATION#<id>          CONSULTATION                  GSI1 CONSULTATIONS#<yyyy-mm> / <createdAt>#<id>
+//	                                                                                GSI2 CONSULTATIONS#DOC#<document> / <createdAt>#<id>
+//	                                                                                GSI3 CONSULTATIONS#INTEGRATION#<id> / <createdAt>#<id>
+//	on the party           PARTY#<kind>#<id>          CONSULTATION#<createdAt>#<id> -
+//	month with records     CONSULTATION_MONTHS        <yyyy-mm>                     -
+//	latest success         DOC#<document>             CONSULTATION_LATEST           - (TTL a year after)
+//	in-flight mark         DOC#<document>             CONSULTATION_MARK             - (TTL)
+//
+// Access patterns (no Scan anywhere; every list newest first, by Query with
+// ScanIndexForward=false):
+//
+//   - get one: GetItem CONSULTATION#<id>.
+//   - center filtered by document: GSI2 on the document's partition; the
+//     period is the sort-key range, integration, plan and status are a
+//     FilterExpression.
+//   - center filtered by integration (no document): GSI3, likewise.
+//   - center otherwise: GSI1, one partition per UTC month. The months that
+//     hold records are listed first (CONSULTATION_MONTHS, a few items a
+//     year) and walked newest first, so an empty stretch costs nothing.
+//   - a party's consultations: the base table's party partition, where a copy
+//     without the report is written in the same transaction as the record.
+//   - interval rule: GetItem DOC#<document>/CONSULTATION_LATEST, strongly
+//     consistent, written in the same transaction as the success it points
+//     at (a GSI would be eventually consistent: a repeat right after a
+//     success could slip through).
+//   - double-click guard: conditional PutItem of CONSULTATION_MARK.
+//
+// Lists apply a FilterExpression after Limit, so a page may hold fewer items
+// than asked while nextCursor is set. Cursors name their query (a hash of
+// the filter), the partition and the last item's keys, so they stay valid
+// across month boundaries and are refused on another query.
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"creditanalysis/shared/credit"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+var _ credit.ConsultationStore = (*Store)(nil)
+
+const (
+	consultationSK           = "CONSULTATION"
+	consultationMonthsPK     = "CONSULTATION_MONTHS"
+	consultationLatestSK     = "CONSULTATION_LATEST"
+	consultationMarkSK       = "CONSULTATION_MARK"
+	partyConsultationPrefix  = "CONSULTATION#"
+	consultationMonthLayout  = "2006-01"
+	latestSuccessRetention   = 366 * 24 * time.Hour // beyond the longest interval
+	maxQueriesPerConsultPage = 25
+)
+
+func consultationPK(id string) string              { return "CONSULTATION#" + id }
+func consultationMonthPK(month string) string      { return "CONSULTATIONS#" + month }
+func consultationDocPK(doc credit.Document) string { return "CONSULTATIONS#DOC#" + doc.Number() }
+func consultationIntegrationPK(id string) string   { return "CONSULTATIONS#INTEGRATION#" + id }
+func documentPK(doc credit.Document) string        { return "DOC#" + doc.Number() }
+
+func consultationSortKey(at time.Time, id string) string { return formatTime(at) + "#" + id }
+
+type overviewItem struct {
+	Name            string `dynamodbav:"name"`
+	Score           *int   `dynamodbav:"score,omitempty"`
+	ScoreClass      string `dynamodbav:"scoreClass,omitempty"`
+	Occurrences     int    `dynamodbav:"occurrences"`
+	NothingRecorded bool   `dynamodbav:"nothingRecorded"`
+	PendenciesTotal int64  `dynamodbav:"pendenciesTotalCents"`
+}
+
+type warningItem struct {
+	Code    string `dynamodbav:"code"`
+	Message string `dynamodbav:"message"`
+}
+
+type consultationItem struct {
+	ID            string        `dynamodbav:"id"`
+	CreatedAt     string        `dynamodbav:"createdAt"`
+	Status        string        `dynamodbav:"status"`
+	ErrorCode     string        `dynamodbav:"errorCode,omitempty"`
+	ErrorMessage  string        `dynamodbav:"errorMessage,omitempty"`
+	Document      string        `dynamodbav:"document"`
+	UF            string        `dynamodbav:"uf,omitempty"`
+	Plan          string        `dynamodbav:"plan"`
+	IntegrationID string        `dynamodbav:"integrationId"`
+	BranchID      string        `dynamodbav:"branchId"`
+	Environment   string        `dynamodbav:"environment"`
+	PartyKind     string        `dynamodbav:"partyKind,omitempty"`
+	PartyID       string        `dynamodbav:"partyId,omitempty"`
+	RequestedBy   actorItem     `dynamodbav:"requestedBy"`
+	Overview      overviewItem  `dynamodbav:"overview"`
+	PDFKey        string        `dynamodbav:"pdfKey,omitempty"`
+	Warnings      []warningItem `dynamodbav:"warnings,omitempty"`
+	// Report is the report's JSON, gzipped: a report with its raw answer can
+	// be large, and an item holds at most 400 KB.
+	Report []byte `dynamodbav:"report,omitempty"`
+}
+
+func toConsultationItem(c credit.Consultation) (consultationItem, error) {
+	it := consultationItem{
+		ID: c.ID, CreatedAt: formatTime(c.CreatedAt), Status: string(c.Status), ErrorCode: c.ErrorCode,
+		ErrorMessage: c.ErrorMessage, Document: c.Document.Number(), UF: c.UF, Plan: string(c.Plan),
+		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: string(c.Environment),
+		RequestedBy: toActorItem(c.RequestedBy), PDFKey: c.PDFKey,
+		Overview: overviewItem{Name: c.Overview.Name, Score: c.Overview.Score, ScoreClass: c.Overview.ScoreClass,
+			Occurrences: c.Overview.Occurrences, NothingRecorded: c.Overview.NothingRecorded, PendenciesTotal: int64(c.Overview.PendenciesTotal)},
+	}
+	if c.Party != nil {
+		it.PartyKind, it.PartyID = string(c.Party.Kind), c.Party.ID
+	}
+	for _, w := range c.Warnings {
+		it.Warnings = append(it.Warnings, warningItem(w))
+	}
+	if c.Report != nil {
+		js, err := json.Marshal(c.Report)
+		if err != nil {
+			return it, credit.Internal(err, "dynamo: encode report")
+		}
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		_, _ = zw.Write(js)
+		if err := zw.Close(); err != nil {
+			return it, credit.Internal(err, "dynamo: compress report")
+		}
+		it.Report = buf.Bytes()
+	}
+	return it, nil
+}
+
+func (it consultationItem) consultation() (credit.Consultation, error) {
+	doc, _ := credit.ParseDocument(it.Document)
+	c := credit.Consultation{
+		ID: it.ID, CreatedAt: parseTime(it.CreatedAt), Status: credit.ConsultationStatus(it.Status), ErrorCode: it.ErrorCode,
+		ErrorMessage: it.ErrorMessage, Document: doc, UF: it.UF, Plan: credit.Plan(it.Plan), IntegrationID: it.IntegrationID,
+		BranchID: it.BranchID, Environment: credit.Environment(it.Environment), RequestedBy: it.RequestedBy.actor(), PDFKey: it.PDFKey,
+		Overview: credit.ReportOverview{Name: it.Overview.Name, Score: it.Overview.Score, ScoreClass: it.Overview.ScoreClass,
+			Occurrences: it.Overview.Occurrences, NothingRecorded: it.Overview.NothingRecorded, PendenciesTotal: credit.Cents(it.Overview.PendenciesTotal)},
+	}
+	if it.PartyKind != "" {
+		c.Party = &credit.PartyRef{Kind: credit.PartyKind(it.PartyKind), ID: it.PartyID}
+	}
+	for _, w := range it.Warnings {
+		c.Warnings = append(c.Warnings, credit.Warning(w))
+	}
+	if len(it.Report) > 0 {
+		zr, err := gzip.NewReader(bytes.NewReader(it.Report))
+		if err != nil {
+			return c, credit.Internal(err, "dynamo: decompress report of %s", it.ID)
+		}
+		js, err := io.ReadAll(zr)
+		if err != nil {
+			return c, credit.Internal(err, "dynamo: decompress report of %s", it.ID)
+		}
+		var r credit.Report
+		if err := json.Unmarshal(js, &r); err != nil {
+			return c, credit.Internal(err, "dynamo: decode report of %s", it.ID)
+		}
+		c.Report = &r
+	}
+	return c, nil
+}
+
+type latestItem struct {
+	ID        string `dynamodbav:"id"`
+	CreatedAt string `dynamodbav:"createdAt"`
+	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+// CreateConsultation writes the record, its copy on the party and, for a
+// success, the document's latest success in one transaction. The month is
+// listed first, so a list never misses a record (an extra empty month is
+// harmless).
+func (s *Store) CreateConsultation(ctx context.Context, c credit.Consultation) error {
+	month := c.CreatedAt.UTC().Format(consultationMonthLayout)
+	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(s.Table), Item: key(consultationMonthsPK, month),
+	}); err != nil {
+		return credit.Internal(err, "dynamo: put consultation month")
+	}
+	it, err := toConsultationItem(c)
+	if err != nil {
+		return err
+	}
+	sk := consultationSortKey(c.CreatedAt, c.ID)
+	main, err := marshal(it, map[string]string{
+		attrPK: consultationPK(c.ID), attrSK: consultationSK,
+		"GSI1PK": consultationMonthPK(month), "GSI1SK": sk,
+		"GSI2PK": consultationDocPK(c.Document), "GSI2SK": sk,
+		"GSI3PK": consultationIntegrationPK(c.IntegrationID), "GSI3SK": sk,
+	})
+	if err != nil {
+		return err
+	}
+	items := []types.TransactWriteItem{{Put: &types.Put{
+		TableName: aws.String(s.Table), Item: main, ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	}}}
+	if c.Party != nil {
+		copyItem := it
+		copyItem.Report = nil
+		onParty, err := marshal(copyItem, map[string]string{attrPK: partyPK(c.Party.Kind, c.Party.ID), attrSK: partyConsultationPrefix + sk})
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: onParty}})
+	}
+	if c.Status == credit.ConsultationSucceeded {
+		// Last writer wins: only confirmed repeats run concurrently, seconds
+		// apart, so either one serves the interval rule.
+		latest, err := marshal(latestItem{ID: c.ID, CreatedAt: formatTime(c.CreatedAt), ExpiresAt: c.CreatedAt.Add(latestSuccessRetention).Unix()},
+			map[string]string{attrPK: documentPK(c.Document), attrSK: consultationLatestSK})
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: latest}})
+	}
+	if err := s.transact(ctx, items); err != nil {
+		return credit.Internal(err, "dynamo: create consultation %s (%v)", c.ID, cancellationCodes(err))
+	}
+	return nil
+}
+
+func (s *Store) GetConsultation(ctx context.Context, id string) (credit.Consultation, error) {
+	var it consultationItem
+	found, err := s.getItem(ctx, consultationPK(id), consultationSK, &it)
+	if err != nil {
+		return credit.Consultation{}, err
+	}
+	if !found {
+		return credit.Consultation{}, credit.NotFound("Consulta")
+	}
+	return it.consultation()
+}
+
+func (s *Store) LastSucceededConsultation(ctx context.Context, doc credit.Document) (credit.ConsultationRef, bool, error) {
+	var it latestItem
+	found, err := s.getItem(ctx, documentPK(doc), consultationLatestSK, &it)
+	if err != nil || !found {
+		return credit.ConsultationRef{}, false, err
+	}
+	return credit.ConsultationRef{ID: it.ID, CreatedAt: parseTime(it.CreatedAt)}, true, nil
+}
+
+func (s *Store) LockDocument(ctx context.Context, doc credit.Document, owner string, ttl time.Duration) error {
+	now := s.now()
+	until := now.Add(ttl)
+	item := key(documentPK(doc), consultationMarkSK)
+	item["owner"] = &types.AttributeValueMemberS{Value: owner}
+	item["until"] = &types.AttributeValueMemberS{Value: formatTime(until)}
+	// TTL only sweeps abandoned marks; the condition decides by "until".
+	item[attrTTL] = &types.AttributeValueMemberN{Value: strconv.FormatInt(until.Add(time.Hour).Unix(), 10)}
+	_, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:                aws.String(s.Table),
+		Item:                     item,
+		ConditionExpression:      aws.String("attribute_not_exists(PK) OR #until <= :now OR #owner = :owner"),
+		ExpressionAttributeNames: map[string]string{"#until": "until", "#owner": "owner"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":now": &types.AttributeValueMemberS{Value: formatTime(now)}, ":owner": &types.AttributeValueMemberS{Value: owner},
+		},
+	})
+	switch {
+	case err == nil:
+		return nil
+	case isConditionFailed(err):
+		return credit.ErrConsultationInProgress
+	default:
+		return credit.Internal(err, "dynamo: mark document")
+	}
+}
+
+func (s *Store) UnlockDocument(ctx context.Context, doc credit.Document, owner string) error {
+	_, err := s.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName:                 aws.String(s.Table),
+		Key:                       key(documentPK(doc), consultationMarkSK),
+		ConditionExpression:       aws.String("#owner = :owner"),
+		ExpressionAttributeNames:  map[string]string{"#owner": "owner"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: owner}},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return credit.Internal(err, "dynamo: unmark document")
+	}
+	return nil
+}
+
+// consultationCursor resumes a list: Query is the hash of the filter,
+// Partition the index partition to resume in, Key the last item's keys in it
+// (empty: from the partition's start).
+type consultationCursor struct {
+	Query     string            `json:"q"`
+	Partition string            `json:"p"`
+	Key       map[string]string `json:"k,omitempty"`
+}
+
+// consultationQuery is the plan of one filtered list.
+type consultationQuery struct {
+	index       string
+	fingerprint string
+	keyCond     string
+	filter      string
+	names       map[string]string
+	values      map[string]types.AttributeValue
+	partitions  []string
+}
+
+func (s *Store) planConsultationQuery(ctx context.Context, f credit.ConsultationFilter) (consultationQuery, error) {
+	from, until := f.Range()
+	q := consultationQuery{names: map[string]string{}, values: map[string]types.AttributeValue{}}
+	h := sha256.Sum256(fmt.Appendf(nil, "%d|%d|%s|%s|%s|%s", from.UnixMilli(), until.UnixMilli(), f.IntegrationID, f.Plan, f.Document.Number(), f.Status))
+	q.fingerprint = hex.EncodeToString(h[:8])
+	var filters []string
+	addFilter := func(attr, value string) {
+		q.names["#"+attr] = attr
+		q.values[":"+attr] = &types.AttributeValueMemberS{Value: value}
+		filters = append(filters, "#"+attr+" = :"+attr)
+	}
+	switch {
+	case !f.Document.IsZero():
+		q.index, q.partitions = "GSI2", []string{consultationDocPK(f.Document)}
+		if f.IntegrationID != "" {
+			addFilter("integrationId", f.IntegrationID)
+		}
+	case f.IntegrationID != "":
+		q.index, q.partitions = "GSI3", []string{consultationIntegrationPK(f.IntegrationID)}
+	default:
+		q.index = "GSI1"
+		months, err := s.consultationMonths(ctx, from, until)
+		if err != nil {
+			return q, err
+		}
+		for _, m := range months {
+			q.partitions = append(q.partitions, consultationMonthPK(m))
+		}
+	}
+	if f.Plan != "" {
+		addFilter("plan", string(f.Plan))
+	}
+	if f.Status != "" {
+		addFilter("status", string(f.Status))
+	}
+	q.filter = strings.Join(filters, " AND ")
+	pk, sk := q.index+"PK", q.index+"SK"
+	q.names["#pk"], q.names["#sk"] = pk, sk
+	q.keyCond = "#pk = :pk"
+	switch {
+	case !from.IsZero() && !until.IsZero():
+		// "<until>" sorts before "<until>#id": records at until are out.
+		q.keyCond += " AND #sk BETWEEN :from AND :until"
+	case !from.IsZero():
+		q.keyCond += " AND #sk >= :from"
+	case !until.IsZero():
+		q.keyCond += " AND #sk < :until"
+	default:
+		delete(q.names, "#sk")
+	}
+	if !from.IsZero() {
+		q.values[":from"] = &types.AttributeValueMemberS{Value: formatTime(from)}
+	}
+	if !until.IsZero() {
+		q.values[":until"] = &types.AttributeValueMemberS{Value: formatTime(until)}
+	}
+	return q, nil
+}
+
+// consultationMonths lists the UTC months holding records inside [from,
+// until), newest first.
+func (s *Store) consultationMonths(ctx context.Context, from, until time.Time) ([]string, error) {
+	cond := "PK = :pk"
+	values := map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: consultationMonthsPK}}
+	lo, hi := "", ""
+	if !from.IsZero() {
+		lo = from.UTC().Format(consultationMonthLayout)
+	}
+	if !until.IsZero() {
+		hi = until.Add(-time.Millisecond).UTC().Format(consultationMonthLayout)
+	}
+	switch {
+	case lo != "" && hi != "":
+		cond += " AND SK BETWEEN :lo AND :hi"
+	case lo != "":
+		cond += " AND SK >= :lo"
+	case hi != "":
+		cond += " AND SK <= :hi"
+	}
+	if lo != "" {
+		values[":lo"] = &types.AttributeValueMemberS{Value: lo}
+	}
+	if hi != "" {
+		values[":hi"] = &types.AttributeValueMemberS{Value: hi}
+	}
+	var months []string
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+			TableName: aws.String(s.Table), KeyConditionExpression: aws.String(cond), ExpressionAttributeValues: values,
+			ScanIndexForward: aws.Bool(false), ExclusiveStartKey: start, ProjectionExpression: aws.String("SK"),
+		})
+		if err != nil {
+			return nil, credit.Internal(err, "dynamo: list consultation months")
+		}
+		for _, it := range res.Items {
+			months = append(months, avString(it[attrSK]))
+		}
+		if len(res.LastEvaluatedKey) == 0 {
+			return months, nil
+		}
+		start = res.LastEvaluatedKey
+	}
+}
+
+func (s *Store) ListConsultations(ctx context.Context, f credit.ConsultationFilter, p credit.Page) ([]credit.Consultation, string, error) {
+	p = p.Normalized()
+	q, err := s.planConsultationQuery(ctx, f)
+	if err != nil {
+		return nil, "", err
+	}
+	first, esk := 0, map[string]types.AttributeValue(nil)
+	if p.Cursor != "" {
+		if first, esk, err = q.resume(p.Cursor); err != nil {
+			return nil, "", err
+		}
+	}
+	var out []credit.Consultation
+	budget := maxQueriesPerConsultPage
+	for pi := first; pi < len(q.partitions); pi++ {
+		part := q.partitions[pi]
+		if pi != first {
+			esk = nil
+		}
+		for {
+			if budget == 0 {
+				return out, q.cursor(part, esk), nil
+			}
+			budget--
+			need := p.Limit - len(out)
+			limit := need + 1 // one more tells whether the partition goes on
+			if q.filter != "" {
+				limit = min(max(4*need, 50), 500)
+			}
+			values := maps(q.values, ":pk", part)
+			in := &dynamodb.QueryInput{
+				TableName: aws.String(s.Table), IndexName: aws.String(q.index),
+				KeyConditionExpression: aws.String(q.keyCond), ExpressionAttributeNames: q.names, ExpressionAttributeValues: values,
+				ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit)), ExclusiveStartKey: esk,
+			}
+			if q.filter != "" {
+				in.FilterExpression = aws.String(q.filter)
+			}
+			res, err := s.Client.Query(ctx, in)
+			if err != nil {
+				return nil, "", queryError(err, "list consultations")
+			}
+			for i, raw := range res.Items {
+				c, err := decodeConsultationSummary(raw)
+				if err != nil {
+					return nil, "", err
+				}
+				out = append(out, c)
+				if len(out) == p.Limit {
+					more := i < len(res.Items)-1 || len(res.LastEvaluatedKey) > 0 || pi < len(q.partitions)-1
+					if !more {
+						return out, "", nil
+					}
+					return out, q.cursor(part, itemKeys(raw, q.index)), nil
+				}
+			}
+			if len(res.LastEvaluatedKey) == 0 {
+				break
+			}
+			esk = res.LastEvaluatedKey
+		}
+	}
+	return out, "", nil
+}
+
+func maps(m map[string]types.AttributeValue, k, v string) map[string]types.AttributeValue {
+	out := make(map[string]types.AttributeValue, len(m)+1)
+	for kk, vv := range m {
+		out[kk] = vv
+	}
+	out[k] = &types.AttributeValueMemberS{Value: v}
+	return out
+}
+
+// itemKeys are the keys an index query resumes after: the index's and the
+// table's.
+func itemKeys(item map[string]types.AttributeValue, index string) map[string]types.AttributeValue {
+	out := map[string]types.AttributeValue{}
+	for _, k := range []string{attrPK, attrSK, index + "PK", index + "SK"} {
+		out[k] = item[k]
+	}
+	return out
+}
+
+func (q consultationQuery) cursor(partition string, esk map[string]types.AttributeValue) string {
+	c := consultationCursor{Query: q.fingerprint, Partition: partition}
+	if len(esk) > 0 {
+		c.Key = map[string]string{}
+		for k, v := range esk {
+			c.Key[k] = avString(v)
+		}
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// resume checks a cursor against this query and returns where to go on.
+func (q consultationQuery) resume(cursor string) (int, map[string]types.AttributeValue, error) {
+	b, err := base64.RawURLEncoding.DecodeString(cursor)
+	if err != nil {
+		return 0, nil, credit.ErrInvalidCursor
+	}
+	var c consultationCursor
+	if err := json.Unmarshal(b, &c); err != nil || c.Query != q.fingerprint {
+		return 0, nil, credit.ErrInvalidCursor
+	}
+	pi := slices.Index(q.partitions, c.Partition)
+	if pi < 0 {
+		return 0, nil, credit.ErrInvalidCursor
+	}
+	if len(c.Key) == 0 {
+		return pi, nil, nil
+	}
+	want := []string{attrPK, attrSK, q.index + "PK", q.index + "SK"}
+	if len(c.Key) != len(want) || c.Key[q.index+"PK"] != c.Partition {
+		return 0, nil, credit.ErrInvalidCursor
+	}
+	esk := map[string]types.AttributeValue{}
+	for _, k := range want {
+		v, ok := c.Key[k]
+		if !ok || v == "" {
+			return 0, nil, credit.ErrInvalidCursor
+		}
+		esk[k] = &types.AttributeValueMemberS{Value: v}
+	}
+	return pi, esk, nil
+}
+
+// decodeConsultationSummary reads a listed item without its report: lists
+// show the overview, and decompressing every report would be waste.
+func decodeConsultationSummary(raw map[string]types.AttributeValue) (credit.Consultation, error) {
+	var it consultationItem
+	if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+		return credit.Consultation{}, credit.Internal(err, "dynamo: decode consultation")
+	}
+	it.Report = nil
+	return it.consultation()
+}
+
+func (s *Store) ListPartyConsultations(ctx context.Context, party credit.PartyRef, p credit.Page) ([]credit.Consultation, string, error) {
+	p = p.Normalized()
+	pk := partyPK(party.Kind, party.ID)
+	start, err := decodeCursor(p.Cursor, attrPK, attrSK)
+	if err != nil {
+		return nil, "", err
+	}
+	if start != nil && (avString(start[attrPK]) != pk || !strings.HasPrefix(avString(start[attrSK]), partyConsultationPrefix)) {
+		return nil, "", credit.ErrInvalidCursor
+	}
+	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+		TableName:              aws.String(s.Table),
+		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":pk": &types.AttributeValueMemberS{Value: pk}, ":prefix": &types.AttributeValueMemberS{Value: partyConsultationPrefix},
+		},
+		ScanIndexForward:  aws.Bool(false),
+		Limit:             aws.Int32(int32(p.Limit)),
+		ExclusiveStartKey: start,
+	})
+	if err != nil {
+		return nil, "", queryError(err, "list party consultations")
+	}
+	out := make([]credit.Consultation, 0, len(res.Items))
+	for _, raw := range res.Items {
+		c, err := decodeConsultationSummary(raw)
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, c)
+	}
+	return out, encodeCursor(res.LastEvaluatedKey), nil
+}
