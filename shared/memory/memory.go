@@ -16,9 +16,11 @@ type Store struct {
 	parameters        credit.Parameters
 	integrations      map[string]credit.Integration
 	branches          map[string]string // branch -> integration id
-	liveNegativations map[string]int    // integration id -> pending/active count
+	liveNegativations map[string]int    // integration id -> live negativations (credit.Negativation.Live)
 	parties           map[string]credit.Party
 	invoices          map[string]map[string]credit.Invoice // customer -> invoice id -> invoice
+	negativations     map[string]credit.Negativation       // id -> record
+	negativationOf    map[string]string                    // customer#invoice -> negativation id
 }
 
 func New() *Store {
@@ -36,6 +38,8 @@ func (s *Store) init() {
 	s.liveNegativations = map[string]int{}
 	s.parties = map[string]credit.Party{}
 	s.invoices = map[string]map[string]credit.Invoice{}
+	s.negativations = map[string]credit.Negativation{}
+	s.negativationOf = map[string]string{}
 }
 
 var _ credit.ParametersStore = (*Store)(nil)
