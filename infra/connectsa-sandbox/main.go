@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -52,8 +53,13 @@ func run(args []string) error {
 		}
 	}
 	if *ops != "" {
-		for _, op := range strings.Split(*ops, ",") {
-			cfg.FaultOperations = append(cfg.FaultOperations, sandbox.Operation(strings.TrimSpace(op)))
+		known := []sandbox.Operation{sandbox.OpConsult, sandbox.OpInclude, sandbox.OpRemove, sandbox.OpStatus, sandbox.OpCodes, sandbox.OpPassword, sandbox.OpProducts, sandbox.OpAccess}
+		for _, name := range strings.Split(*ops, ",") {
+			op := sandbox.Operation(strings.TrimSpace(name))
+			if !slices.Contains(known, op) {
+				return fmt.Errorf("unknown operation %q in -fault-operations", name)
+			}
+			cfg.FaultOperations = append(cfg.FaultOperations, op)
 		}
 	}
 
