@@ -344,6 +344,8 @@ func (r NegativationRequest) Validate() error {
 	}
 	if d.Phone != "" && !(len(d.Phone) >= 10 && len(d.Phone) <= 11 && allDigits(d.Phone)) {
 		fe.Add("debtor.phone", "deve ter DDD e número, só dígitos")
+	} else if d.Phone == "" && r.SendSMS {
+		fe.Add("debtor.phone", "obrigatório para envio de SMS")
 	}
 	a := d.Address
 	for _, f := range []struct{ name, value string }{

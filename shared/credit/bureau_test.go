@@ -112,6 +112,7 @@ func TestNegativationRequestValidate(t *testing.T) {
 		{"CPF without birth date", func(r *credit.NegativationRequest) { r.Debtor.BirthDate = time.Time{} }, "debtor.birthDate"},
 		{"unknown gender", func(r *credit.NegativationRequest) { r.Debtor.Gender = "x" }, "debtor.gender"},
 		{"bad phone", func(r *credit.NegativationRequest) { r.Debtor.Phone = "123" }, "debtor.phone"},
+		{"SMS without phone", func(r *credit.NegativationRequest) { r.SendSMS, r.Debtor.Phone = true, "" }, "debtor.phone"},
 		{"bad UF", func(r *credit.NegativationRequest) { r.Debtor.Address.UF = "XX" }, "debtor.address.uf"},
 		{"bad CEP", func(r *credit.NegativationRequest) { r.Debtor.Address.CEP = "0100-000" }, "debtor.address.cep"},
 		{"no street", func(r *credit.NegativationRequest) { r.Debtor.Address.Street = "" }, "debtor.address.street"},
@@ -131,6 +132,10 @@ func TestNegativationRequestValidate(t *testing.T) {
 			assert.Equal(t, []string{tt.field}, e.Details["fields"])
 		})
 	}
+	// Without SMS the phone may be missing.
+	noSMS := validNegativation()
+	noSMS.Debtor.Phone = ""
+	assert.NoError(t, noSMS.Validate())
 	// A CNPJ debtor needs no birth date.
 	r := validNegativation()
 	r.Debtor.Document = credit.MustParseDocument("11222333000181")
