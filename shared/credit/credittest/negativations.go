@@ -492,8 +492,9 @@ type FakeBureau struct {
 	// Includes, Removes and StatusCalls count the calls; Registered counts
 	// the debts actually registered (distinct references).
 	Includes, Removes, StatusCalls, Registered int
-	// LastInclusion is the last request Include received.
+	// LastInclusion and LastRemoval are the last requests received.
 	LastInclusion credit.NegativationRequest
+	LastRemoval   credit.RemovalRequest
 	// IncludeFault, when set, may fail an inclusion: applied says whether
 	// the bureau registered it before failing (a lost answer).
 	IncludeFault func(r credit.NegativationRequest) (applied bool, err error)
@@ -553,6 +554,7 @@ func (f *FakeBureau) Remove(ctx context.Context, _ credit.BureauAccount, r credi
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.Removes++
+	f.LastRemoval = r
 	rec, ok := f.records[r.Reference]
 	if !ok {
 		return credit.BureauRecordNotFound(r.Reference)
