@@ -1,0 +1,113 @@
+// Package s3 is the report store on Amazon S3: report PDFs written private
+// and server-side encrypted, read back only through short-lived presigned
+// URLs.
+package s3
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"time"
+
+	"creditanalysis/shared/credit"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/aws/smithy-go"
+)
+
+// MaxPresignTTL is the longest validity S3 accepts for a presigned URL.
+const MaxPresignTTL = 7 * 24 * time.Hour
+
+// Reports implements credit.ReportStore on one bucket.
+type Reports struct {
+	client  *awss3.Client
+	presign *awss3.PresignClient
+	bucket  string
+}
+
+var _ credit.ReportStore = (*Reports)(nil)
+
+// New returns the store on bucket using client (built once per cold start).
+func New(client *awss3.Client, bucket string) *Reports {
+	return &Reports{client: client, presign: awss3.NewPresignClient(client), bucket: bucket}
+}
+
+// Put writes the PDF private (the bucket owner's only, no ACL) and
+// encrypted at rest, whatever the bucket's default says.
+func (r *Reports) Put(ctx context.Context, key string, pdf []byte) error {
+	_, err := r.client.PutObject(ctx, &awss3.PutObjectInput{
+		Bucket:               aws.String(r.bucket),
+		Key:                  aws.String(key),
+		Body:                 bytes.NewReader(pdf),
+		ContentLength:        aws.Int64(int64(len(pdf))),
+		ContentType:          aws.String("application/pdf"),
+		ContentDisposition:   aws.String(`inline; filename="relatorio-de-consulta.pdf"`),
+		CacheControl:         aws.String("private, no-store"),
+		ServerSideEncryption: types.ServerSideEncryptionAes256,
+	})
+	if err != nil {
+		return credit.Internal(err, "s3: put report")
+	}
+	return nil
+}
+
+// Exists asks for the object's head: the bucket's lifecycle expires old
+// reports.
+func (r *Reports) Exists(ctx context.Context, key string) (bool, error) {
+	_, err := r.client.HeadObject(ctx, &awss3.HeadObjectInput{Bucket: aws.String(r.bucket), Key: aws.String(key)})
+	if err == nil {
+		return true, nil
+	}
+	var nf *types.NotFound
+	var nsk *types.NoSuchKey
+	var api smithy.APIError
+	if errors.As(err, &nf) || errors.As(err, &nsk) || (errors.As(err, &api) && (api.ErrorCode() == "NotFound" || api.ErrorCode() == "NoSuchKey")) {
+		return false, nil
+	}
+	return false, credit.Internal(err, "s3: head report")
+}
+
+// PresignGet signs a GET of key valid for ttl. expiresAt is read from the
+// signature itself (signing time plus validity), so it is exactly when S3
+// starts refusing the URL.
+func (r *Reports) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, time.Time, error) {
+	if ttl <= 0 || ttl > MaxPresignTTL {
+		return "", time.Time{}, credit.Internal(fmt.Errorf("ttl %s outside (0, %s]", ttl, MaxPresignTTL), "s3: presign report")
+	}
+	req, err := r.presign.PresignGetObject(ctx, &awss3.GetObjectInput{
+		Bucket: aws.String(r.bucket), Key: aws.String(key),
+		ResponseContentType: aws.String("application/pdf"),
+	}, awss3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", time.Time{}, credit.Internal(err, "s3: presign report")
+	}
+	expiresAt, err := signatureExpiry(req.URL)
+	if err != nil {
+		return "", time.Time{}, credit.Internal(err, "s3: presign report")
+	}
+	return req.URL, expiresAt, nil
+}
+
+// signatureExpiry reads X-Amz-Date and X-Amz-Expires of a SigV4 presigned
+// URL.
+func signatureExpiry(raw string) (time.Time, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return time.Time{}, err
+	}
+	q := u.Query()
+	signed, err := time.Parse("20060102T150405Z", q.Get("X-Amz-Date"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("presigned URL without X-Amz-Date: %w", err)
+	}
+	secs, err := strconv.Atoi(q.Get("X-Amz-Expires"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("presigned URL without X-Amz-Expires: %w", err)
+	}
+	return signed.Add(time.Duration(secs) * time.Second), nil
+}
