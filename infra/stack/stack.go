@@ -1,7 +1,7 @@
 // Package stack starts the whole local AWS stand-in on loopback ports:
 // DynamoDB Local (AWS's own jar) with the service's table, an in-process S3
-// (gofakes3, path-style) with the report bucket, and the Secrets Manager
-// stand-in (the Connect SA sandbox joins when it exists). It tells a function the
+// (gofakes3, path-style) with the report bucket, the Secrets Manager
+// stand-in and the Connect SA sandbox. It tells a function the
 // environment that points the real SDK adapters at them. The local runner,
 // the end-to-end tests and `make test` use it, so they all run against the
 // same stand-ins.
@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/dynamodblocal"
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/secretsmanagerlocal"
@@ -67,6 +68,9 @@ type Options struct {
 	// Log receives the stand-ins' own output (DynamoDB Local's banner);
 	// nil discards it.
 	Log io.Writer
+	// Sandbox configures the Connect SA sandbox (latency, faults); the zero
+	// value answers every call at once. Its accounts live in memory only.
+	Sandbox sandbox.Config
 }
 
 // Stack is the running stand-in.
@@ -75,6 +79,9 @@ type Stack struct {
 	S3Endpoint             string
 	SecretsManagerEndpoint string
 	ConnectSAEndpoint      string
+	// Sandbox is the running Connect SA sandbox, for tests that change its
+	// faults with SetConfig.
+	Sandbox *sandbox.Server
 
 	dynamo   *dynamodblocal.Server
 	servers  []*http.Server
@@ -116,6 +123,10 @@ func Start(ctx context.Context, opt Options) (_ *Stack, err error) {
 	}
 	if err := s.startSecretsManager(opt); err != nil {
 		return nil, err
+	}
+	s.Sandbox = sandbox.New(opt.Sandbox)
+	if s.ConnectSAEndpoint, err = s.serve(s.Sandbox, opt.Ports.ConnectSA); err != nil {
+		return nil, fmt.Errorf("stack: Connect SA sandbox: %w", err)
 	}
 	return s, nil
 }
@@ -233,9 +244,16 @@ func (s *Stack) Env() map[string]string {
 	return env
 }
 
-// Clients are SDK clients on the stack, for code running in this process.
+// Clients are SDK clients on the stack, for code running in this process:
+// what app.AWSClients builds from Env, without touching the process's
+// environment.
 func (s *Stack) Clients() app.Clients {
-	return app.Clients{DynamoDB: localaws.DynamoDB(s.DynamoDBEndpoint)}
+	return app.Clients{
+		DynamoDB:       localaws.DynamoDB(s.DynamoDBEndpoint),
+		SecretsManager: s.SecretsManager(),
+		S3:             s.S3(),
+		HTTP:           &http.Client{Timeout: 30 * time.Second},
+	}
 }
 
 // S3 is a path-style S3 client on the stack's S3.
@@ -255,6 +273,9 @@ func (s *Stack) SecretsManager() *secretsmanager.Client {
 // waits for it; it is safe to call more than once.
 func (s *Stack) Stop() {
 	s.stopOnce.Do(func() {
+		if s.Sandbox != nil {
+			s.Sandbox.Close() // releases calls stalled by an injected timeout
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		for _, srv := range s.servers {

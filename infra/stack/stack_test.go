@@ -113,6 +113,7 @@ func TestInMemoryStack(t *testing.T) {
 	for _, k := range []string{
 		"TABLE_NAME", "REPORT_BUCKET", "SECRET_PREFIX", "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
 		"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "S3_FORCE_PATH_STYLE",
+		"CONNECTSA_HOMOLOGATION_URL", "CONNECTSA_PRODUCTION_URL",
 	} {
 		assert.NotEmpty(t, env[k], k)
 	}
@@ -120,6 +121,13 @@ func TestInMemoryStack(t *testing.T) {
 	assert.Equal(t, st.DynamoDBEndpoint, env["AWS_ENDPOINT_URL_DYNAMODB"])
 	assert.Equal(t, st.S3Endpoint, env["AWS_ENDPOINT_URL_S3"])
 	assert.Equal(t, st.SecretsManagerEndpoint, env["AWS_ENDPOINT_URL_SECRETS_MANAGER"])
+	assert.Equal(t, st.ConnectSAEndpoint, env["CONNECTSA_HOMOLOGATION_URL"])
+
+	// The sandbox answers on its endpoint.
+	health, err := http.Get(st.ConnectSAEndpoint + "/health")
+	require.NoError(t, err)
+	health.Body.Close()
+	assert.Equal(t, 200, health.StatusCode)
 	for k, v := range env {
 		if strings.HasPrefix(k, "AWS_ENDPOINT_URL_") || strings.HasPrefix(k, "CONNECTSA_") {
 			assert.True(t, strings.HasPrefix(v, "http://127.0.0.1:"), "%s=%s is on loopback", k, v)
@@ -130,7 +138,10 @@ func TestInMemoryStack(t *testing.T) {
 	got, err := dynamo.New(st.Clients().DynamoDB, stack.Table).GetParameters(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, credit.Parameters{}, got)
-	_, err = st.S3().HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(stack.ReportBucket)})
+	clients := st.Clients()
+	require.NotNil(t, clients.SecretsManager)
+	require.NotNil(t, clients.HTTP)
+	_, err = clients.S3.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(stack.ReportBucket)})
 	assert.NoError(t, err)
 
 	// Presigned URLs are path-style on the stand-in and serve the object.
