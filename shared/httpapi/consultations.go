@@ -1,0 +1,215 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"creditanalysis/shared/credit"
+)
+
+// ConsultationsHandler serves the consultation center: consulting a
+// document or a party, reading what was consulted, and the report's PDF.
+type ConsultationsHandler struct {
+	Service *credit.ConsultationService
+}
+
+func (h *ConsultationsHandler) Routes() []Route {
+	return []Route{
+		{"POST", "/consultations", h.create},
+		{"GET", "/consultations", h.list},
+		{"GET", "/consultations/{id}", h.get},
+		{"GET", "/consultations/{id}/pdf", h.pdf},
+		{"GET", "/parties/{kind}/{id}/consultations", h.listByParty},
+	}
+}
+
+type consultationRequest struct {
+	Party *struct {
+		Kind string `json:"kind"`
+		ID   string `json:"id"`
+	} `json:"party"`
+	Document      string `json:"document"`
+	BranchID      string `json:"branchId"`
+	UF            string `json:"uf"`
+	Plan          string `json:"plan"`
+	ConfirmRepeat bool   `json:"confirmRepeat"`
+}
+
+// consultationView is a consultation as callers see it: the document
+// masked, the report without the bureau's raw answer, no storage key.
+type consultationView struct {
+	ID            string                    `json:"id"`
+	CreatedAt     time.Time                 `json:"createdAt"`
+	Status        credit.ConsultationStatus `json:"status"`
+	ErrorCode     string                    `json:"errorCode,omitempty"`
+	ErrorMessage  string                    `json:"errorMessage,omitempty"`
+	Document      string                    `json:"document"`
+	DocumentType  credit.DocumentKind       `json:"documentType"`
+	UF            string                    `json:"uf,omitempty"`
+	Plan          credit.Plan               `json:"plan"`
+	PlanName      string                    `json:"planName"`
+	IntegrationID string                    `json:"integrationId"`
+	BranchID      string                    `json:"branchId"`
+	Environment   credit.Environment        `json:"environment"`
+	Party         *credit.PartyRef          `json:"party,omitempty"`
+	RequestedBy   credit.Actor              `json:"requestedBy"`
+	Warnings      []credit.Warning          `json:"warnings"`
+	Overview      *credit.ReportOverview    `json:"overview"`
+	// Report is absent from lists and null for a failed consultation.
+	Report          *credit.Report `json:"report,omitempty"`
+	PDFURL          string         `json:"pdfUrl,omitempty"`
+	PDFURLExpiresAt *time.Time     `json:"pdfUrlExpiresAt,omitempty"`
+}
+
+// viewConsultation maps c; withReport is false in lists.
+func viewConsultation(c credit.Consultation, withReport bool) consultationView {
+	v := consultationView{
+		ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, ErrorCode: c.ErrorCode, ErrorMessage: c.ErrorMessage,
+		Document: c.Document.Masked(), DocumentType: c.Document.Kind(), UF: c.UF, Plan: c.Plan, PlanName: c.Plan.Name(),
+		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment, Party: c.Party,
+		RequestedBy: credit.Actor{Subject: c.RequestedBy.Subject, Name: c.RequestedBy.Name},
+		Warnings:    append([]credit.Warning{}, c.Warnings...),
+	}
+	if c.Status == credit.ConsultationSucceeded {
+		o := c.Overview
+		v.Overview = &o
+	}
+	if withReport && c.Report != nil {
+		r := c.Report.WithoutRaw()
+		v.Report = &r
+	}
+	return v
+}
+
+func (h *ConsultationsHandler) create(w http.ResponseWriter, r *http.Request) error {
+	var req consultationRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	in := credit.ConsultationRequest{Document: req.Document, BranchID: req.BranchID, UF: req.UF, Plan: req.Plan, ConfirmRepeat: req.ConfirmRepeat}
+	if req.Party != nil {
+		in.Party = &credit.PartyRef{Kind: credit.PartyKind(req.Party.Kind), ID: req.Party.ID}
+	}
+	out, err := h.Service.Consult(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	v := viewConsultation(out.Consultation, true)
+	if out.PDF != nil {
+		v.PDFURL, v.PDFURLExpiresAt = out.PDF.URL, &out.PDF.ExpiresAt
+	}
+	w.Header().Set("Location", "/consultations/"+v.ID)
+	WriteJSON(w, http.StatusCreated, v)
+	return nil
+}
+
+func (h *ConsultationsHandler) get(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	c, err := h.Service.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, viewConsultation(c, true))
+	return nil
+}
+
+// consultationFilter reads the center's filters from the query string.
+func consultationFilter(r *http.Request) (credit.ConsultationFilter, error) {
+	q := r.URL.Query()
+	var f credit.ConsultationFilter
+	for name, dst := range map[string]*credit.Date{"from": &f.From, "to": &f.To} {
+		t, err := DateParam(r, name)
+		if err != nil {
+			return f, err
+		}
+		if !t.IsZero() {
+			*dst = credit.DateOf(t, time.UTC)
+		}
+	}
+	if v := q.Get("integrationId"); v != "" {
+		if !idPattern.MatchString(v) {
+			return f, invalidParam("integrationId", "identificador inválido")
+		}
+		f.IntegrationID = v
+	}
+	if v := q.Get("document"); v != "" {
+		doc, err := credit.ParseDocument(v)
+		if err != nil {
+			return f, credit.NewError(credit.KindInvalid, credit.CodeInvalidDocument, "CPF/CNPJ inválido.").
+				WithDetails(map[string]any{"parameter": "document"})
+		}
+		f.Document = doc
+	}
+	f.Plan = credit.Plan(q.Get("plan"))
+	f.Status = credit.ConsultationStatus(q.Get("status"))
+	return f, nil
+}
+
+func (h *ConsultationsHandler) list(w http.ResponseWriter, r *http.Request) error {
+	f, err := consultationFilter(r)
+	if err != nil {
+		return err
+	}
+	p, err := PageOf(r)
+	if err != nil {
+		return err
+	}
+	items, next, err := h.Service.List(r.Context(), f, p)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, NewList(viewConsultations(items), next))
+	return nil
+}
+
+func (h *ConsultationsHandler) listByParty(w http.ResponseWriter, r *http.Request) error {
+	kind, id, err := partyPath(r)
+	if err != nil {
+		return err
+	}
+	p, err := PageOf(r)
+	if err != nil {
+		return err
+	}
+	items, next, err := h.Service.ListByParty(r.Context(), credit.PartyRef{Kind: kind, ID: id}, p)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, NewList(viewConsultations(items), next))
+	return nil
+}
+
+func viewConsultations(items []credit.Consultation) []consultationView {
+	views := make([]consultationView, len(items))
+	for i, c := range items {
+		views[i] = viewConsultation(c, false)
+	}
+	return views
+}
+
+// pdf redirects to a short-lived link to the report's PDF (303, so that a
+// browser or `curl -L` downloads it); ?format=json answers the link instead.
+func (h *ConsultationsHandler) pdf(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	format := r.URL.Query().Get("format")
+	if format != "" && format != "json" {
+		return invalidParam("format", `deve ser "json" ou omitido`)
+	}
+	u, err := h.Service.ReportURL(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		WriteJSON(w, http.StatusOK, u)
+		return nil
+	}
+	w.Header().Set("Location", u.URL)
+	WriteJSON(w, http.StatusSeeOther, u)
+	return nil
+}

@@ -1,0 +1,298 @@
+package httpapi_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"creditanalysis/shared/credit"
+	"creditanalysis/shared/credit/credittest"
+	"creditanalysis/shared/httpapi"
+	"creditanalysis/shared/memory"
+	"creditanalysis/shared/pdf"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// consultationBureau answers every consultation with the full fixture
+// report, except for the sandbox's "503" document.
+type consultationBureau struct {
+	credit.Bureau
+	mu    sync.Mutex
+	calls int
+}
+
+func (b *consultationBureau) Consult(_ context.Context, _ credit.BureauAccount, q credit.ConsultQuery) (credit.Report, error) {
+	b.mu.Lock()
+	b.calls++
+	b.mu.Unlock()
+	if q.Document.Number() == "10000000795" {
+		return credit.Report{}, credit.BureauUnavailable(errors.New("HTTP 503"))
+	}
+	return credittest.FullReport(), nil
+}
+
+func (b *consultationBureau) Plans(context.Context, credit.BureauAccount) ([]credit.BureauPlan, error) {
+	return []credit.BureauPlan{{Plan: credit.PlanCrednetTop}, {Plan: credit.PlanReportScore}}, nil
+}
+
+// memoryReports is a report store in a map whose links name the key.
+type memoryReports struct {
+	mu      sync.Mutex
+	objects map[string][]byte
+}
+
+func (m *memoryReports) Put(_ context.Context, key string, b []byte) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.objects[key] = b
+	return nil
+}
+
+func (m *memoryReports) Exists(_ context.Context, key string) (bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, ok := m.objects[key]
+	return ok, nil
+}
+
+func (m *memoryReports) PresignGet(_ context.Context, key string, ttl time.Duration) (string, time.Time, error) {
+	return fmt.Sprintf("https://reports.example/%s?X-Amz-Expires=%d", key, int(ttl.Seconds())), consultationNow.Add(ttl), nil
+}
+
+var consultationNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+
+// consultationsServer is the consultations function's handler on fakes:
+// switch on, interval 30 days, branch filial-7 integrated, customer
+// cli-1001 (CPF 111.444.777-35, MG).
+func consultationsServer(t *testing.T, logs *bytes.Buffer) (*httpapi.Server, *memoryReports, *consultationBureau) {
+	t.Helper()
+	ctx := context.Background()
+	store := memory.New()
+	require.NoError(t, store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true, RepeatConsultationIntervalDays: 30}))
+	log := slog.New(slog.NewJSONHandler(logs, nil))
+	bureau := &consultationBureau{}
+	now := func() time.Time { return consultationNow }
+	integrations := &credit.IntegrationService{Store: store, Secrets: memory.NewSecrets(), Bureau: bureau, Now: now, NewID: func() string { return "int-7" }, Log: log}
+	_, err := integrations.Create(ctx, credit.NewIntegration{
+		IntegrationSettings: credit.IntegrationSettings{Intermediary: credit.IntermediaryConnect, BranchID: "filial-7",
+			Environment: credit.EnvironmentHomologation, Login: "provedor", DefaultPlan: credit.PlanReportScore, ResponsibleCPF: "52998224725"},
+		ConsultationPassword: "Abcd@123", PEFINPassword: "135790",
+	})
+	require.NoError(t, err)
+	customer := credittest.NewTestCustomer("cli-1001", "filial-7")
+	customer.Document, customer.Address.UF = credit.MustParseDocument("111.444.777-35"), "MG"
+	_, err = store.PutParty(ctx, customer)
+	require.NoError(t, err)
+
+	n := 0
+	reports := &memoryReports{objects: map[string][]byte{}}
+	svc := &credit.ConsultationService{
+		Parameters: store, Integrations: integrations, Parties: store, Store: memory.NewConsultations(),
+		Bureau: bureau, Reports: reports, Renderer: pdf.Renderer{}, Now: now,
+		NewID: func() string { n++; return fmt.Sprintf("cons-%04d", n) }, Log: log,
+	}
+	return httpapi.NewServer(httpapi.Config{Logger: log}, &httpapi.ConsultationsHandler{Service: svc}), reports, bureau
+}
+
+func TestConsultationsFixtures(t *testing.T) {
+	var logs bytes.Buffer
+	h, reports, bureau := consultationsServer(t, &logs)
+	type body = map[string]any
+	warningCodes := func(b body) []string {
+		var out []string
+		for _, w := range b["warnings"].([]any) {
+			out = append(out, w.(body)["code"].(string))
+		}
+		return out
+	}
+	steps := []struct {
+		fixture string
+		status  int
+		code    string
+		check   func(t *testing.T, b body, headers map[string]string)
+	}{
+		{"create-consultation", 201, "", func(t *testing.T, b body, hd map[string]string) {
+			assert.Equal(t, "cons-0001", b["id"])
+			assert.Equal(t, "/consultations/cons-0001", hd["Location"])
+			assert.Equal(t, "succeeded", b["status"])
+			assert.Equal(t, "***.982.247-**", b["document"], "the document is answered masked")
+			assert.Equal(t, "cpf", b["documentType"])
+			assert.Equal(t, "report_score", b["plan"])
+			assert.Equal(t, "int-7", b["integrationId"])
+			assert.Equal(t, "filial-7", b["branchId"])
+			assert.Equal(t, "homologation", b["environment"])
+			assert.Equal(t, body{"sub": "8d2e4f6a-1b3c-4d5e-9f7a-2b4c6d8e0f1a", "name": "Ana Análise"}, b["requestedBy"])
+			assert.Equal(t, []any{}, b["warnings"])
+			assert.NotContains(t, b, "party")
+			report := b["report"].(body)
+			assert.Equal(t, body{"value": 412.0, "class": "D", "defaultProbability": 2375.0, "message": "Risco de inadimplência acima da média."}, report["score"])
+			for _, section := range []string{"pendencies", "protests", "badCheques", "lawsuits", "bankruptcies", "previousConsultations", "identity"} {
+				assert.Contains(t, report, section)
+			}
+			assert.NotContains(t, report, "raw", "the bureau's raw answer stays in the record")
+			assert.EqualValues(t, 100132446, report["pendencies"].(body)["summary"].(body)["totalCents"])
+			assert.Regexp(t, `^https://reports\.example/reports/2026/11/[0-9a-f]{32}\.pdf\?X-Amz-Expires=300$`, b["pdfUrl"])
+			assert.Equal(t, "2026-11-26T12:05:00Z", b["pdfUrlExpiresAt"])
+			assert.Equal(t, body{"name": "Maria da Conceição Araújo", "score": 412.0, "scoreClass": "D", "occurrences": 7.0, "nothingRecorded": false, "pendenciesTotalCents": 100132446.0}, b["overview"])
+		}},
+		{"create-consultation", 409, credit.CodeRepeatConsultation, func(t *testing.T, b body, _ map[string]string) {
+			d := b["error"].(body)["details"].(body)
+			assert.Equal(t, "cons-0001", d["previousConsultationId"])
+			assert.Equal(t, "2026-11-26T12:00:00Z", d["previousAt"])
+		}},
+		{"create-consultation-confirm-repeat", 201, "", func(t *testing.T, b body, _ map[string]string) {
+			assert.Equal(t, "cons-0002", b["id"])
+			assert.Equal(t, "crednet_top", b["plan"])
+			assert.Equal(t, []string{credit.WarningDeprecatedPlan, credit.WarningRepeatConfirmed}, warningCodes(b))
+		}},
+		{"create-consultation-party", 201, "", func(t *testing.T, b body, _ map[string]string) {
+			assert.Equal(t, body{"kind": "customer", "id": "cli-1001"}, b["party"])
+			assert.Equal(t, "***.444.777-**", b["document"])
+			assert.Equal(t, "MG", b["uf"], "the party's UF")
+		}},
+		{"create-consultation-invalid-document", 400, credit.CodeInvalidDocument, nil},
+		{"create-consultation-uf-required", 400, credit.CodeUFRequired, nil},
+		{"create-consultation-branch-without-integration", 422, credit.CodeBranchWithoutIntegration, nil},
+		{"create-consultation-bureau-unavailable", 502, credit.CodeBureauUnavailable, func(t *testing.T, b body, _ map[string]string) {
+			assert.Equal(t, "cons-0004", b["error"].(body)["details"].(body)["consultationId"], "the failure is recorded")
+		}},
+		{"create-consultation-viewer-forbidden", 403, credit.CodeForbidden, nil},
+		{"get-consultation", 200, "", func(t *testing.T, b body, _ map[string]string) {
+			assert.Equal(t, "cons-0001", b["id"])
+			assert.Contains(t, b, "report")
+			assert.NotContains(t, b, "pdfUrl", "links are signed on demand, by the pdf route")
+			assert.NotContains(t, b, "pdfKey")
+		}},
+		{"get-consultation-viewer", 200, "", func(t *testing.T, b body, _ map[string]string) {
+			assert.Equal(t, "***.982.247-**", b["document"])
+		}},
+		{"get-consultation-missing", 404, credit.CodeNotFound, nil},
+		{"get-consultation-pdf", 303, "", func(t *testing.T, b body, hd map[string]string) {
+			assert.Regexp(t, `^https://reports\.example/reports/`, hd["Location"])
+			assert.Equal(t, hd["Location"], b["url"])
+			assert.Equal(t, "no-store", hd["Cache-Control"])
+		}},
+		{"get-consultation-pdf-json", 200, "", func(t *testing.T, b body, _ map[string]string) {
+			assert.Regexp(t, `X-Amz-Expires=300$`, b["url"])
+			assert.Equal(t, "2026-11-26T12:05:00Z", b["expiresAt"])
+		}},
+		{"get-consultation-pdf-viewer-forbidden", 403, credit.CodeForbidden, nil},
+		{"list-consultations", 200, "", func(t *testing.T, b body, _ map[string]string) {
+			items := b["items"].([]any)
+			require.Len(t, items, 2)
+			assert.Equal(t, "cons-0003", items[0].(body)["id"], "newest first; ties by id")
+			assert.Equal(t, "cons-0002", items[1].(body)["id"])
+			assert.NotContains(t, items[0], "report", "lists carry the overview only")
+			assert.Contains(t, items[0], "overview")
+			assert.NotNil(t, b["nextCursor"])
+		}},
+		{"list-consultations-invalid-period", 400, credit.CodeValidation, nil},
+		{"list-party-consultations", 200, "", func(t *testing.T, b body, _ map[string]string) {
+			items := b["items"].([]any)
+			require.Len(t, items, 1)
+			assert.Equal(t, "cons-0003", items[0].(body)["id"])
+			assert.Nil(t, b["nextCursor"])
+		}},
+	}
+	for _, s := range steps {
+		e := loadEvent(t, filepath.Join(eventsDir, "consultations", s.fixture+".json"))
+		resp := invoke(t, h, e)
+		require.Equal(t, s.status, resp.StatusCode, "%s: %s", s.fixture, resp.Body)
+		if s.code != "" {
+			eb := errorBody(t, resp.Body)
+			assert.Equal(t, s.code, eb.Error.Code, s.fixture)
+			assert.Equal(t, e.RequestContext.RequestID, eb.RequestID)
+		}
+		if s.check != nil {
+			var b body
+			require.NoError(t, json.Unmarshal([]byte(resp.Body), &b), s.fixture)
+			s.check(t, b, resp.Headers)
+		}
+		for _, full := range []string{"52998224725", "529.982.247-25", "11144477735"} {
+			assert.NotContains(t, resp.Body, full, "%s: no full document in an answer", s.fixture)
+		}
+	}
+	assert.Equal(t, 4, bureau.calls, "refusals never reach the bureau")
+	assert.Len(t, reports.objects, 3, "one PDF per success")
+	for _, full := range []string{"52998224725", "11144477735", "10000000795"} {
+		assert.NotContains(t, logs.String(), full, "no full document in the logs")
+	}
+	names := fixtures(t, "consultations")
+	for _, s := range steps {
+		assert.Contains(t, names, s.fixture)
+	}
+	assert.Len(t, names, len(steps)-1, "every fixture has a step (create-consultation runs twice)")
+}
+
+func TestConsultationsListFollowsCursorsAndFilters(t *testing.T) {
+	var logs bytes.Buffer
+	h, _, _ := consultationsServer(t, &logs)
+	for _, f := range []string{"create-consultation", "create-consultation-party", "create-consultation-bureau-unavailable"} {
+		require.Less(t, invoke(t, h, loadEvent(t, filepath.Join(eventsDir, "consultations", f+".json"))).StatusCode, 503)
+	}
+	list := func(query string) (int, map[string]any) {
+		e := loadEvent(t, filepath.Join(eventsDir, "consultations", "list-consultations.json"))
+		e.RawQueryString, e.QueryStringParameters = query, nil
+		resp := invoke(t, h, e)
+		var b map[string]any
+		require.NoError(t, json.Unmarshal([]byte(resp.Body), &b))
+		return resp.StatusCode, b
+	}
+	ids := func(b map[string]any) []string {
+		var out []string
+		for _, it := range b["items"].([]any) {
+			out = append(out, it.(map[string]any)["id"].(string))
+		}
+		return out
+	}
+	var all []string
+	query := "limit=1"
+	for range 5 {
+		status, b := list(query)
+		require.Equal(t, 200, status, b)
+		all = append(all, ids(b)...)
+		if b["nextCursor"] == nil {
+			break
+		}
+		query = "limit=1&cursor=" + b["nextCursor"].(string)
+	}
+	assert.Equal(t, []string{"cons-0003", "cons-0002", "cons-0001"}, all)
+
+	for q, want := range map[string][]string{
+		"status=failed":                                   {"cons-0003"},
+		"document=529.982.247-25":                         {"cons-0001"},
+		"document=11144477735&integrationId=int-7":        {"cons-0002"},
+		"from=2026-11-26&to=2026-11-26&plan=report_score": {"cons-0003", "cons-0002", "cons-0001"},
+		"from=2026-11-27":                                 nil,
+	} {
+		status, b := list(q)
+		require.Equal(t, 200, status, q)
+		assert.Equal(t, want, ids(b), q)
+	}
+	for q, code := range map[string]string{
+		"document=123":        credit.CodeInvalidDocument,
+		"from=26/11/2026":     credit.CodeInvalidParameter,
+		"status=pending":      credit.CodeValidation,
+		"plan=all":            credit.CodeValidation,
+		"integrationId=a%2Fb": credit.CodeInvalidParameter,
+		"cursor=not-a-cursor": credit.CodeInvalidCursor,
+		"limit=0":             credit.CodeInvalidParameter,
+	} {
+		status, b := list(q)
+		assert.Equal(t, 400, status, q)
+		assert.Equal(t, code, b["error"].(map[string]any)["code"], q)
+	}
+	_, b := list("format=x")
+	assert.NotContains(t, b, "error", "unknown parameters are ignored")
+	assert.False(t, strings.Contains(logs.String(), "52998224725"))
+}
