@@ -29,3 +29,12 @@ func init() {
 		{fixture: "list-invoices", status: 200},
 	}
 }
+
+func init() {
+	plans["audit"] = []step{
+		{fixture: "list-audit", status: 200},
+		{fixture: "list-audit-by-action", status: 200},
+		{fixture: "list-audit-bad-action", status: 400, code: "invalid_parameter"},
+		{fixture: "list-audit-viewer-forbidden", status: 403, code: "forbidden"},
+	}
+}

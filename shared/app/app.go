@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ type Config struct {
 	LogLevel slog.Level
 	// ReportBucket keeps the report PDFs (REPORT_BUCKET).
 	ReportBucket string
+	// AuditRetention is how long audit events are kept
+	// (AUDIT_RETENTION_DAYS; five years by default).
+	AuditRetention time.Duration
 	// Secrets configures the secret store (SECRET_PREFIX, ...).
 	Secrets secretsmanager.Config
 	// ConnectSA configures the bureau client (CONNECTSA_*).
@@ -59,6 +63,13 @@ func ConfigFromEnv() (Config, error) {
 	}
 	if err := c.LogLevel.UnmarshalText([]byte(strings.ToUpper(envOr("LOG_LEVEL", "INFO")))); err != nil {
 		return c, fmt.Errorf("LOG_LEVEL: %w", err)
+	}
+	if v := os.Getenv("AUDIT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 {
+			return c, fmt.Errorf("AUDIT_RETENTION_DAYS: %q is not a positive number of days", v)
+		}
+		c.AuditRetention = time.Duration(days) * 24 * time.Hour
 	}
 	var err error
 	if c.Secrets, err = secretsmanager.ConfigFromEnv(); err != nil {
@@ -133,7 +144,7 @@ func New(cfg Config, clients Clients, log *slog.Logger) *App {
 		cfg:     cfg,
 		log:     log,
 		clients: clients,
-		store:   dynamo.New(clients.DynamoDB, cfg.Table),
+		store:   &dynamo.Store{Client: clients.DynamoDB, Table: cfg.Table, AuditRetention: cfg.AuditRetention},
 		bureau:  connectsa.New(cfg.ConnectSA, clients.HTTP),
 		now:     func() time.Time { return time.Now().UTC() },
 		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
@@ -185,7 +196,10 @@ func (a *App) Areas() map[string]httpapi.Area {
 
 // Server serves the given areas.
 func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
-	return httpapi.NewServer(httpapi.Config{Logger: a.log, RolesClaim: a.cfg.RolesClaim}, areas...)
+	return httpapi.NewServer(httpapi.Config{
+		Logger: a.log, RolesClaim: a.cfg.RolesClaim,
+		Audit: a.store, Now: a.now, NewID: a.newID,
+	}, areas...)
 }
 
 // Main is the whole body of an HTTP function's main: configure, wire, serve

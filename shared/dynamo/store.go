@@ -22,6 +22,9 @@ type Store struct {
 	Table  string
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// AuditRetention is how long audit events live before the TTL removes
+	// them (DefaultAuditRetention when zero).
+	AuditRetention time.Duration
 }
 
 // New returns a Store on table using client (built once per cold start).
@@ -122,6 +125,22 @@ func encodeCursor(lek map[string]types.AttributeValue) string {
 	}
 	b, _ := json.Marshal(m)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// encodeJSONCursor makes an opaque cursor of any small value, for lists
+// whose position is more than one LastEvaluatedKey.
+func encodeJSONCursor(v any) string {
+	b, _ := json.Marshal(v)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decodeJSONCursor reverses encodeJSONCursor.
+func decodeJSONCursor(c string, v any) error {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil || json.Unmarshal(b, v) != nil {
+		return credit.ErrInvalidCursor
+	}
+	return nil
 }
 
 // decodeCursor reverses encodeCursor; allowed names the key attributes the

@@ -55,6 +55,9 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		body.Error = ErrorDetail{Code: credit.CodeInternal, Message: credit.InternalMessage}
 		log.LogAttrs(r.Context(), slog.LevelError, "internal error", slog.Int("status", status), slog.String("error", err.Error()))
 	}
+	if cw, ok := w.(interface{ setErrorCode(string) }); ok {
+		cw.setErrorCode(body.Error.Code)
+	}
 	WriteJSON(w, status, body)
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -42,6 +43,12 @@ type Config struct {
 	// RolesClaim names the JWT claim holding the caller's roles
 	// (DefaultRolesClaim when empty).
 	RolesClaim string
+	// Audit receives an event for every state-changing call and every read
+	// listed in auditedReads; nil keeps no trail (unit tests of one area).
+	Audit credit.AuditLog
+	// Now and NewID stamp audit events (time.Now and UUIDv7 when nil).
+	Now   func() time.Time
+	NewID func() string
 }
 
 // Server serves a set of areas with routing, authorization, logging and the
@@ -116,6 +123,12 @@ func (s *Server) serve(rt Route) http.Handler {
 	pattern := rt.Pattern()
 	public := IsPublic(pattern)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sw, ok := w.(*statusWriter)
+		if !ok {
+			sw = &statusWriter{ResponseWriter: w, status: http.StatusOK}
+			w = sw
+		}
+		defer func() { s.audit(r, rt, sw.status, sw.code) }()
 		ctx := r.Context()
 		if !public {
 			actor, ok := ActorFromGateway(ctx, s.cfg.RolesClaim)
@@ -141,6 +154,63 @@ func (s *Server) serve(rt Route) http.Handler {
 	})
 }
 
+// auditedReads are the reads that leave a trail: handing out a credit
+// report is as sensitive as making one.
+var auditedReads = map[string]bool{
+	"GET /consultations/{id}/pdf": true,
+}
+
+// audited reports whether calls to the route leave an audit event.
+func audited(rt Route) bool {
+	return rt.Method != http.MethodGet || auditedReads[rt.Pattern()]
+}
+
+// audit appends the event of one call: every state-changing call, refused
+// ones included, and the reads in auditedReads. A failure to append is
+// logged, never turned into the caller's error: the call already happened.
+func (s *Server) audit(r *http.Request, rt Route, status int, code string) {
+	if s.cfg.Audit == nil || !audited(rt) {
+		return
+	}
+	now, newID := time.Now, func() string { return uuid.Must(uuid.NewV7()).String() }
+	if s.cfg.Now != nil {
+		now = s.cfg.Now
+	}
+	if s.cfg.NewID != nil {
+		newID = s.cfg.NewID
+	}
+	actor, _ := credit.ActorFrom(r.Context())
+	if actor.Subject == "" {
+		actor, _ = ActorFromGateway(r.Context(), s.cfg.RolesClaim)
+	}
+	target := map[string]string{}
+	for _, name := range wildcards(rt.Path) {
+		target[name] = r.PathValue(name)
+	}
+	e := credit.AuditEvent{
+		ID: newID(), At: now().UTC(), Actor: credit.Actor{Subject: actor.Subject, Name: actor.Name},
+		Action: rt.Pattern(), Target: target, RequestID: RequestID(r.Context()),
+		Outcome: credit.AuditOutcome{Status: status, Code: code},
+	}
+	if len(target) == 0 {
+		e.Target = nil
+	}
+	if err := s.cfg.Audit.AppendAudit(context.WithoutCancel(r.Context()), e); err != nil {
+		Logger(r.Context()).Error("audit event not recorded", slog.String("action", e.Action), slog.String("error", err.Error()))
+	}
+}
+
+// wildcards lists the names of a path pattern's {wildcards}.
+func wildcards(path string) []string {
+	var names []string
+	for _, seg := range strings.Split(path, "/") {
+		if strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") {
+			names = append(names, strings.TrimSuffix(strings.Trim(seg, "{}"), "..."))
+		}
+	}
+	return names
+}
+
 func requestIDOf(r *http.Request) string {
 	if gw, ok := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && gw.RequestID != "" {
 		return gw.RequestID
@@ -155,7 +225,11 @@ type statusWriter struct {
 	http.ResponseWriter
 	status int
 	wrote  bool
+	// code is the error code WriteError answered, for the audit trail.
+	code string
 }
+
+func (w *statusWriter) setErrorCode(code string) { w.code = code }
 
 func (w *statusWriter) WriteHeader(status int) {
 	if !w.wrote {

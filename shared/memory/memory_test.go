@@ -19,3 +19,7 @@ func TestIntegrationStoreContract(t *testing.T) {
 func TestPartyStoreContract(t *testing.T) {
 	credittest.PartyStore(t, func(t *testing.T) credit.PartyStore { return memory.New() })
 }
+
+func TestAuditLogContract(t *testing.T) {
+	credittest.AuditLog(t, func(t *testing.T) credit.AuditLog { return memory.NewAudit() })
+}

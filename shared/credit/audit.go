@@ -1,0 +1,57 @@
+package credit
+
+import (
+	"context"
+	"time"
+)
+
+// AuditEvent is one entry of the audit trail: who did what to which target,
+// when, under which request, and how it ended. It never carries a secret,
+// and documents in it are masked.
+type AuditEvent struct {
+	ID        string            `json:"id"`
+	At        time.Time         `json:"at"`
+	Actor     Actor             `json:"actor"`
+	Action    string            `json:"action"`
+	Target    map[string]string `json:"target,omitempty"`
+	RequestID string            `json:"requestId"`
+	Outcome   AuditOutcome      `json:"outcome"`
+}
+
+// AuditOutcome is how the call ended: its HTTP status and, for a refusal,
+// the error code.
+type AuditOutcome struct {
+	Status int    `json:"status"`
+	Code   string `json:"code,omitempty"`
+}
+
+// AuditFilter narrows a read of the trail. From and To bound At (To
+// exclusive); Actor is a subject, Action an exact action.
+type AuditFilter struct {
+	From, To time.Time
+	Actor    string
+	Action   string
+}
+
+// MaxAuditWindow is the longest period one read of the trail may span.
+const MaxAuditWindow = 366 * 24 * time.Hour
+
+// Validate checks the filter's period.
+func (f AuditFilter) Validate() error {
+	var fe FieldErrors
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		fe.Add("from", "deve ser anterior a to")
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && f.To.Sub(f.From) > MaxAuditWindow {
+		fe.Add("to", "o período não pode passar de 366 dias")
+	}
+	return fe.Err()
+}
+
+// AuditLog keeps the trail. Append never fails the caller's operation; a
+// failure is logged by whoever appends. ListAudit answers newest first;
+// errors: invalid_cursor.
+type AuditLog interface {
+	AppendAudit(ctx context.Context, e AuditEvent) error
+	ListAudit(ctx context.Context, f AuditFilter, p Page) ([]AuditEvent, string, error)
+}

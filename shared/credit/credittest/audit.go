@@ -1,0 +1,85 @@
+package credittest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"creditanalysis/shared/credit"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// AuditLog is the contract of credit.AuditLog.
+func AuditLog(t *testing.T, newLog func(t *testing.T) credit.AuditLog) {
+	ctx := context.Background()
+	base := time.Now().UTC().Truncate(time.Millisecond).Add(-72 * time.Hour)
+	events := []credit.AuditEvent{}
+	for k := 0; k < 7; k++ {
+		actor := credit.Actor{Subject: "ana", Name: "Ana"}
+		if k%2 == 1 {
+			actor = credit.Actor{Subject: "bia", Name: "Bia"}
+		}
+		action := "PUT /parameters"
+		if k%3 == 0 {
+			action = "POST /integrations"
+		}
+		events = append(events, credit.AuditEvent{
+			ID: fmt.Sprintf("ev-%d", k), At: base.Add(time.Duration(k) * 11 * time.Hour), Actor: actor, Action: action,
+			Target: map[string]string{"id": fmt.Sprint(k)}, RequestID: fmt.Sprintf("req-%d", k),
+			Outcome: credit.AuditOutcome{Status: 200},
+		})
+	}
+	seed := func(t *testing.T) credit.AuditLog {
+		l := newLog(t)
+		for _, e := range events {
+			require.NoError(t, l.AppendAudit(ctx, e))
+		}
+		return l
+	}
+	readAll := func(t *testing.T, l credit.AuditLog, f credit.AuditFilter) []string {
+		var ids []string
+		cursor := ""
+		for pages := 0; pages < 20; pages++ {
+			items, next, err := l.ListAudit(ctx, f, credit.Page{Limit: 2, Cursor: cursor})
+			require.NoError(t, err)
+			for _, e := range items {
+				ids = append(ids, e.ID)
+			}
+			if next == "" {
+				return ids
+			}
+			cursor = next
+		}
+		t.Fatal("pagination does not end")
+		return nil
+	}
+
+	t.Run("newest first across days, each event once", func(t *testing.T) {
+		l := seed(t)
+		assert.Equal(t, []string{"ev-6", "ev-5", "ev-4", "ev-3", "ev-2", "ev-1", "ev-0"}, readAll(t, l, credit.AuditFilter{}))
+		items, _, err := l.ListAudit(ctx, credit.AuditFilter{}, credit.Page{Limit: 1})
+		require.NoError(t, err)
+		assert.Equal(t, events[6], items[0], "every field round-trips")
+	})
+	t.Run("by actor, by action, both", func(t *testing.T) {
+		l := seed(t)
+		assert.Equal(t, []string{"ev-5", "ev-3", "ev-1"}, readAll(t, l, credit.AuditFilter{Actor: "bia"}))
+		assert.Equal(t, []string{"ev-6", "ev-3", "ev-0"}, readAll(t, l, credit.AuditFilter{Action: "POST /integrations"}))
+		assert.Equal(t, []string{"ev-3"}, readAll(t, l, credit.AuditFilter{Actor: "bia", Action: "POST /integrations"}))
+	})
+	t.Run("period", func(t *testing.T) {
+		l := seed(t)
+		f := credit.AuditFilter{From: events[2].At, To: events[5].At}
+		assert.Equal(t, []string{"ev-4", "ev-3", "ev-2"}, readAll(t, l, f), "from inclusive, to exclusive")
+		f.Actor = "ana"
+		assert.Equal(t, []string{"ev-4", "ev-2"}, readAll(t, l, f))
+	})
+	t.Run("a foreign cursor is refused", func(t *testing.T) {
+		l := seed(t)
+		_, _, err := l.ListAudit(ctx, credit.AuditFilter{}, credit.Page{Cursor: "bm90LWEtY3Vyc29y"})
+		assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err))
+	})
+}

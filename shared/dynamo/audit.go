@@ -1,0 +1,239 @@
+package dynamo
+
+import (
+	"context"
+	"time"
+
+	"creditanalysis/shared/credit"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Audit trail items.
+//
+//	PK  AUDIT#<yyyy-mm-dd>        SK <at>#<id>     the day's events, in order
+//	GSI2 AUDITACTOR#<sub>         <at>#<id>        by actor
+//	GSI3 AUDITACTION#<action>     <at>#<id>        by action
+//
+// Day partitions spread the writes; an unfiltered read walks the days of the
+// period from the newest. Items expire through the table's TTL after
+// AuditRetention.
+
+var _ credit.AuditLog = (*Store)(nil)
+
+// DefaultAuditRetention keeps events for five years (the bureau's own horizon
+// for a debt) unless configured otherwise.
+const DefaultAuditRetention = 5 * 365 * 24 * time.Hour
+
+type auditItem struct {
+	ID        string            `dynamodbav:"id"`
+	At        string            `dynamodbav:"at"`
+	Actor     actorItem         `dynamodbav:"actor"`
+	Action    string            `dynamodbav:"action"`
+	Target    map[string]string `dynamodbav:"target,omitempty"`
+	RequestID string            `dynamodbav:"requestId"`
+	Status    int               `dynamodbav:"status"`
+	Code      string            `dynamodbav:"code,omitempty"`
+	ExpiresAt int64             `dynamodbav:"expiresAt"`
+}
+
+func auditDayPK(t time.Time) string { return "AUDIT#" + t.UTC().Format(time.DateOnly) }
+
+func (s *Store) auditRetention() time.Duration {
+	if s.AuditRetention > 0 {
+		return s.AuditRetention
+	}
+	return DefaultAuditRetention
+}
+
+func (s *Store) AppendAudit(ctx context.Context, e credit.AuditEvent) error {
+	sk := formatTime(e.At) + "#" + e.ID
+	keys := map[string]string{attrPK: auditDayPK(e.At), attrSK: sk, "GSI3PK": "AUDITACTION#" + e.Action, "GSI3SK": sk}
+	if e.Actor.Subject != "" {
+		keys["GSI2PK"], keys["GSI2SK"] = "AUDITACTOR#"+e.Actor.Subject, sk
+	}
+	item, err := marshal(auditItem{
+		ID: e.ID, At: formatTime(e.At), Actor: toActorItem(e.Actor), Action: e.Action, Target: e.Target,
+		RequestID: e.RequestID, Status: e.Outcome.Status, Code: e.Outcome.Code,
+		ExpiresAt: e.At.Add(s.auditRetention()).Unix(),
+	}, keys)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+		return credit.Internal(err, "dynamo: append audit event")
+	}
+	return nil
+}
+
+// auditCursor remembers the day partition being read and where in it.
+type auditCursor struct {
+	Day string            `json:"d,omitempty"`
+	Key map[string]string `json:"k,omitempty"`
+}
+
+// ListAudit reads newest first. With an actor or an action it queries that
+// index over [From, To); otherwise it walks day partitions from To back to
+// From (default: the last 30 days).
+func (s *Store) ListAudit(ctx context.Context, f credit.AuditFilter, p credit.Page) ([]credit.AuditEvent, string, error) {
+	p = p.Normalized()
+	to := f.To
+	if to.IsZero() {
+		to = s.now().Add(time.Millisecond)
+	}
+	from := f.From
+	if from.IsZero() {
+		from = to.Add(-30 * 24 * time.Hour)
+	}
+	lo, hi := formatTime(from), formatTime(to)
+	var cur auditCursor
+	if p.Cursor != "" {
+		if err := decodeJSONCursor(p.Cursor, &cur); err != nil {
+			return nil, "", err
+		}
+	}
+
+	values := map[string]types.AttributeValue{":lo": avS(lo), ":hi": avS(hi)}
+	var filters []string
+	names := map[string]string{}
+	if f.Actor != "" && f.Action != "" {
+		filters = append(filters, "#action = :action")
+		names["#action"] = "action"
+		values[":action"] = avS(f.Action)
+	}
+	filterExpr := joinAnd(filters)
+
+	if f.Actor != "" || f.Action != "" {
+		index, pk := "GSI3", "AUDITACTION#"+f.Action
+		if f.Actor != "" {
+			index, pk = "GSI2", "AUDITACTOR#"+f.Actor
+		}
+		values[":pk"] = avS(pk)
+		start, err := cursorKey(cur.Key, attrPK, attrSK, index+"PK", index+"SK")
+		if err != nil {
+			return nil, "", err
+		}
+		items, lek, err := s.queryAudit(ctx, &dynamodb.QueryInput{
+			IndexName:              aws.String(index),
+			KeyConditionExpression: aws.String(index + "PK = :pk AND " + index + "SK BETWEEN :lo AND :hi"),
+			ExclusiveStartKey:      start,
+		}, values, names, filterExpr, p.Limit)
+		if err != nil {
+			return nil, "", err
+		}
+		next := ""
+		if lek != nil {
+			next = encodeJSONCursor(auditCursor{Key: lek})
+		}
+		return items, next, nil
+	}
+
+	day := to.UTC().Truncate(24 * time.Hour)
+	if cur.Day != "" {
+		d, err := time.Parse(time.DateOnly, cur.Day)
+		if err != nil || d.After(day) || d.Before(from.UTC().Truncate(24*time.Hour)) {
+			return nil, "", credit.ErrInvalidCursor
+		}
+		day = d
+	}
+	start, err := cursorKey(cur.Key, attrPK, attrSK)
+	if err != nil {
+		return nil, "", err
+	}
+	var out []credit.AuditEvent
+	for !day.Before(from.UTC().Truncate(24 * time.Hour)) {
+		values[":pk"] = avS(auditDayPK(day))
+		items, lek, err := s.queryAudit(ctx, &dynamodb.QueryInput{
+			KeyConditionExpression: aws.String("PK = :pk AND SK BETWEEN :lo AND :hi"),
+			ExclusiveStartKey:      start,
+		}, values, names, filterExpr, p.Limit-len(out))
+		if err != nil {
+			return nil, "", err
+		}
+		out = append(out, items...)
+		if lek != nil {
+			return out, encodeJSONCursor(auditCursor{Day: day.Format(time.DateOnly), Key: lek}), nil
+		}
+		start = nil
+		day = day.Add(-24 * time.Hour)
+		if len(out) == p.Limit {
+			if day.Before(from.UTC().Truncate(24 * time.Hour)) {
+				return out, "", nil
+			}
+			return out, encodeJSONCursor(auditCursor{Day: day.Format(time.DateOnly)}), nil
+		}
+	}
+	return out, "", nil
+}
+
+func (s *Store) queryAudit(ctx context.Context, in *dynamodb.QueryInput, values map[string]types.AttributeValue, names map[string]string, filter string, limit int) ([]credit.AuditEvent, map[string]string, error) {
+	in.TableName = aws.String(s.Table)
+	in.ScanIndexForward = aws.Bool(false)
+	in.Limit = aws.Int32(int32(limit))
+	in.ExpressionAttributeValues = values
+	if len(names) > 0 {
+		in.ExpressionAttributeNames = names
+	}
+	if filter != "" {
+		in.FilterExpression = aws.String(filter)
+	}
+	res, err := s.Client.Query(ctx, in)
+	if err != nil {
+		return nil, nil, queryError(err, "list audit")
+	}
+	var items []auditItem
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+		return nil, nil, credit.Internal(err, "dynamo: decode audit")
+	}
+	out := make([]credit.AuditEvent, len(items))
+	for i, it := range items {
+		out[i] = credit.AuditEvent{
+			ID: it.ID, At: parseTime(it.At), Actor: it.Actor.actor(), Action: it.Action, Target: it.Target,
+			RequestID: it.RequestID, Outcome: credit.AuditOutcome{Status: it.Status, Code: it.Code},
+		}
+	}
+	var lek map[string]string
+	if len(res.LastEvaluatedKey) > 0 {
+		lek = map[string]string{}
+		for k, v := range res.LastEvaluatedKey {
+			lek[k] = avString(v)
+		}
+	}
+	return out, lek, nil
+}
+
+func avS(s string) types.AttributeValue { return &types.AttributeValueMemberS{Value: s} }
+
+func joinAnd(parts []string) string {
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += " AND "
+		}
+		out += p
+	}
+	return out
+}
+
+// cursorKey turns a decoded cursor key back into attribute values, refusing
+// attributes this query never returns.
+func cursorKey(k map[string]string, allowed ...string) (map[string]types.AttributeValue, error) {
+	if len(k) == 0 {
+		return nil, nil
+	}
+	ok := map[string]bool{}
+	for _, a := range allowed {
+		ok[a] = true
+	}
+	out := map[string]types.AttributeValue{}
+	for name, v := range k {
+		if !ok[name] {
+			return nil, credit.ErrInvalidCursor
+		}
+		out[name] = avS(v)
+	}
+	return out, nil
+}

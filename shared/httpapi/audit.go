@@ -1,0 +1,71 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"creditanalysis/shared/credit"
+)
+
+// AuditHandler serves the audit trail to admins.
+type AuditHandler struct {
+	Log credit.AuditLog
+}
+
+func (h *AuditHandler) Routes() []Route {
+	return []Route{{"GET", "/audit", h.list}}
+}
+
+// list reads GET /audit?from&to&actor&action&limit&cursor; from and to are
+// dates (YYYY-MM-DD, São Paulo days; to inclusive) or RFC 3339 instants.
+func (h *AuditHandler) list(w http.ResponseWriter, r *http.Request) error {
+	p, err := PageOf(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := credit.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action")}
+	if f.From, err = instantParam(r, "from", false); err != nil {
+		return err
+	}
+	if f.To, err = instantParam(r, "to", true); err != nil {
+		return err
+	}
+	if len(f.Actor) > 128 {
+		return invalidParam("actor", "até 128 caracteres")
+	}
+	if f.Action != "" {
+		if _, known := Access[f.Action]; !known {
+			return invalidParam("action", `deve ser uma rota da API, como "PUT /parameters"`)
+		}
+	}
+	if err := f.Validate(); err != nil {
+		return err
+	}
+	items, next, err := h.Log.ListAudit(r.Context(), f, p)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, NewList(items, next))
+	return nil
+}
+
+// instantParam reads a date or an RFC 3339 instant. A date names a whole São
+// Paulo day: its start, or when endOfDay, the start of the next one.
+func instantParam(r *http.Request, name string, endOfDay bool) (time.Time, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	d, err := time.ParseInLocation(time.DateOnly, v, credit.SaoPaulo)
+	if err != nil {
+		return time.Time{}, invalidParam(name, "deve ser uma data AAAA-MM-DD ou um instante RFC 3339")
+	}
+	if endOfDay {
+		d = d.AddDate(0, 0, 1)
+	}
+	return d, nil
+}
