@@ -142,7 +142,7 @@ func (s *NegativationService) Include(ctx context.Context, req IncludeRequest) (
 	if err != nil {
 		return Negativation{}, err
 	}
-	actor, _ := ActorFrom(ctx)
+	actor := who(ctx)
 
 	var n Negativation
 	if retry {
@@ -472,7 +472,7 @@ func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveR
 	if err != nil {
 		return Negativation{}, err
 	}
-	actor, _ := ActorFrom(ctx)
+	actor := who(ctx)
 
 	claimed, err := s.Store.UpdateNegativation(ctx, id, func(cur *Negativation) error {
 		now := s.now()
@@ -629,7 +629,7 @@ func (s *NegativationService) syncIntegration(ctx context.Context, i Integration
 	if err != nil {
 		return err
 	}
-	actor, _ := ActorFrom(ctx)
+	actor := who(ctx)
 	for batch := range slices.Chunk(todo, syncBatch) {
 		refs := make([]string, len(batch))
 		for k, n := range batch {
@@ -792,11 +792,20 @@ func (s *NegativationService) PendingRemovals(ctx context.Context, integrationID
 	return out, nil
 }
 
+// now is truncated to the millisecond, the precision the stores keep, so
+// that an answer equals the record read back.
 func (s *NegativationService) now() time.Time {
 	if s.Now != nil {
-		return s.Now().UTC()
+		return s.Now().UTC().Truncate(time.Millisecond)
 	}
-	return time.Now().UTC()
+	return time.Now().UTC().Truncate(time.Millisecond)
+}
+
+// who is the caller as recorded on a negativation: identity only, not the
+// roles of the moment.
+func who(ctx context.Context) Actor {
+	a, _ := ActorFrom(ctx)
+	return Actor{Subject: a.Subject, Name: a.Name}
 }
 
 func (s *NegativationService) log() *slog.Logger {
