@@ -7,12 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"creditanalysis/infra/apispec"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/credit/credittest"
 	"creditanalysis/shared/httpapi"
@@ -204,10 +206,20 @@ func TestConsultationsFixtures(t *testing.T) {
 			assert.Nil(t, b["nextCursor"])
 		}},
 	}
+	spec := apispec.Load(t)
 	for _, s := range steps {
 		e := loadEvent(t, filepath.Join(eventsDir, "consultations", s.fixture+".json"))
 		resp := invoke(t, h, e)
 		require.Equal(t, s.status, resp.StatusCode, "%s: %s", s.fixture, resp.Body)
+		header := http.Header{}
+		for k, v := range resp.Headers {
+			header.Set(k, v)
+		}
+		path := e.RawPath
+		if e.RawQueryString != "" {
+			path += "?" + e.RawQueryString
+		}
+		spec.ValidateResponse(t, e.RequestContext.HTTP.Method, path, resp.StatusCode, header, []byte(resp.Body))
 		if s.code != "" {
 			eb := errorBody(t, resp.Body)
 			assert.Equal(t, s.code, eb.Error.Code, s.fixture)
