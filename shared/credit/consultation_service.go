@@ -179,7 +179,11 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		return ConsultationOutcome{}, err
 	}
 	if err := s.checkPlanOffered(ctx, acct, t.plan); err != nil {
-		return ConsultationOutcome{}, err
+		if ErrorCode(err) == CodeInvalidPlan {
+			return ConsultationOutcome{}, err
+		}
+		// The bureau failed before the consultation: the center shows it too.
+		return ConsultationOutcome{}, s.recordFailure(context.WithoutCancel(ctx), s.newConsultation(ctx, t, integ, nil), err)
 	}
 	if t.plan.Deprecated() {
 		warnings = append(warnings, Warning{Code: WarningDeprecatedPlan, Message: fmt.Sprintf("O plano %s será descontinuado em breve. %s", t.plan.Name(), DeprecatedPlanRecommendation)})
@@ -216,12 +220,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		}
 	}
 
-	actor, _ := ActorFrom(ctx)
-	c := Consultation{
-		ID: s.NewID(), CreatedAt: s.now(), Document: t.document, UF: t.uf, Plan: t.plan,
-		IntegrationID: integ.ID, BranchID: integ.BranchID, Environment: integ.Environment,
-		Party: t.party, RequestedBy: Actor{Subject: actor.Subject, Name: actor.Name}, Warnings: warnings,
-	}
+	c := s.newConsultation(ctx, t, integ, warnings)
 	report, cerr := s.Bureau.Consult(ctx, acct, ConsultQuery{Document: t.document, Plan: t.plan, UF: t.uf, CEP: t.cep, Phone: t.phone})
 	// The bureau has answered (and may have charged): record it even when
 	// the caller has gone.
@@ -254,6 +253,15 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		out.PDF = &PresignedURL{URL: url, ExpiresAt: exp}
 	}
 	return out, nil
+}
+
+func (s *ConsultationService) newConsultation(ctx context.Context, t consultationTarget, integ Integration, warnings []Warning) Consultation {
+	actor, _ := ActorFrom(ctx)
+	return Consultation{
+		ID: s.NewID(), CreatedAt: s.now(), Document: t.document, UF: t.uf, Plan: t.plan,
+		IntegrationID: integ.ID, BranchID: integ.BranchID, Environment: integ.Environment,
+		Party: t.party, RequestedBy: Actor{Subject: actor.Subject, Name: actor.Name}, Warnings: warnings,
+	}
 }
 
 // checkPlanOffered refuses a plan the integration's account does not offer.

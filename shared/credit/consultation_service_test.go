@@ -23,11 +23,12 @@ import (
 // through the nil embedded interface.
 type consultBureau struct {
 	credit.Bureau
-	mu      sync.Mutex
-	queries []credit.ConsultQuery
-	accts   []credit.BureauAccount
-	consult func(ctx context.Context, q credit.ConsultQuery) (credit.Report, error)
-	offered []credit.Plan
+	mu       sync.Mutex
+	queries  []credit.ConsultQuery
+	accts    []credit.BureauAccount
+	consult  func(ctx context.Context, q credit.ConsultQuery) (credit.Report, error)
+	offered  []credit.Plan
+	plansErr error
 }
 
 func (b *consultBureau) Consult(ctx context.Context, acct credit.BureauAccount, q credit.ConsultQuery) (credit.Report, error) {
@@ -43,6 +44,9 @@ func (b *consultBureau) Consult(ctx context.Context, acct credit.BureauAccount, 
 }
 
 func (b *consultBureau) Plans(_ context.Context, _ credit.BureauAccount) ([]credit.BureauPlan, error) {
+	if b.plansErr != nil {
+		return nil, b.plansErr
+	}
 	var out []credit.BureauPlan
 	for _, p := range b.offered {
 		out = append(out, credit.BureauPlan{Plan: p, ProductCode: "P-" + string(p), Name: p.Name()})
@@ -370,6 +374,18 @@ func TestConsultPlan(t *testing.T) {
 		f.bureau.offered = []credit.Plan{credit.PlanCrednetTop}
 		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
 		assert.Equal(t, credit.CodeInvalidPlan, credit.ErrorCode(err))
+	})
+	t.Run("the bureau down while listing plans: a recorded failure, nothing consulted", func(t *testing.T) {
+		f := newConsultFixture(t)
+		f.bureau.plansErr = credit.BureauUnavailable(errors.New("connection refused"))
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		e := errorOf(t, err)
+		assert.Equal(t, credit.CodeBureauUnavailable, e.Code)
+		assert.Zero(t, f.bureau.calls())
+		all := recorded(t, f)
+		require.Len(t, all, 1)
+		assert.Equal(t, credit.ConsultationFailed, all[0].Status)
+		assert.Equal(t, all[0].ID, e.Details["consultationId"])
 	})
 	t.Run("a deprecated plan works, with a warning", func(t *testing.T) {
 		for _, p := range []credit.Plan{credit.PlanCrednetTop, credit.PlanNegativeIndicator} {
