@@ -42,7 +42,11 @@ func run(role credit.Role, ttl time.Duration) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "# %s token for local-%s, valid %s; use: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:3000/parameters\n", role, role, ttl)
+	port := os.Getenv("PORT")
+	if port == "" {
+		port = "3000"
+	}
+	fmt.Fprintf(os.Stderr, "# %s token for local-%s, valid %s; use: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:%s/parameters\n", role, role, ttl, port)
 	fmt.Println(tok)
 	return nil
 }
