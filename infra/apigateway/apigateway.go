@@ -7,13 +7,15 @@
 //
 // Like an HTTP API, it answers its own failures as {"message": "..."}: 401
 // from the authorizer, 404 for a route it does not have, 413 for a body over
-// 10 MB, 500 when the integration fails.
+// 10 MB, 500 when the integration fails or answers over 6 MB, 503 when it
+// takes longer than 30 s.
 package apigateway
 
 import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,6 +38,13 @@ import (
 // MaxBodyBytes is API Gateway's payload limit.
 const MaxBodyBytes = 10 << 20
 
+// MaxResponseBytes is Lambda's limit on a synchronous invocation's response
+// payload: a larger answer fails in AWS, so it fails here too.
+const MaxResponseBytes = 6 << 20
+
+// IntegrationTimeout is the longest an HTTP API waits for its integration.
+const IntegrationTimeout = 30 * time.Second
+
 const (
 	// Stage is the stage an HTTP API's default stage is named.
 	Stage = "$default"
@@ -57,6 +66,9 @@ func Handler(h http.Handler) Invoke {
 
 // Gateway is an http.Handler serving a set of routes.
 type Gateway struct {
+	// Timeout bounds each integration (IntegrationTimeout by default).
+	Timeout time.Duration
+
 	key    []byte
 	log    *slog.Logger
 	mux    *http.ServeMux
@@ -69,7 +81,7 @@ func New(key []byte, log *slog.Logger) *Gateway {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Gateway{key: key, log: log, mux: http.NewServeMux()}
+	return &Gateway{Timeout: IntegrationTimeout, key: key, log: log, mux: http.NewServeMux()}
 }
 
 // Route adds a route (an HTTP API route key, "GET /integrations/{id}").
@@ -146,8 +158,15 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, requestID string,
 	}
 	event := Event(r, rt.key, requestID, claims, body, start)
 
-	ctx := lambdacontext.NewContext(r.Context(), &lambdacontext.LambdaContext{AwsRequestID: uuid.NewString()})
-	resp, err := rt.invoke(ctx, event)
+	resp, err := rt.call(r.Context(), event)
+	if errors.Is(err, errTimeout) {
+		rt.gw.log.Error("integration timed out", slog.String("route", rt.key), slog.String("requestId", requestID), slog.Duration("timeout", rt.gw.Timeout))
+		writeMessage(w, http.StatusServiceUnavailable, "Service Unavailable")
+		return http.StatusServiceUnavailable
+	}
+	if err == nil && len(resp.Body) > MaxResponseBytes {
+		err = fmt.Errorf("response payload of %d bytes exceeds Lambda's %d-byte limit", len(resp.Body), MaxResponseBytes)
+	}
 	if err != nil || resp.StatusCode == 0 {
 		rt.gw.log.Error("integration failed", slog.String("route", rt.key), slog.String("requestId", requestID), slog.Any("error", err))
 		writeMessage(w, http.StatusInternalServerError, "Internal Server Error")
@@ -159,6 +178,33 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, requestID string,
 		return http.StatusInternalServerError
 	}
 	return resp.StatusCode
+}
+
+var errTimeout = errors.New("integration timed out")
+
+// call invokes the integration with a Lambda context; it returns errTimeout
+// when the integration did not answer within the gateway's timeout (the
+// invocation then runs on unobserved, as a Lambda does after API Gateway
+// gave up on it).
+func (rt *route) call(parent context.Context, event events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	ctx, cancel := context.WithTimeout(parent, rt.gw.Timeout)
+	defer cancel()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: uuid.NewString()})
+	type result struct {
+		resp events.APIGatewayV2HTTPResponse
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		resp, err := rt.invoke(ctx, event)
+		done <- result{resp, err}
+	}()
+	select {
+	case res := <-done:
+		return res.resp, res.err
+	case <-ctx.Done():
+		return events.APIGatewayV2HTTPResponse{}, errTimeout
+	}
 }
 
 // authorize runs the JWT authorizer on the Authorization header (the

@@ -325,6 +325,46 @@ func TestGatewayErrors(t *testing.T) {
 	}
 }
 
+func TestResponseOverLambdaLimit(t *testing.T) {
+	gw := apigateway.New(key, nil)
+	gw.Route("GET /big", true, func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Body: strings.Repeat("a", apigateway.MaxResponseBytes+1)}, nil
+	})
+	w := do(t, gw, "GET", "/big", nil, nil)
+	assert.Equal(t, 500, w.Code)
+	assert.JSONEq(t, `{"message":"Internal Server Error"}`, w.Body.String())
+}
+
+// TestIntegrationTimeout uses an integration that never answers by itself,
+// so the outcome does not depend on how fast the machine is.
+func TestIntegrationTimeout(t *testing.T) {
+	release := make(chan struct{})
+	defer close(release)
+	gw := apigateway.New(key, nil)
+	gw.Timeout = time.Millisecond
+	gw.Route("GET /slow", true, func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		<-release
+		return events.APIGatewayV2HTTPResponse{StatusCode: 200}, nil
+	})
+	w := do(t, gw, "GET", "/slow", nil, nil)
+	assert.Equal(t, 503, w.Code)
+	assert.JSONEq(t, `{"message":"Service Unavailable"}`, w.Body.String())
+}
+
+func TestIntegrationSeesTheDeadline(t *testing.T) {
+	var deadline time.Time
+	var ok bool
+	gw := apigateway.New(key, nil)
+	gw.Route("GET /x", true, func(ctx context.Context, _ events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		deadline, ok = ctx.Deadline()
+		return events.APIGatewayV2HTTPResponse{StatusCode: 204}, nil
+	})
+	before := time.Now()
+	require.Equal(t, 204, do(t, gw, "GET", "/x", nil, nil).Code)
+	require.True(t, ok, "the integration's context carries the gateway's deadline")
+	assert.False(t, deadline.After(before.Add(apigateway.IntegrationTimeout+time.Minute)))
+}
+
 func TestBodyAtTheLimitPasses(t *testing.T) {
 	var c capture
 	gw := apigateway.New(key, nil)
