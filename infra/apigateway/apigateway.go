@@ -45,6 +45,10 @@ const MaxResponseBytes = 6 << 20
 // IntegrationTimeout is the longest an HTTP API waits for its integration.
 const IntegrationTimeout = 30 * time.Second
 
+// FunctionTimeout is the functions' timeout in template.yaml (Globals): the
+// deadline of each invocation's context.
+const FunctionTimeout = 29 * time.Second
+
 const (
 	// Stage is the stage an HTTP API's default stage is named.
 	Stage = "$default"
@@ -66,8 +70,12 @@ func Handler(h http.Handler) Invoke {
 
 // Gateway is an http.Handler serving a set of routes.
 type Gateway struct {
-	// Timeout bounds each integration (IntegrationTimeout by default).
+	// Timeout is how long the gateway waits for an integration
+	// (IntegrationTimeout by default).
 	Timeout time.Duration
+	// FunctionTimeout is each invocation's deadline (FunctionTimeout by
+	// default).
+	FunctionTimeout time.Duration
 
 	key    []byte
 	log    *slog.Logger
@@ -81,7 +89,7 @@ func New(key []byte, log *slog.Logger) *Gateway {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Gateway{Timeout: IntegrationTimeout, key: key, log: log, mux: http.NewServeMux()}
+	return &Gateway{Timeout: IntegrationTimeout, FunctionTimeout: FunctionTimeout, key: key, log: log, mux: http.NewServeMux()}
 }
 
 // Route adds a route (an HTTP API route key, "GET /integrations/{id}").
@@ -183,12 +191,11 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request, requestID string,
 var errTimeout = errors.New("integration timed out")
 
 // call invokes the integration with a Lambda context; it returns errTimeout
-// when the integration did not answer within the gateway's timeout (the
-// invocation then runs on unobserved, as a Lambda does after API Gateway
-// gave up on it).
+// when the integration did not answer within the gateway's timeout.
 func (rt *route) call(parent context.Context, event events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	ctx, cancel := context.WithTimeout(parent, rt.gw.Timeout)
-	defer cancel()
+	// The invocation lives by its own deadline, as a Lambda does: neither the
+	// caller hanging up nor the gateway giving up stops it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(parent), rt.gw.FunctionTimeout)
 	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: uuid.NewString()})
 	type result struct {
 		resp events.APIGatewayV2HTTPResponse
@@ -196,13 +203,16 @@ func (rt *route) call(parent context.Context, event events.APIGatewayV2HTTPReque
 	}
 	done := make(chan result, 1)
 	go func() {
+		defer cancel()
 		resp, err := rt.invoke(ctx, event)
 		done <- result{resp, err}
 	}()
+	timer := time.NewTimer(rt.gw.Timeout)
+	defer timer.Stop()
 	select {
 	case res := <-done:
 		return res.resp, res.err
-	case <-ctx.Done():
+	case <-timer.C:
 		return events.APIGatewayV2HTTPResponse{}, errTimeout
 	}
 }
