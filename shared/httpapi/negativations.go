@@ -1,0 +1,248 @@
+package httpapi
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"time"
+
+	"creditanalysis/shared/credit"
+)
+
+// NegativationsHandler serves the negativations area: including a debtor
+// with the bureau, following the record, removing it.
+type NegativationsHandler struct {
+	Service *credit.NegativationService
+}
+
+func (h *NegativationsHandler) Routes() []Route {
+	return []Route{
+		{"POST", "/negativations", h.include},
+		{"GET", "/negativations", h.list},
+		{"GET", "/negativations/pending-removals", h.pendingRemovals},
+		{"GET", "/negativations/{id}", h.get},
+		{"POST", "/negativations/{id}/removal", h.remove},
+		{"POST", "/negativations/sync", h.sync},
+		{"GET", "/parties/customers/{id}/negativations", h.byCustomer},
+	}
+}
+
+// negativationView is a negativation as callers see it: the debtor's
+// document masked, the internal bookkeeping left out.
+type negativationView struct {
+	ID              string                     `json:"id"`
+	Status          credit.NegativationStatus  `json:"status"`
+	CustomerID      string                     `json:"customerId"`
+	InvoiceID       string                     `json:"invoiceId"`
+	IntegrationID   string                     `json:"integrationId"`
+	BranchID        string                     `json:"branchId"`
+	Document        string                     `json:"document"`
+	DocumentType    credit.DocumentKind        `json:"documentType"`
+	DebtorName      string                     `json:"debtorName"`
+	AmountCents     credit.Cents               `json:"amountCents"`
+	DueDate         credit.Date                `json:"dueDate"`
+	ContractNumber  string                     `json:"contractNumber"`
+	DocumentNumber  string                     `json:"documentNumber"`
+	RestrictionCode string                     `json:"restrictionCode"`
+	RemovalCode     string                     `json:"removalCode,omitempty"`
+	Origin          credit.Origin              `json:"origin"`
+	RequestedBy     credit.Actor               `json:"requestedBy"`
+	RunID           string                     `json:"runId,omitempty"`
+	Protocol        string                     `json:"protocol,omitempty"`
+	BureauMessage   string                     `json:"bureauMessage,omitempty"`
+	OutcomeUnknown  bool                       `json:"outcomeUnknown"`
+	Attempts        int                        `json:"attempts"`
+	CreatedAt       time.Time                  `json:"createdAt"`
+	UpdatedAt       time.Time                  `json:"updatedAt"`
+	RemovedAt       *time.Time                 `json:"removedAt,omitempty"`
+	RemovedBy       *credit.Actor              `json:"removedBy,omitempty"`
+	History         []credit.NegativationEvent `json:"history"`
+	LastError       *credit.NegativationError  `json:"lastError,omitempty"`
+}
+
+func viewNegativation(n credit.Negativation) negativationView {
+	v := negativationView{
+		ID: n.ID, Status: n.Status, CustomerID: n.CustomerID, InvoiceID: n.InvoiceID, IntegrationID: n.IntegrationID,
+		BranchID: n.BranchID, Document: n.Document.Masked(), DocumentType: n.Document.Kind(), DebtorName: n.DebtorName,
+		AmountCents: n.AmountCents, DueDate: n.DueDate, ContractNumber: n.ContractNumber, DocumentNumber: n.DocumentNumber,
+		RestrictionCode: n.RestrictionCode, RemovalCode: n.RemovalCode, Origin: n.Origin, RequestedBy: n.RequestedBy,
+		RunID: n.RunID, Protocol: n.Protocol, BureauMessage: n.BureauMessage, OutcomeUnknown: n.OutcomeUnknown,
+		Attempts: n.Attempts, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt, History: n.History, LastError: n.LastError,
+	}
+	if v.History == nil {
+		v.History = []credit.NegativationEvent{}
+	}
+	if !n.RemovedAt.IsZero() {
+		at, by := n.RemovedAt, n.RemovedBy
+		v.RemovedAt, v.RemovedBy = &at, &by
+	}
+	return v
+}
+
+func viewNegativations(ns []credit.Negativation) []negativationView {
+	out := make([]negativationView, len(ns))
+	for i, n := range ns {
+		out[i] = viewNegativation(n)
+	}
+	return out
+}
+
+type includeRequest struct {
+	CustomerID      string `json:"customerId"`
+	InvoiceID       string `json:"invoiceId"`
+	RestrictionCode string `json:"restrictionCode"`
+}
+
+func (h *NegativationsHandler) include(w http.ResponseWriter, r *http.Request) error {
+	var req includeRequest
+	if err := Decode(r, &req); err != nil {
+		return err
+	}
+	n, err := h.Service.Include(r.Context(), credit.IncludeRequest{
+		CustomerID: req.CustomerID, InvoiceID: req.InvoiceID, RestrictionCode: req.RestrictionCode, Origin: credit.OriginManual,
+	})
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/negativations/"+n.ID)
+	WriteJSON(w, http.StatusCreated, viewNegativation(n))
+	return nil
+}
+
+func (h *NegativationsHandler) list(w http.ResponseWriter, r *http.Request) error {
+	p, err := PageOf(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := credit.NegativationFilter{
+		Status: credit.NegativationStatus(q.Get("status")), IntegrationID: q.Get("integrationId"), CustomerID: q.Get("customerId"),
+	}
+	if f.From, err = dateParam(r, "from"); err != nil {
+		return err
+	}
+	if f.To, err = dateParam(r, "to"); err != nil {
+		return err
+	}
+	items, next, err := h.Service.List(r.Context(), f, p)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, NewList(viewNegativations(items), next))
+	return nil
+}
+
+func dateParam(r *http.Request, name string) (credit.Date, error) {
+	t, err := DateParam(r, name)
+	if err != nil || t.IsZero() {
+		return credit.Date{}, err
+	}
+	return credit.NewDate(t.Date()), nil
+}
+
+func (h *NegativationsHandler) get(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	n, err := h.Service.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, viewNegativation(n))
+	return nil
+}
+
+type removalRequest struct {
+	RemovalCode string `json:"removalCode"`
+}
+
+func (h *NegativationsHandler) remove(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req removalRequest
+	if err := decodeOptional(r, &req); err != nil {
+		return err
+	}
+	n, err := h.Service.Remove(r.Context(), id, credit.RemoveRequest{RemovalCode: req.RemovalCode, Origin: credit.OriginManual})
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, viewNegativation(n))
+	return nil
+}
+
+type syncRequest struct {
+	IntegrationID string `json:"integrationId"`
+}
+
+func (h *NegativationsHandler) sync(w http.ResponseWriter, r *http.Request) error {
+	var req syncRequest
+	if err := decodeOptional(r, &req); err != nil {
+		return err
+	}
+	res, err := h.Service.Sync(r.Context(), credit.SyncRequest{IntegrationID: req.IntegrationID})
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// pendingRemovalView is a record the collector must remove, with the age of
+// the payment in business days.
+type pendingRemovalView struct {
+	Negativation        negativationView     `json:"negativation"`
+	InvoiceStatus       credit.InvoiceStatus `json:"invoiceStatus"`
+	SettledOn           credit.Date          `json:"settledOn"`
+	BusinessDaysElapsed int                  `json:"businessDaysElapsed"`
+	Deadline            credit.Date          `json:"deadline"`
+	Late                bool                 `json:"late"`
+}
+
+func (h *NegativationsHandler) pendingRemovals(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.Service.PendingRemovals(r.Context(), r.URL.Query().Get("integrationId"))
+	if err != nil {
+		return err
+	}
+	views := make([]pendingRemovalView, len(list))
+	for i, p := range list {
+		views[i] = pendingRemovalView{Negativation: viewNegativation(p.Negativation), InvoiceStatus: p.InvoiceStatus,
+			SettledOn: p.SettledOn, BusinessDaysElapsed: p.BusinessDaysElapsed, Deadline: p.Deadline, Late: p.Late}
+	}
+	WriteJSON(w, http.StatusOK, NewList(views, ""))
+	return nil
+}
+
+func (h *NegativationsHandler) byCustomer(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	p, err := PageOf(r)
+	if err != nil {
+		return err
+	}
+	items, next, err := h.Service.ListByCustomer(r.Context(), id, p)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, NewList(viewNegativations(items), next))
+	return nil
+}
+
+// decodeOptional is Decode for a body that may be left out entirely: no
+// body means every field at its default.
+func decodeOptional(r *http.Request, v any) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	return Decode(r, v)
+}
