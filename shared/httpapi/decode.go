@@ -101,49 +101,59 @@ func jsonTypeName(goType string) string {
 }
 
 // checkDuplicateKeys walks the JSON tokens and refuses an object that names
-// the same key twice (encoding/json would silently keep the last one).
+// the same key twice (encoding/json would silently keep the last one). On a
+// syntax error it stops and leaves the report to the real decode.
 func checkDuplicateKeys(body []byte) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	var walk func(path string) error
-	walk = func(path string) error {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil // syntax errors are reported by the real decode
-		}
-		delim, ok := tok.(json.Delim)
-		if !ok {
-			return nil
-		}
-		switch delim {
-		case '{':
-			seen := map[string]bool{}
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil
-				}
-				key, _ := kt.(string)
-				if seen[key] {
-					field := strings.TrimPrefix(path+"."+key, ".")
-					return credit.Errorf(credit.KindInvalid, CodeDuplicateKey, "O campo %q aparece mais de uma vez.", field).
-						WithDetails(map[string]any{"field": field})
-				}
-				seen[key] = true
-				if err := walk(path + "." + key); err != nil {
-					return err
-				}
-			}
-			_, _ = dec.Token()
-		case '[':
-			for i := 0; dec.More(); i++ {
-				if err := walk(fmt.Sprintf("%s[%d]", path, i)); err != nil {
-					return err
-				}
-			}
-			_, _ = dec.Token()
-		}
+	err := walkJSON(dec, "")
+	if errors.Is(err, errSyntax) {
 		return nil
 	}
-	return walk("")
+	return err
+}
+
+// errSyntax stops the walk at the first malformed token: without it a
+// malformed list ("[N") would never advance.
+var errSyntax = errors.New("syntax")
+
+func walkJSON(dec *json.Decoder, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return errSyntax
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok {
+		return nil
+	}
+	switch delim {
+	case '{':
+		seen := map[string]bool{}
+		for dec.More() {
+			kt, err := dec.Token()
+			if err != nil {
+				return errSyntax
+			}
+			key, _ := kt.(string)
+			if seen[key] {
+				field := strings.TrimPrefix(path+"."+key, ".")
+				return credit.Errorf(credit.KindInvalid, CodeDuplicateKey, "O campo %q aparece mais de uma vez.", field).
+					WithDetails(map[string]any{"field": field})
+			}
+			seen[key] = true
+			if err := walkJSON(dec, path+"."+key); err != nil {
+				return err
+			}
+		}
+	case '[':
+		for i := 0; dec.More(); i++ {
+			if err := walkJSON(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+	}
+	if _, err := dec.Token(); err != nil {
+		return errSyntax
+	}
+	return nil
 }
