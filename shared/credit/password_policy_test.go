@@ -131,3 +131,27 @@ func TestPasswordRulesMatchTheirMessages(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPasswordViolations holds the rule checker to a plain restatement of
+// the rules: a password is accepted exactly when the restatement accepts it,
+// and a refused one always names at least one rule.
+func FuzzPasswordViolations(f *testing.F) {
+	for _, seed := range []string{"Abcd@123", "135790", "123456", "Ab d@123", "１３５７９０", "A\u0430cd@123", "", "\xff\xfe", "890890"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		consultationOK := len(s) == 8 && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@#!") == "" &&
+			strings.ContainsAny(s, "abcdefghijklmnopqrstuvwxyz") && strings.ContainsAny(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
+			strings.ContainsAny(s, "0123456789") && strings.ContainsAny(s, "@#!")
+		assert.Equal(t, consultationOK, len(credit.PasswordViolations(credit.CredentialConsultation, s)) == 0, "%q", s)
+
+		pefinOK := len(s) == 6 && strings.Trim(s, "0123456789") == ""
+		for i := 0; pefinOK && i+2 < len(s); i++ {
+			d1, d2, d3 := int(s[i]), int(s[i+1]), int(s[i+2])
+			if (d2-d1 == 1 && d3-d2 == 1) || (d1-d2 == 1 && d2-d3 == 1) {
+				pefinOK = false
+			}
+		}
+		assert.Equal(t, pefinOK, len(credit.PasswordViolations(credit.CredentialPEFIN, s)) == 0, "%q", s)
+	})
+}
