@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"strconv"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -202,17 +203,38 @@ type pendingRemovalView struct {
 	Late                bool                 `json:"late"`
 }
 
+// pendingRemovals pages through the list the service computes whole (it
+// must be sorted by payment date): the cursor is the offset of the next
+// page.
 func (h *NegativationsHandler) pendingRemovals(w http.ResponseWriter, r *http.Request) error {
+	p, err := PageOf(r)
+	if err != nil {
+		return err
+	}
+	start := 0
+	if p.Cursor != "" {
+		if start, err = strconv.Atoi(p.Cursor); err != nil || start < 0 {
+			return credit.ErrInvalidCursor
+		}
+	}
 	list, err := h.Service.PendingRemovals(r.Context(), r.URL.Query().Get("integrationId"))
 	if err != nil {
 		return err
 	}
-	views := make([]pendingRemovalView, len(list))
-	for i, p := range list {
-		views[i] = pendingRemovalView{Negativation: viewNegativation(p.Negativation), InvoiceStatus: p.InvoiceStatus,
-			SettledOn: p.SettledOn, BusinessDaysElapsed: p.BusinessDaysElapsed, Deadline: p.Deadline, Late: p.Late}
+	if start > len(list) {
+		return credit.ErrInvalidCursor
 	}
-	WriteJSON(w, http.StatusOK, NewList(views, ""))
+	end := min(start+p.Limit, len(list))
+	views := make([]pendingRemovalView, 0, end-start)
+	for _, p := range list[start:end] {
+		views = append(views, pendingRemovalView{Negativation: viewNegativation(p.Negativation), InvoiceStatus: p.InvoiceStatus,
+			SettledOn: p.SettledOn, BusinessDaysElapsed: p.BusinessDaysElapsed, Deadline: p.Deadline, Late: p.Late})
+	}
+	next := ""
+	if end < len(list) {
+		next = strconv.Itoa(end)
+	}
+	WriteJSON(w, http.StatusOK, NewList(views, next))
 	return nil
 }
 

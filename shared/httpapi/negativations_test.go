@@ -287,3 +287,65 @@ func TestNegativationRoutesServeEveryMatrixEntry(t *testing.T) {
 	}
 	assert.Len(t, served, 7)
 }
+
+func TestPendingRemovalsPages(t *testing.T) {
+	h, store, _ := negativationsServer(t)
+	ctx := context.Background()
+	collector := []credit.Role{credit.RoleCollector}
+	c1, err := store.GetParty(ctx, credit.PartyCustomer, "cli-1001")
+	require.NoError(t, err)
+	for k := 1; k <= 3; k++ {
+		id := fmt.Sprintf("fat-9%d", k)
+		require.NoError(t, store.PutInvoice(ctx, credittest.NewTestInvoice(c1, id, credit.NewDate(2026, 9, k), 1000)))
+		resp := invoke(t, h, request("POST", "/negativations", "", collector, "application/json", `{"customerId":"cli-1001","invoiceId":"`+id+`"}`))
+		require.Equal(t, 201, resp.StatusCode, resp.Body)
+		inv, _ := store.GetInvoice(ctx, "cli-1001", id)
+		inv.Status, inv.SettledOn = credit.InvoicePaid, credit.NewDate(2026, 11, 10+k)
+		require.NoError(t, store.PutInvoice(ctx, inv))
+	}
+	var seen []string
+	cursor := ""
+	for pages := 0; pages < 5; pages++ {
+		query := "limit=2"
+		if cursor != "" {
+			query += "&cursor=" + cursor
+		}
+		resp := invoke(t, h, request("GET", "/negativations/pending-removals", query, collector, "", ""))
+		require.Equal(t, 200, resp.StatusCode, resp.Body)
+		var page struct {
+			Items []struct {
+				SettledOn string `json:"settledOn"`
+			} `json:"items"`
+			NextCursor *string `json:"nextCursor"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(resp.Body), &page))
+		for _, it := range page.Items {
+			seen = append(seen, it.SettledOn)
+		}
+		if page.NextCursor == nil {
+			break
+		}
+		cursor = *page.NextCursor
+	}
+	assert.Equal(t, []string{"2026-11-11", "2026-11-12", "2026-11-13"}, seen, "oldest payment first, each once")
+	for _, bad := range []string{"cursor=-1", "cursor=x", "cursor=99"} {
+		resp := invoke(t, h, request("GET", "/negativations/pending-removals", bad, collector, "", ""))
+		assert.Equal(t, 400, resp.StatusCode, bad)
+		assert.Equal(t, credit.CodeInvalidCursor, errorBody(t, resp.Body).Error.Code)
+	}
+}
+
+func TestNegativationBodiesAreOptionalWhereDocumented(t *testing.T) {
+	h, _, _ := negativationsServer(t)
+	admin := []credit.Role{credit.RoleAdmin}
+	resp := invoke(t, h, request("POST", "/negativations/sync", "", admin, "", ""))
+	assert.Equal(t, 200, resp.StatusCode, resp.Body)
+	resp = invoke(t, h, request("POST", "/negativations/sync", "", admin, "application/json", `{"integrationId":"nope"}`))
+	assert.Equal(t, 404, resp.StatusCode, resp.Body)
+	resp = invoke(t, h, request("POST", "/negativations/sync", "", admin, "application/json", `{"integrationId":"x","extra":1}`))
+	assert.Equal(t, httpapi.CodeUnknownField, errorBody(t, resp.Body).Error.Code)
+	resp = invoke(t, h, request("POST", "/negativations", "", admin, "application/json", ""))
+	assert.Equal(t, credit.CodeInvalidJSON, errorBody(t, resp.Body).Error.Code, "an inclusion needs its body")
+	resp = invoke(t, h, request("POST", "/negativations/neg-1/removal", "", admin, "text/plain", "x"))
+	assert.Equal(t, httpapi.CodeUnsupportedMT, errorBody(t, resp.Body).Error.Code)
+}
