@@ -259,6 +259,35 @@ func (s *PasswordService) Recover(ctx context.Context, integrationID string) (Re
 	return res.Recovery, nil
 }
 
+// WithAccount runs call with the integration's current credentials, for any
+// area that calls the bureau. When the bureau refuses them
+// (bureau_bad_credentials), they may be stale: another process changed them
+// (the secret store's cache lags) or a change was left half done. It then
+// settles such a change (Recover), reads the credentials again past the
+// cache, and runs call once more if they differ; otherwise the refusal
+// stands. A refused login costs nothing at the bureau, so the second call
+// is never a second charge.
+func (s *PasswordService) WithAccount(ctx context.Context, i Integration, call func(BureauAccount) error) error {
+	sec, err := s.Secrets.Current(ctx, i.SecretRef)
+	if err != nil {
+		return err
+	}
+	err = call(i.Account(Credentials{ConsultationPassword: sec.ConsultationPassword, PEFINPassword: sec.PEFINPassword}))
+	if ErrorCode(err) != CodeBureauBadCredentials {
+		return err
+	}
+	if rec, rerr := s.Recover(ctx, i.ID); rerr != nil {
+		s.log().Warn("credentials refused and recovery not possible now", slog.String("integrationId", i.ID), slog.String("error", rerr.Error()))
+	} else if rec.Outcome != RecoveryNothingPending {
+		s.log().Info("credentials refused: a half-done password change was settled", slog.String("integrationId", i.ID), slog.String("outcome", string(rec.Outcome)))
+	}
+	fresh, rerr := s.Secrets.Reload(ctx, i.SecretRef)
+	if rerr != nil || fresh == sec {
+		return err
+	}
+	return call(i.Account(Credentials{ConsultationPassword: fresh.ConsultationPassword, PEFINPassword: fresh.PEFINPassword}))
+}
+
 // History lists the integration's password changes, newest first: who, when,
 // which password and how it ended, never a password or a hash.
 func (s *PasswordService) History(ctx context.Context, integrationID string, p Page) ([]PasswordChange, string, error) {

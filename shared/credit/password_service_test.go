@@ -986,3 +986,64 @@ func TestPasswordValuesNeverPrinted(t *testing.T) {
 	}
 	assert.True(t, strings.Contains(fmt.Sprint(req), "[redacted]"))
 }
+
+// TestPasswordWithAccount is what a reader of the credentials gets: a
+// refusal caused by a change left half done is settled and the call repeated
+// once with the credentials that hold.
+func TestPasswordWithAccount(t *testing.T) {
+	down := errors.New("injected: down")
+	check := func(f *passwordFixture, calls *int) func(credit.BureauAccount) error {
+		return func(acct credit.BureauAccount) error {
+			*calls++
+			got, err := f.bureau.CheckCredentials(context.Background(), acct)
+			if err != nil {
+				return err
+			}
+			if !got.OK() {
+				return credit.BureauBadCredentials(credit.CredentialConsultation)
+			}
+			return nil
+		}
+	}
+
+	t.Run("credentials that work: one call", func(t *testing.T) {
+		f := newPasswordFixture(t)
+		calls := 0
+		require.NoError(t, f.svc.WithAccount(f.ctx(), f.integration, check(f, &calls)))
+		assert.Equal(t, 1, calls)
+	})
+
+	t.Run("a change left pending: settled, then the call succeeds", func(t *testing.T) {
+		f := newPasswordFixture(t)
+		pw := f.passwords.next(credit.CredentialConsultation)
+		f.secrets.Inject(failAlways("Promote", down))
+		requireCode(t, f.change(credit.CredentialConsultation, pw), credit.CodePasswordChangeIncomplete, credit.KindUnavailable)
+		f.secrets.Inject(nil)
+
+		calls := 0
+		require.NoError(t, f.svc.WithAccount(f.ctx(), f.integration, check(f, &calls)))
+		assert.Equal(t, 2, calls, "refused with the old password, accepted with the new one")
+		assert.Equal(t, pw, f.current(t).ConsultationPassword)
+		f.requireConsistent(t)
+	})
+
+	t.Run("a refusal nothing explains stands, after one call", func(t *testing.T) {
+		f := newPasswordFixture(t)
+		f.bureau.set(credit.CredentialConsultation, "Elsewh#1")
+		calls := 0
+		err := f.svc.WithAccount(f.ctx(), f.integration, check(f, &calls))
+		requireCode(t, err, credit.CodeBureauBadCredentials, credit.KindUnprocessable)
+		assert.Equal(t, 1, calls)
+	})
+
+	t.Run("other errors are not retried", func(t *testing.T) {
+		f := newPasswordFixture(t)
+		calls := 0
+		err := f.svc.WithAccount(f.ctx(), f.integration, func(credit.BureauAccount) error {
+			calls++
+			return credit.BureauUnavailable(down)
+		})
+		requireCode(t, err, credit.CodeBureauUnavailable, credit.KindBadGateway)
+		assert.Equal(t, 1, calls)
+	})
+}
