@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -142,7 +143,7 @@ func (s *PasswordService) Change(ctx context.Context, req PasswordChangeRequest)
 	if err != nil {
 		return err
 	}
-	if res.Outcome == RecoveryCompleted && samePassword(res.pending.password(req.Kind), req.NewPassword) {
+	if res.Outcome == RecoveryCompleted && slices.Contains(res.changed, req.Kind) && samePassword(res.pending.password(req.Kind), req.NewPassword) {
 		// A retry of the change the recovery just finished.
 		return nil
 	}
@@ -304,10 +305,12 @@ func (s *PasswordService) History(ctx context.Context, integrationID string, p P
 	return changes, next, nil
 }
 
-// resolution is a Recovery with the pending value it settled.
+// resolution is a Recovery with the pending value it settled and the
+// passwords that value changed.
 type resolution struct {
 	Recovery
 	pending IntegrationSecrets
+	changed []CredentialKind
 }
 
 // resolve settles a pending version, then closes the records of changes
@@ -330,7 +333,7 @@ func (s *PasswordService) resolve(ctx context.Context, i Integration) (resolutio
 			}
 			return res, err
 		}
-		res.Outcome, res.pending = outcome, pending
+		res.Outcome, res.pending, res.changed = outcome, pending, changedKinds(current, pending)
 		s.log().Info("password recovery", slog.String("integrationId", i.ID), slog.String("outcome", string(outcome)))
 	}
 

@@ -708,6 +708,19 @@ func TestPasswordChangeLeftForRecovery(t *testing.T) {
 		f.requireNewChangeWorks(t)
 	})
 
+	t.Run("a change of the other password finished by recovery is no excuse for a reused one", func(t *testing.T) {
+		f := newPasswordFixture(t)
+		pw := f.passwords.next(credit.CredentialPEFIN)
+		f.bureau.afterChange = func(credit.CredentialKind) error { return credit.BureauTimeout(context.DeadlineExceeded) }
+		f.bureau.check = func() error { return credit.BureauUnavailable(down) }
+		requireCode(t, f.change(credit.CredentialPEFIN, pw), credit.CodeBureauUnavailable, credit.KindBadGateway)
+		f.bureau.afterChange, f.bureau.check = nil, nil
+
+		requireCode(t, f.change(credit.CredentialConsultation, initialConsultation), credit.CodePasswordReused, credit.KindConflict)
+		assert.Equal(t, pw, f.current(t).PEFINPassword, "the PEFIN change was finished meanwhile")
+		f.requireConsistent(t)
+	})
+
 	t.Run("bureau down and the change did not apply: a retry rolls it back and goes on", func(t *testing.T) {
 		f := newPasswordFixture(t)
 		pw := f.passwords.next(credit.CredentialConsultation)
