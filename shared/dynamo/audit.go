@@ -91,8 +91,8 @@ func (s *Store) ListAudit(ctx context.Context, f credit.AuditFilter, p credit.Pa
 	lo, hi := formatTime(from), formatTime(to)
 	var cur auditCursor
 	if p.Cursor != "" {
-		if err := decodeJSONCursor(p.Cursor, &cur); err != nil {
-			return nil, "", err
+		if err := decodeJSONCursor(p.Cursor, &cur); err != nil || (cur.Day == "" && len(cur.Key) == 0) {
+			return nil, "", credit.ErrInvalidCursor
 		}
 	}
 

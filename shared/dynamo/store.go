@@ -1,6 +1,7 @@
 package dynamo
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -134,10 +135,16 @@ func encodeJSONCursor(v any) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeJSONCursor reverses encodeJSONCursor.
+// decodeJSONCursor reverses encodeJSONCursor, refusing anything this
+// package did not write (unknown fields, trailing data).
 func decodeJSONCursor(c string, v any) error {
 	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil || json.Unmarshal(b, v) != nil {
+	if err != nil {
+		return credit.ErrInvalidCursor
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if dec.Decode(v) != nil || dec.More() {
 		return credit.ErrInvalidCursor
 	}
 	return nil
