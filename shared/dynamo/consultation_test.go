@@ -39,8 +39,8 @@ func TestConsultationItemsStaySmall(t *testing.T) {
 	assert.JSONEq(t, raw, string(got.Report.Raw))
 
 	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
-		KeyConditionExpression: aws.String("PK = :pk"),
+		TableName:                 aws.String(s.Table),
+		KeyConditionExpression:    aws.String("PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "PARTY#customer#c1"}},
 	})
 	require.NoError(t, err)
