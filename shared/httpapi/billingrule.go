@@ -1,0 +1,141 @@
+package httpapi
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"time"
+
+	"creditanalysis/shared/credit"
+)
+
+// BillingRuleHandler serves the billing rule's runs: the list the
+// collections team follows, one run, and an admin's "run it now".
+type BillingRuleHandler struct {
+	Rule *credit.BillingRule
+}
+
+func (h *BillingRuleHandler) Routes() []Route {
+	return []Route{
+		{"GET", "/billing-rule/runs", h.list},
+		{"GET", "/billing-rule/runs/{id}", h.get},
+		{"POST", "/billing-rule/runs", h.start},
+	}
+}
+
+// billingCountsView never answers a null skipped.
+type billingCountsView struct {
+	Examined int            `json:"examined"`
+	Included int            `json:"included"`
+	Removed  int            `json:"removed"`
+	Synced   int            `json:"synced"`
+	Skipped  map[string]int `json:"skipped"`
+	Failed   int            `json:"failed"`
+}
+
+// billingPositionView is how far a run got.
+type billingPositionView struct {
+	IntegrationsDone []string           `json:"integrationsDone"`
+	IntegrationID    string             `json:"integrationId,omitempty"`
+	AfterInvoice     *credit.InvoiceKey `json:"afterInvoice,omitempty"`
+}
+
+// billingRunView is a run as callers see it; the lease is bookkeeping.
+type billingRunView struct {
+	ID          string                   `json:"id"`
+	Trigger     credit.BillingTrigger    `json:"trigger"`
+	RequestedBy *credit.Actor            `json:"requestedBy,omitempty"`
+	Status      credit.BillingRunStatus  `json:"status"`
+	Day         credit.Date              `json:"day"`
+	StartedAt   time.Time                `json:"startedAt"`
+	FinishedAt  *time.Time               `json:"finishedAt"`
+	Counts      billingCountsView        `json:"counts"`
+	Errors      []credit.BillingRunError `json:"errors"`
+	Position    billingPositionView      `json:"position"`
+	ResumedFrom string                   `json:"resumedFrom,omitempty"`
+}
+
+func viewBillingRun(r credit.BillingRun) billingRunView {
+	c := r.Counts
+	v := billingRunView{
+		ID: r.ID, Trigger: r.Trigger, Status: r.Status, Day: r.Day, StartedAt: r.StartedAt,
+		Counts: billingCountsView{Examined: c.Examined, Included: c.Included, Removed: c.Removed, Synced: c.Synced,
+			Skipped: c.Skipped, Failed: c.Failed},
+		Errors:      r.Errors,
+		Position:    billingPositionView{IntegrationsDone: r.Position.Done, IntegrationID: r.Position.IntegrationID, AfterInvoice: r.Position.After},
+		ResumedFrom: r.ResumedFrom,
+	}
+	if r.Trigger == credit.TriggerManual {
+		by := r.RequestedBy
+		v.RequestedBy = &by
+	}
+	if !r.FinishedAt.IsZero() {
+		at := r.FinishedAt
+		v.FinishedAt = &at
+	}
+	if v.Counts.Skipped == nil {
+		v.Counts.Skipped = map[string]int{}
+	}
+	if v.Errors == nil {
+		v.Errors = []credit.BillingRunError{}
+	}
+	if v.Position.IntegrationsDone == nil {
+		v.Position.IntegrationsDone = []string{}
+	}
+	return v
+}
+
+func (h *BillingRuleHandler) list(w http.ResponseWriter, r *http.Request) error {
+	p, err := PageOf(r)
+	if err != nil {
+		return err
+	}
+	runs, next, err := h.Rule.List(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	views := make([]billingRunView, len(runs))
+	for k, run := range runs {
+		views[k] = viewBillingRun(run)
+	}
+	WriteJSON(w, http.StatusOK, NewList(views, next))
+	return nil
+}
+
+func (h *BillingRuleHandler) get(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	run, err := h.Rule.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, viewBillingRun(run))
+	return nil
+}
+
+// start takes no body; an empty object is accepted, anything else is
+// refused like any unknown field.
+func (h *BillingRuleHandler) start(w http.ResponseWriter, r *http.Request) error {
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
+	if err != nil {
+		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if len(body) > MaxBodyBytes {
+			return errBodyTooLarge
+		}
+		var none struct{}
+		if err := DecodeBytes(body, &none); err != nil {
+			return err
+		}
+	}
+	run, err := h.Rule.Start(r.Context())
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/billing-rule/runs/"+run.ID)
+	WriteJSON(w, http.StatusAccepted, map[string]string{"id": run.ID, "status": string(run.Status)})
+	return nil
+}
