@@ -5,12 +5,34 @@
 //
 // One table, keys PK/SK, three overloaded global secondary indexes
 // (GSI1PK/GSI1SK, GSI2PK/GSI2SK, GSI3PK/GSI3SK, all projecting every
-// attribute), TTL on "expiresAt". Items and the access patterns they serve:
+// attribute), TTL on "expiresAt". Each item kind uses its own key prefixes,
+// so the overloaded indexes never mix kinds in one partition. The items, in
+// brief (each store file's doc comment has the detail and the reasons):
 //
-//	item                     PK                       SK            indexes
-//	parameters               PARAMETERS               PARAMETERS    -
+//	item                       PK                               SK                          indexes
+//	parameters                 PARAMETERS                       PARAMETERS                  -
+//	integration                INTEGRATION#<id>                 INTEGRATION                 GSI1 INTEGRATIONS / <createdAt>#<id>
+//	branch lock                BRANCH#<branch>                  INTEGRATION                 -
+//	party                      PARTY#<kind>#<id>                PARTY                       -
+//	invoice                    PARTY#customer#<id>              INVOICE#<invoice>           GSI1 OPENINV#<branch> / <due>#<customer>#<invoice> (open only)
+//	consultation               CONSULTATION#<id>                CONSULTATION                GSI1 CONSULTATIONS#<yyyy-mm>, GSI2 ...#DOC#<doc>, GSI3 ...#INTEGRATION#<id>
+//	consultation on the party  PARTY#<kind>#<id>                CONSULTATION#<at>#<id>      -
+//	latest success, mark       DOC#<document>                   CONSULTATION_LATEST, _MARK  - (TTL)
+//	negativation               NEGATIVATION#<id>                NEGATIVATION                GSI1 NEGCUST#, GSI2 NEGSTATUS#, GSI3 NEGINTSTATUS#
+//	one-per-invoice marker     PARTY#customer#<id>              NEGATIVATION#<invoice>      GSI1 NEGBYINT#<integration>, GSI2 NEGATIVATIONS
+//	password change lease      PWLEASE#<integration>            PWLEASE                     - (TTL)
+//	password change record     PWCHANGES#<integration>          <startedAt>#<change>        -
+//	open password change       PWOPEN#<integration>             <startedAt>#<change>        -
+//	replaced-password hash     PWHIST#<integration>#<kind>      <change>                    -
+//	billing run                BILLINGRUN#<id>                  BILLINGRUN                  GSI1 BILLINGRUNS / <startedAt>#<id>
+//	audit event                AUDIT#<yyyy-mm-dd>               <at>#<id>                   GSI2 AUDITACTOR#<sub>, GSI3 AUDITACTION#<action> (TTL)
 //
-// Every list is a Query on the base table or an index with a cursor; no Scan
-// runs on any request path. Uniqueness and invariants are conditional writes
-// and transactions, never a read followed by a write.
+// Every list is a Query on the base table or an index with an opaque cursor;
+// no Scan runs on any request path (the template's policies do not even
+// grant it). Uniqueness and invariants are conditional writes and
+// transactions, never a read followed by a write: one integration per
+// branch (the branch lock), one negativation per invoice (the marker), no
+// deleting an integration with live negativations (a counter kept in the
+// same transactions as the negativations), one password change at a time
+// (the lease).
 package dynamo
