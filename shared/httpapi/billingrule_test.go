@@ -47,7 +47,12 @@ func billingRuleServer(t *testing.T) billingRuleFixture {
 	now := func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) }
 	n := 0
 	var mu sync.Mutex
-	newID := func() string { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("0192f5a0-0000-7000-8000-%012d", n) }
+	newID := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return fmt.Sprintf("0192f5a0-0000-7000-8000-%012d", n)
+	}
 	store, bureau := memory.New(), credittest.NewFakeBureau()
 	integrations := &credit.IntegrationService{Store: store, Secrets: memory.NewSecrets(), Bureau: bureau, Now: now, NewID: newID}
 	ctx := context.Background()
