@@ -22,6 +22,21 @@ type NegativationService struct {
 	Now          func() time.Time
 	NewID        func() string
 	Log          *slog.Logger
+	// WithAccount, when set, runs each bureau call with the integration's
+	// credentials and may run it once more with fresher ones when the
+	// bureau refuses them (PasswordService.WithAccount: a password changed
+	// elsewhere or left half changed). Every call here is safe to repeat:
+	// the reference makes inclusions idempotent, removals of a removed
+	// record succeed, status reads change nothing.
+	WithAccount func(ctx context.Context, i Integration, call func(BureauAccount) error) error
+}
+
+// call runs fn with acct, or through WithAccount when set.
+func (s *NegativationService) call(ctx context.Context, i Integration, acct BureauAccount, fn func(BureauAccount) error) error {
+	if s.WithAccount != nil {
+		return s.WithAccount(ctx, i, fn)
+	}
+	return fn(acct)
 }
 
 // outcomeTimeout bounds the write that records a bureau call's outcome,
@@ -154,7 +169,7 @@ func (s *NegativationService) Include(ctx context.Context, req IncludeRequest) (
 		return Negativation{}, err
 	}
 	breq := inclusionRequest(n, customer, integration)
-	return s.submit(ctx, acct, n, breq, actor, req.RunID)
+	return s.submit(ctx, integration, acct, n, breq, actor, req.RunID)
 }
 
 func notFoundAs(err error, what string) error {
@@ -284,8 +299,12 @@ func inclusionRequest(n Negativation, c Party, i Integration) NegativationReques
 
 // submit sends the inclusion of the claimed record n and records the
 // outcome, even when the caller has gone away meanwhile.
-func (s *NegativationService) submit(ctx context.Context, acct BureauAccount, n Negativation, breq NegativationRequest, actor Actor, runID string) (Negativation, error) {
-	rec, berr := s.Bureau.Include(ctx, acct, breq)
+func (s *NegativationService) submit(ctx context.Context, i Integration, acct BureauAccount, n Negativation, breq NegativationRequest, actor Actor, runID string) (Negativation, error) {
+	var rec BureauRecord
+	berr := s.call(ctx, i, acct, func(a BureauAccount) (err error) {
+		rec, err = s.Bureau.Include(ctx, a, breq)
+		return err
+	})
 	if berr == nil && !rec.Status.Valid() {
 		berr = BureauMalformedAnswer(fmt.Errorf("inclusion answered with status %q", rec.Status))
 	}
@@ -490,7 +509,9 @@ func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveR
 		return Negativation{}, err
 	}
 
-	berr := s.Bureau.Remove(ctx, acct, RemovalRequest{Reference: id, RemovalCode: code, Date: removedOn.Time()})
+	berr := s.call(ctx, integration, acct, func(a BureauAccount) error {
+		return s.Bureau.Remove(ctx, a, RemovalRequest{Reference: id, RemovalCode: code, Date: removedOn.Time()})
+	})
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
 	defer cancel()
 	updated, err := s.Store.UpdateNegativation(wctx, id, func(cur *Negativation) error {
@@ -635,7 +656,11 @@ func (s *NegativationService) syncIntegration(ctx context.Context, i Integration
 		for k, n := range batch {
 			refs[k] = n.ID
 		}
-		recs, err := s.Bureau.Status(ctx, acct, refs)
+		var recs []BureauRecord
+		err := s.call(ctx, i, acct, func(a BureauAccount) (err error) {
+			recs, err = s.Bureau.Status(ctx, a, refs)
+			return err
+		})
 		if err != nil {
 			return err
 		}

@@ -1019,3 +1019,38 @@ func TestNegativationHistoryIsBounded(t *testing.T) {
 	assert.Equal(t, "Inclusão enviada ao bureau.", n.History[0].Message, "the first entry is kept")
 	assert.Equal(t, credit.NegativationFailed, n.History[len(n.History)-1].Status)
 }
+
+// TestBureauCallsGoThroughWithAccount: a refused password is retried once
+// with fresher credentials by the hook, and the retry is harmless.
+func TestBureauCallsGoThroughWithAccount(t *testing.T) {
+	e := newNegEnv(t)
+	refusals := 1
+	e.bureau.IncludeFault = func(credit.NegativationRequest) (bool, error) {
+		if refusals > 0 {
+			refusals--
+			return false, credit.BureauBadCredentials(credit.CredentialPEFIN)
+		}
+		return false, nil
+	}
+	var calls []string
+	e.svc.WithAccount = func(ctx context.Context, i credit.Integration, call func(credit.BureauAccount) error) error {
+		calls = append(calls, i.ID)
+		acct := i.Account(credit.Credentials{ConsultationPassword: "Abcd@123", PEFINPassword: "135790"})
+		if err := call(acct); credit.ErrorCode(err) != credit.CodeBureauBadCredentials {
+			return err
+		}
+		return call(acct) // as if reloaded past a stale cache
+	}
+	n, err := e.include("inv-1")
+	require.NoError(t, err)
+	assert.Equal(t, credit.NegativationPending, n.Status)
+	assert.Equal(t, 1, n.Attempts)
+	_, err = e.svc.Sync(e.ctx, credit.SyncRequest{})
+	require.NoError(t, err)
+	_, err = e.svc.Remove(e.ctx, n.ID, credit.RemoveRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, []string{e.integration.ID, e.integration.ID, e.integration.ID}, calls, "inclusion, sync, removal")
+	includes, registered, _, _ := e.bureau.Counts()
+	assert.Equal(t, 2, includes)
+	assert.Equal(t, 1, registered)
+}
