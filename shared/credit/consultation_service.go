@@ -174,11 +174,11 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 			"A integração da filial usa o plano Todos: escolha o plano desta consulta.").
 			WithDetails(map[string]any{"integrationId": integ.ID})
 	}
-	acct, err := s.Integrations.Account(ctx, integ)
-	if err != nil {
-		return ConsultationOutcome{}, err
-	}
-	if err := s.checkPlanOffered(ctx, acct, t.plan); err != nil {
+	// Every bureau call goes through WithAccount, which copes with
+	// credentials a password change just made stale.
+	if err := s.Integrations.WithAccount(ctx, integ, func(acct BureauAccount) error {
+		return s.checkPlanOffered(ctx, acct, t.plan)
+	}); err != nil {
 		if ErrorCode(err) == CodeInvalidPlan {
 			return ConsultationOutcome{}, err
 		}
@@ -221,7 +221,11 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	}
 
 	c := s.newConsultation(ctx, t, integ, warnings)
-	report, cerr := s.Bureau.Consult(ctx, acct, ConsultQuery{Document: t.document, Plan: t.plan, UF: t.uf, CEP: t.cep, Phone: t.phone})
+	var report Report
+	cerr := s.Integrations.WithAccount(ctx, integ, func(acct BureauAccount) (err error) {
+		report, err = s.Bureau.Consult(ctx, acct, ConsultQuery{Document: t.document, Plan: t.plan, UF: t.uf, CEP: t.cep, Phone: t.phone})
+		return err
+	})
 	// The bureau has answered (and may have charged): record it even when
 	// the caller has gone.
 	ctx = context.WithoutCancel(ctx)

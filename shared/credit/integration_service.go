@@ -12,6 +12,11 @@ type IntegrationService struct {
 	Store   IntegrationStore
 	Secrets SecretStore
 	Bureau  Bureau
+	// Refresh, when set, runs a bureau call with the integration's
+	// credentials and handles their going stale: PasswordService.WithAccount
+	// settles a half-done password change and re-reads past the cache when
+	// the bureau refuses them.
+	Refresh func(ctx context.Context, i Integration, call func(BureauAccount) error) error
 	Now     func() time.Time
 	NewID   func() string
 	Log     *slog.Logger
@@ -116,6 +121,19 @@ func (s *IntegrationService) Account(ctx context.Context, i Integration) (Bureau
 	return i.Account(Credentials{ConsultationPassword: sec.ConsultationPassword, PEFINPassword: sec.PEFINPassword}), nil
 }
 
+// WithAccount runs call with the integration's current credentials, through
+// Refresh when set. Every bureau call of every area goes through it.
+func (s *IntegrationService) WithAccount(ctx context.Context, i Integration, call func(BureauAccount) error) error {
+	if s.Refresh != nil {
+		return s.Refresh(ctx, i, call)
+	}
+	acct, err := s.Account(ctx, i)
+	if err != nil {
+		return err
+	}
+	return call(acct)
+}
+
 // PlanInfo is a plan the integration's account offers, as shown to callers.
 type PlanInfo struct {
 	Code           Plan   `json:"code"`
@@ -127,12 +145,15 @@ type PlanInfo struct {
 
 // Plans lists the plans the account offers, from the bureau.
 func (s *IntegrationService) Plans(ctx context.Context, id string) ([]PlanInfo, error) {
-	_, acct, err := s.accountOf(ctx, id)
+	i, err := s.Store.GetIntegration(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	plans, err := s.Bureau.Plans(ctx, acct)
-	if err != nil {
+	var plans []BureauPlan
+	if err := s.WithAccount(ctx, i, func(acct BureauAccount) (err error) {
+		plans, err = s.Bureau.Plans(ctx, acct)
+		return err
+	}); err != nil {
 		return nil, err
 	}
 	out := make([]PlanInfo, 0, len(plans))
@@ -144,20 +165,25 @@ func (s *IntegrationService) Plans(ctx context.Context, id string) ([]PlanInfo, 
 
 // RestrictionCodes lists the bureau's restriction codes for the account.
 func (s *IntegrationService) RestrictionCodes(ctx context.Context, id string) ([]BureauCode, error) {
-	_, acct, err := s.accountOf(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	return s.Bureau.RestrictionCodes(ctx, acct)
+	return s.codes(ctx, id, s.Bureau.RestrictionCodes)
 }
 
 // RemovalCodes lists the bureau's removal codes for the account.
 func (s *IntegrationService) RemovalCodes(ctx context.Context, id string) ([]BureauCode, error) {
-	_, acct, err := s.accountOf(ctx, id)
+	return s.codes(ctx, id, s.Bureau.RemovalCodes)
+}
+
+func (s *IntegrationService) codes(ctx context.Context, id string, list func(context.Context, BureauAccount) ([]BureauCode, error)) ([]BureauCode, error) {
+	i, err := s.Store.GetIntegration(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	return s.Bureau.RemovalCodes(ctx, acct)
+	var codes []BureauCode
+	err = s.WithAccount(ctx, i, func(acct BureauAccount) (err error) {
+		codes, err = list(ctx, acct)
+		return err
+	})
+	return codes, err
 }
 
 // ConnectionTest is the answer of "Testar": whether the bureau accepts the
@@ -170,13 +196,20 @@ type ConnectionTest struct {
 	PEFIN        bool   `json:"pefinPasswordAccepted"`
 }
 
-// TestConnection calls the bureau's cheap credential check. A bureau fault is
-// part of the answer (ok false, with the reason), not an error.
+// TestConnection calls the bureau's cheap credential check with the
+// credentials as the secret store holds them now (past any cache: the test
+// must tell the truth). A bureau fault is part of the answer (ok false, with
+// the reason), not an error.
 func (s *IntegrationService) TestConnection(ctx context.Context, id string) (ConnectionTest, error) {
-	_, acct, err := s.accountOf(ctx, id)
+	i, err := s.Store.GetIntegration(ctx, id)
 	if err != nil {
 		return ConnectionTest{}, err
 	}
+	sec, err := s.Secrets.Reload(ctx, i.SecretRef)
+	if err != nil {
+		return ConnectionTest{}, err
+	}
+	acct := i.Account(Credentials{ConsultationPassword: sec.ConsultationPassword, PEFINPassword: sec.PEFINPassword})
 	start := s.now()
 	check, err := s.Bureau.CheckCredentials(ctx, acct)
 	t := ConnectionTest{LatencyMs: s.now().Sub(start).Milliseconds(), Consultation: check.Consultation, PEFIN: check.PEFIN}
@@ -198,14 +231,6 @@ func (s *IntegrationService) TestConnection(ctx context.Context, id string) (Con
 	return t, nil
 }
 
-func (s *IntegrationService) accountOf(ctx context.Context, id string) (Integration, BureauAccount, error) {
-	i, err := s.Store.GetIntegration(ctx, id)
-	if err != nil {
-		return Integration{}, BureauAccount{}, err
-	}
-	acct, err := s.Account(ctx, i)
-	return i, acct, err
-}
 
 func (s *IntegrationService) now() time.Time {
 	if s.Now != nil {
