@@ -231,7 +231,6 @@ func (s *IntegrationService) TestConnection(ctx context.Context, id string) (Con
 	return t, nil
 }
 
-
 func (s *IntegrationService) now() time.Time {
 	if s.Now != nil {
 		return s.Now().UTC()
