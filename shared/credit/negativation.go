@@ -61,6 +61,27 @@ func (s NegativationStatus) Valid() bool {
 	return false
 }
 
+// Name is the status's Portuguese name, for messages.
+func (s NegativationStatus) Name() string {
+	switch s {
+	case NegativationSubmitting:
+		return "em envio"
+	case NegativationFailed:
+		return "com falha"
+	case NegativationPending:
+		return "pendente"
+	case NegativationActive:
+		return "ativa"
+	case NegativationRejected:
+		return "rejeitada"
+	case NegativationRemoving:
+		return "em baixa"
+	case NegativationRemoved:
+		return "baixada"
+	}
+	return string(s)
+}
+
 // NegativationStaleAfter is how long a submitting or removing record may
 // wait for its bureau call before a retry or the sync takes it over: far
 // beyond any request's deadline, so a call still in flight is never raced.
@@ -210,14 +231,14 @@ const MinDebtorAge = 18
 
 // ErrAlreadyNegativated is the answer for an invoice that has a negativation.
 func ErrAlreadyNegativated(n Negativation) *Error {
-	return Errorf(KindConflict, CodeAlreadyNegativated, "A fatura %s já possui negativação (ID %s, situação %s).", n.InvoiceID, n.ID, n.Status).
+	return Errorf(KindConflict, CodeAlreadyNegativated, "A fatura %s já possui negativação (ID %s, situação: %s).", n.InvoiceID, n.ID, n.Status.Name()).
 		WithDetails(map[string]any{"id": n.ID, "status": string(n.Status)})
 }
 
 // ErrInvalidStatus is the answer for an operation the record's status does
 // not allow.
 func ErrInvalidStatus(n Negativation, operation string) *Error {
-	return Errorf(KindConflict, CodeInvalidStatus, "Não é possível %s uma negativação com situação %s.", operation, n.Status).
+	return Errorf(KindConflict, CodeInvalidStatus, "Não é possível %s uma negativação com situação \"%s\".", operation, n.Status.Name()).
 		WithDetails(map[string]any{"id": n.ID, "status": string(n.Status)})
 }
 

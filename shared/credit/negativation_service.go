@@ -41,7 +41,7 @@ func (s *NegativationService) call(ctx context.Context, i Integration, acct Bure
 
 // outcomeTimeout bounds the write that records a bureau call's outcome,
 // which runs even when the caller has gone away.
-const outcomeTimeout = 15 * time.Second
+const outcomeTimeout = 5 * time.Second
 
 // IncludeRequest asks for a negativation of one invoice.
 type IncludeRequest struct {

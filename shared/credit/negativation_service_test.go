@@ -1054,3 +1054,17 @@ func TestBureauCallsGoThroughWithAccount(t *testing.T) {
 	assert.Equal(t, 2, includes)
 	assert.Equal(t, 1, registered)
 }
+
+func TestNegativationMessagesArePortuguese(t *testing.T) {
+	e := newNegEnv(t)
+	n := includeThrough(t, e, credit.BureauRecordActive)
+	_, err := e.include("inv-1")
+	assert.Equal(t, "A fatura inv-1 já possui negativação (ID "+n.ID+", situação: ativa).", credit.ErrorMessage(err))
+	_, err = e.svc.Remove(e.ctx, n.ID, credit.RemoveRequest{})
+	require.NoError(t, err)
+	_, err = e.svc.Remove(e.ctx, n.ID, credit.RemoveRequest{})
+	assert.Equal(t, `Não é possível baixar uma negativação com situação "baixada".`, credit.ErrorMessage(err))
+	for _, st := range credit.NegativationStatuses {
+		assert.NotEqual(t, string(st), st.Name(), "every status has a Portuguese name")
+	}
+}
