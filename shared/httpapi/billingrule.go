@@ -122,13 +122,16 @@ func (h *BillingRuleHandler) start(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
 	}
-	if len(bytes.TrimSpace(body)) > 0 {
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 {
 		if len(body) > MaxBodyBytes {
 			return errBodyTooLarge
 		}
 		var none struct{}
 		if err := DecodeBytes(body, &none); err != nil {
 			return err
+		}
+		if trimmed[0] != '{' {
+			return credit.NewError(credit.KindInvalid, CodeInvalidType, "O corpo da requisição, quando enviado, deve ser um objeto JSON vazio.")
 		}
 	}
 	run, err := h.Rule.Start(r.Context())

@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
+	"creditanalysis/infra/apispec"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/credit/credittest"
 	"creditanalysis/shared/httpapi"
@@ -82,6 +84,22 @@ func billingRuleEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest 
 	return loadEvent(t, filepath.Join(eventsDir, "billing-rule", name+".json"))
 }
 
+// invokeChecked serves e and holds the answer to the API document.
+func invokeChecked(t *testing.T, h *httpapi.Server, e events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+	t.Helper()
+	resp := invoke(t, h, e)
+	header := http.Header{}
+	for k, v := range resp.Headers {
+		header.Set(k, v)
+	}
+	path := e.RawPath
+	if e.RawQueryString != "" {
+		path += "?" + e.RawQueryString
+	}
+	apispec.Load(t).ValidateResponse(t, e.RequestContext.HTTP.Method, path, resp.StatusCode, header, []byte(resp.Body))
+	return resp
+}
+
 // TestBillingRuleFixtures walks the fixtures in the order a day goes: the
 // list is empty, a collector cannot start a run, an admin cannot either
 // while the master switch is off, then can; a second start waits for the
@@ -110,7 +128,7 @@ func TestBillingRuleFixtures(t *testing.T) {
 			s.before()
 		}
 		e := billingRuleEvent(t, s.fixture)
-		resp := invoke(t, f.server, e)
+		resp := invokeChecked(t, f.server, e)
 		require.Equal(t, s.status, resp.StatusCode, "%s: %s", s.fixture, resp.Body)
 		if s.code != "" {
 			body := errorBody(t, resp.Body)
@@ -121,7 +139,7 @@ func TestBillingRuleFixtures(t *testing.T) {
 			started = resp
 		}
 	}
-	if list := invoke(t, f.server, billingRuleEvent(t, "list-runs")); assert.Equal(t, 200, list.StatusCode) {
+	if list := invokeChecked(t, f.server, billingRuleEvent(t, "list-runs")); assert.Equal(t, 200, list.StatusCode) {
 		var page struct {
 			Items []map[string]any `json:"items"`
 		}
@@ -140,7 +158,7 @@ func TestBillingRuleFixtures(t *testing.T) {
 	get := billingRuleEvent(t, "get-run-missing")
 	get.RawPath = "/billing-rule/runs/" + answer.ID
 	get.RequestContext.HTTP.Path = get.RawPath
-	resp := invoke(t, f.server, get)
+	resp := invokeChecked(t, f.server, get)
 	require.Equal(t, 200, resp.StatusCode, resp.Body)
 	assert.JSONEq(t, `{
 		"id": "`+answer.ID+`", "trigger": "manual", "status": "finished", "day": "2026-11-26",
@@ -169,7 +187,7 @@ func TestBillingRuleViewOfAStoppedRun(t *testing.T) {
 	e := billingRuleEvent(t, "get-run-missing")
 	e.RawPath = "/billing-rule/runs/run-1"
 	e.RequestContext.HTTP.Path = e.RawPath
-	resp := invoke(t, f.server, e)
+	resp := invokeChecked(t, f.server, e)
 	require.Equal(t, 200, resp.StatusCode, resp.Body)
 	assert.JSONEq(t, `{
 		"id": "run-1", "trigger": "schedule", "status": "stopped_at_deadline", "day": "2026-11-26",
@@ -180,4 +198,35 @@ func TestBillingRuleViewOfAStoppedRun(t *testing.T) {
 		"position": {"integrationsDone": ["i0"], "integrationId": "i1",
 			"afterInvoice": {"dueDate": "2026-09-01", "customerId": "c1", "invoiceId": "inv-1"}}
 	}`, resp.Body)
+}
+
+// TestBillingRuleStartTakesNoBody: no body or {} start a run; anything
+// else is refused before anything is recorded.
+func TestBillingRuleStartTakesNoBody(t *testing.T) {
+	tests := []struct {
+		body   string
+		status int
+		code   string
+	}{
+		{"", 202, ""},
+		{" {} ", 202, ""},
+		{"null", 400, httpapi.CodeInvalidType},
+		{"[]", 400, httpapi.CodeInvalidType},
+		{`{"dryRun":true}`, 400, httpapi.CodeUnknownField},
+		{"{} {}", 400, credit.CodeInvalidJSON},
+	}
+	for _, tt := range tests {
+		t.Run(tt.body, func(t *testing.T) {
+			f := billingRuleServer(t)
+			require.NoError(t, f.store.PutParameters(context.Background(), credit.Parameters{CreditAnalysisEnabled: true}))
+			e := billingRuleEvent(t, "start-run-with-body")
+			e.Body = tt.body
+			resp := invokeChecked(t, f.server, e)
+			require.Equal(t, tt.status, resp.StatusCode, resp.Body)
+			if tt.code != "" {
+				assert.Equal(t, tt.code, errorBody(t, resp.Body).Error.Code)
+				assert.Empty(t, f.starter.ids, "nothing started")
+			}
+		})
+	}
 }
