@@ -26,17 +26,28 @@ import (
 // localGateway serves every area of an App wired to st behind the local API
 // Gateway, whose authorizer accepts tokens signed with key.
 func localGateway(t *testing.T, st *stack.Stack, key []byte, log *syncBuffer) string {
+	return localGatewayWith(t, st, key, log, nil)
+}
+
+// localGatewayWith is localGateway with a chance to change the App's
+// configuration and clients first (shorter bureau timeouts, a faulty
+// DynamoDB transport).
+func localGatewayWith(t *testing.T, st *stack.Stack, key []byte, log *syncBuffer, adjust func(*app.Config, *app.Clients)) string {
 	t.Helper()
 	for k, v := range st.Env() {
 		t.Setenv(k, v)
 	}
 	cfg, err := app.ConfigFromEnv()
 	require.NoError(t, err)
+	clients := st.Clients()
+	if adjust != nil {
+		adjust(&cfg, &clients)
+	}
 	if log == nil {
 		log = &syncBuffer{}
 	}
 	logger := jsonLogger(log)
-	a := app.New(cfg, st.Clients(), logger)
+	a := app.New(cfg, clients, logger)
 	gw := apigateway.New(key, logger)
 	for _, name := range app.AreaNames() {
 		area, _ := a.Area(name)
