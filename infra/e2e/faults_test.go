@@ -216,4 +216,3 @@ func putDebtor(t *testing.T, call func(string, string, any) (int, map[string]any
 	status, out = call("PUT", "/parties/customers/"+id+"/invoices/f-1", map[string]any{"amountCents": 9990, "dueDate": due, "status": "open"})
 	require.Equal(t, 200, status, out)
 }
-
