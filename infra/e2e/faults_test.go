@@ -78,7 +78,8 @@ func TestBureauAndStoreFaultsLeaveDefiniteStates(t *testing.T) {
 	bureauURL, inclusions := countingProxy(t, st.ConnectSAEndpoint)
 	writes := &failingWrites{next: http.DefaultTransport}
 	key := []byte("faults-test-signing-key-0123456789")
-	base := localGatewayWith(t, st, key, nil, func(cfg *app.Config, c *app.Clients) {
+	var logs syncBuffer
+	base := localGatewayWith(t, st, key, &logs, func(cfg *app.Config, c *app.Clients) {
 		cfg.ConnectSA.BaseURLs[credit.EnvironmentHomologation] = bureauURL
 		cfg.ConnectSA.ConsultTimeout, cfg.ConnectSA.CallTimeout = 2*time.Second, 2*time.Second
 		c.DynamoDB = dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) {
@@ -191,6 +192,18 @@ func TestBureauAndStoreFaultsLeaveDefiniteStates(t *testing.T) {
 		status, out = call("POST", "/negativations", map[string]any{"customerId": "cf-ddb", "invoiceId": "f-1", "restrictionCode": restriction})
 		assert.Equal(t, 201, status, out)
 		assert.Equal(t, before+1, inclusions.Load())
+	})
+
+	t.Run("consultation, DynamoDB writes down", func(t *testing.T) {
+		doc := cpf(300000002)
+		writes.on.Store(true)
+		status, out := call("POST", "/consultations", map[string]any{"document": doc, "branchId": "faults", "uf": "SP"})
+		writes.on.Store(false)
+		assert.Equal(t, 500, status, out)
+		assert.Contains(t, logs.String(), "consultation answered by the bureau but not recorded", "the charge can be reconciled")
+		assert.Regexp(t, `"protocol":"[^"]+"`, logs.String())
+		status, out = call("POST", "/consultations", map[string]any{"document": doc, "branchId": "faults", "uf": "SP"})
+		assert.Equal(t, 201, status, out)
 	})
 
 	t.Run("parties and parameters, DynamoDB writes down", func(t *testing.T) {
