@@ -1,0 +1,269 @@
+package e2e_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"creditanalysis/infra/apispec"
+	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
+	"creditanalysis/infra/stack"
+	"creditanalysis/shared/app"
+	"creditanalysis/shared/connectsa"
+	"creditanalysis/shared/credit"
+	"creditanalysis/shared/credit/credittest"
+	"creditanalysis/shared/dynamo"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Plan of the billing-rule function for TestFunctionsUnderRIE: a fresh
+// stack with the master switch off lists no run, refuses to start one,
+// and the schedule's event and a self-invocation end cleanly.
+func init() {
+	plans["billing-rule"] = []step{
+		{fixture: "list-runs", status: 200, body: `{"items":[],"nextCursor":null}`},
+		{fixture: "get-run-missing", status: 404, code: "not_found"},
+		{fixture: "start-run-forbidden", status: 403, code: "forbidden"},
+		{fixture: "start-run", status: 403, code: "credit_analysis_disabled"},
+		{fixture: "start-run-with-body", status: 400, code: "unknown_field"},
+		{fixture: "scheduled"},
+		{fixture: "run-requested"},
+	}
+}
+
+// billingEvent reads one of the function's fixtures as raw JSON.
+func billingEvent(t *testing.T, root, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(root, "events", "billing-rule", name+".json"))
+	require.NoError(t, err)
+	return b
+}
+
+// invokeRaw sends a payload to the emulator and returns the function's
+// answer; the invocation itself must succeed.
+func invokeRaw(t *testing.T, url string, payload []byte) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(string(payload)))
+	require.NoError(t, err)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(raw))
+	require.Empty(t, resp.Header.Get("X-Amz-Function-Error"), string(raw))
+	return raw
+}
+
+// billingRun is a run as the API answers it.
+type billingRun struct {
+	ID      string `json:"id"`
+	Trigger string `json:"trigger"`
+	Status  string `json:"status"`
+	Counts  struct {
+		Examined, Included, Removed, Synced, Failed int
+		Skipped                                     map[string]int
+	} `json:"counts"`
+	Errors []credit.BillingRunError `json:"errors"`
+}
+
+// TestBillingRuleEndToEnd runs the billing-rule function's bootstrap under
+// the Lambda Runtime Interface Emulator on the local stack with the Connect
+// SA sandbox: the schedule's event delivered to two instances at once
+// includes each eligible invoice exactly once at the bureau and removes the
+// paid invoice's negativation once; the runs' routes show what each did,
+// as the API document says; an admin's run, executed apart from its
+// request, finds nothing left to do.
+func TestBillingRuleEndToEnd(t *testing.T) {
+	root := moduleRoot(t)
+	rie := rieBinary(t, root)
+	spec := apispec.Load(t)
+	ctx := context.Background()
+
+	st, err := stack.Start(ctx, stack.Options{InMemory: true})
+	require.NoError(t, err)
+	t.Cleanup(st.Stop)
+	bureauURL, inclusions := countingProxy(t, st.ConnectSAEndpoint)
+	env := st.Env()
+	env["CONNECTSA_HOMOLOGATION_URL"], env["CONNECTSA_PRODUCTION_URL"] = bureauURL, bureauURL
+
+	// What the ERP and an admin did before 06:00, in process on the same
+	// stack: the switch on, branch 7 integrated with automation after 30
+	// days, customers and their invoices, one negativation whose invoice
+	// was paid since.
+	cfg := app.Config{Table: env["TABLE_NAME"], ConnectSA: connectsa.DefaultConfig()}
+	cfg.Secrets.Prefix = env["SECRET_PREFIX"]
+	cfg.ConnectSA.BaseURLs = map[credit.Environment]string{credit.EnvironmentHomologation: bureauURL}
+	a := app.New(cfg, st.Clients(), slog.New(slog.DiscardHandler))
+	store := dynamo.New(st.Clients().DynamoDB, env["TABLE_NAME"])
+	require.NoError(t, store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
+	integration, err := a.Integrations().Create(ctx, credit.NewIntegration{
+		IntegrationSettings: credit.IntegrationSettings{Intermediary: credit.IntermediaryConnect, BranchID: "7",
+			Environment: credit.EnvironmentHomologation, Login: sandboxtest.Account().Credentials.Login,
+			DefaultPlan: credit.PlanReportScore, SendSMSOnInclusion: true, ResponsibleCPF: "529.982.247-25",
+			Automation: credit.Automation{Enabled: true, RestrictionCode: "02", RemovalCode: "01", DaysAfterDue: 30}},
+		ConsultationPassword: "Sand@123", PEFINPassword: "246802",
+	})
+	require.NoError(t, err)
+
+	today := credit.DateOf(time.Now(), credit.SaoPaulo)
+	customer := func(id string, modify func(*credit.Party)) credit.Party {
+		c := credittest.NewTestCustomer(id, "7")
+		modify(&c)
+		_, err := store.PutParty(ctx, c)
+		require.NoError(t, err)
+		return c
+	}
+	invoice := func(c credit.Party, id string, daysAgo int) credit.Invoice {
+		inv := credittest.NewTestInvoice(c, id, today.AddDays(-daysAgo), 12990)
+		require.NoError(t, store.PutInvoice(ctx, inv))
+		return inv
+	}
+	const eligible = 12
+	for k := range eligible {
+		invoice(customer(fmt.Sprintf("c%02d", k), func(*credit.Party) {}), fmt.Sprintf("inv-%02d", k), 31+k)
+	}
+	invoice(customer("c-no", func(c *credit.Party) { c.AutoNegativation = credit.AutoNegativationNo }), "inv-no", 60)
+	invoice(customer("c-incomplete", func(c *credit.Party) { c.MobilePhone = "" }), "inv-incomplete", 60)
+	invoice(customer("c-recent", func(*credit.Party) {}), "inv-recent", 10)
+	payer := customer("c-payer", func(*credit.Party) {})
+	paid := invoice(payer, "inv-paid", 90)
+	collector := credit.WithActor(ctx, credit.Actor{Subject: "u-collector", Name: "Carla Cobrança"})
+	manual, err := a.Negativations().Include(collector, credit.IncludeRequest{CustomerID: payer.ID, InvoiceID: paid.ID})
+	require.NoError(t, err)
+	paid.Status, paid.PaidAt, paid.SettledOn = credit.InvoicePaid, today.AddDays(-1), today.AddDays(-1)
+	require.NoError(t, store.PutInvoice(ctx, paid))
+	require.EqualValues(t, 1, inclusions.Load())
+
+	bootstrap := filepath.Join(t.TempDir(), "billing-rule", "bootstrap")
+	goBuild(t, root, bootstrap, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "./functions/billing-rule")
+	url1, logs1 := startPasswordsRIE(t, rie, bootstrap, env)
+	url2, logs2 := startPasswordsRIE(t, rie, bootstrap, env)
+
+	// The schedule's event, delivered twice at the same time.
+	var wg sync.WaitGroup
+	for _, url := range []string{url1, url2} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			invokeRaw(t, url, billingEvent(t, root, "scheduled"))
+		}()
+	}
+	wg.Wait()
+
+	negs, _, err := a.Negativations().List(ctx, credit.NegativationFilter{IntegrationID: integration.ID}, credit.Page{Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, negs, eligible+1)
+	assert.EqualValues(t, eligible+1, inclusions.Load(), "one inclusion per invoice reached the bureau")
+	runIDs := map[string]bool{}
+	for _, n := range negs {
+		assert.Equal(t, 1, inclusions.of(n.ID), "reference %s", n.ID)
+		if n.ID == manual.ID {
+			assert.Equal(t, credit.NegativationRemoved, n.Status)
+			assert.Equal(t, "01", n.RemovalCode)
+			continue
+		}
+		assert.Equal(t, credit.OriginAutomatic, n.Origin)
+		assert.Equal(t, "02", n.RestrictionCode)
+		// Pending, or already active if one run's sync read it after the
+		// other run included it.
+		assert.Contains(t, []credit.NegativationStatus{credit.NegativationPending, credit.NegativationActive}, n.Status)
+		runIDs[n.RunID] = true
+	}
+
+	call := func(url string, e events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+		t.Helper()
+		payload, err := json.Marshal(e)
+		require.NoError(t, err)
+		var answer events.APIGatewayV2HTTPResponse
+		require.NoError(t, json.Unmarshal(invokeRaw(t, url, payload), &answer))
+		header := http.Header{}
+		for k, v := range answer.Headers {
+			header.Set(k, v)
+		}
+		path := e.RawPath
+		if e.RawQueryString != "" {
+			path += "?" + e.RawQueryString
+		}
+		spec.ValidateResponse(t, e.RequestContext.HTTP.Method, path, answer.StatusCode, header, []byte(answer.Body))
+		return answer
+	}
+	fixture := func(name string) events.APIGatewayV2HTTPRequest {
+		var e events.APIGatewayV2HTTPRequest
+		require.NoError(t, json.Unmarshal(billingEvent(t, root, name), &e))
+		return e
+	}
+
+	list := call(url1, fixture("list-runs"))
+	require.Equal(t, 200, list.StatusCode, list.Body)
+	var page struct{ Items []billingRun }
+	require.NoError(t, json.Unmarshal([]byte(list.Body), &page))
+	require.Len(t, page.Items, 2)
+	var included, removed, skippedAlready int
+	for _, run := range page.Items {
+		assert.Equal(t, "schedule", run.Trigger)
+		assert.Equal(t, "finished", run.Status, "%+v", run.Errors)
+		assert.Zero(t, run.Counts.Failed)
+		assert.Equal(t, 1, run.Counts.Skipped[credit.SkipCustomerOptedOut])
+		assert.Equal(t, 1, run.Counts.Skipped[credit.CodeMissingCustomerFields])
+		included += run.Counts.Included
+		removed += run.Counts.Removed
+		skippedAlready += run.Counts.Skipped[credit.CodeAlreadyNegativated]
+	}
+	assert.Equal(t, eligible, included, "the two runs together included each invoice once")
+	assert.Equal(t, 1, removed)
+	assert.Equal(t, eligible, skippedAlready, "what one run included, the other met negativated")
+	for id := range runIDs {
+		assert.True(t, id == page.Items[0].ID || id == page.Items[1].ID, "negativation names run %s", id)
+	}
+
+	// An admin's run: 202 at once, executed apart from its request.
+	start := call(url1, fixture("start-run"))
+	require.Equal(t, 202, start.StatusCode, start.Body)
+	var started billingRun
+	require.NoError(t, json.Unmarshal([]byte(start.Body), &started))
+	get := fixture("get-run-missing")
+	get.RawPath = "/billing-rule/runs/" + started.ID
+	get.RequestContext.HTTP.Path = get.RawPath
+	var run billingRun
+	for deadline := time.Now().Add(60 * time.Second); ; { // a guard against a hang, not a timing
+		resp := call(url1, get)
+		require.Equal(t, 200, resp.StatusCode, resp.Body)
+		require.NoError(t, json.Unmarshal([]byte(resp.Body), &run))
+		if run.Status != "running" {
+			break
+		}
+		require.True(t, time.Now().Before(deadline), "the manual run never ended")
+		time.Sleep(100 * time.Millisecond)
+	}
+	assert.Equal(t, "manual", run.Trigger)
+	assert.Equal(t, "finished", run.Status, "%+v", run.Errors)
+	assert.Zero(t, run.Counts.Included)
+	assert.Equal(t, eligible, run.Counts.Skipped[credit.CodeAlreadyNegativated])
+	assert.EqualValues(t, eligible+1, inclusions.Load(), "nothing included twice")
+
+	for _, logs := range []*syncBuffer{logs1, logs2} {
+		out := logs.String()
+		assert.Contains(t, out, `"msg":"billing run ended"`)
+		assert.NotContains(t, out, "52998224725", "no full CPF in the function's log")
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, `"msg":"billing run`) {
+				assert.Contains(t, line, `"runId":"`, "every line of a run names it: %s", line)
+			}
+		}
+	}
+}
