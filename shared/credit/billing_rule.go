@@ -388,6 +388,11 @@ type billingWalk struct {
 	tasks    chan billingTask
 	progress *billingProgress
 
+	// params and integrations are read through the run's short-lived
+	// cache: every inclusion would read them again.
+	params       ParametersStore
+	integrations *IntegrationService
+
 	mu        sync.Mutex
 	aborted   map[string]bool // integrations whose work stopped early
 	disabled  bool            // the master switch went off
@@ -402,7 +407,12 @@ func (r *BillingRule) newWalk(ctx context.Context, run BillingRun, deadline time
 		tasks:    make(chan billingTask),
 		progress: newBillingProgress(run),
 		aborted:  map[string]bool{},
+		params:   &runParameters{ParametersStore: r.Negativations.Parameters, now: r.now},
 	}
+	integrations := *r.Negativations.Integrations
+	integrations.Store = &runIntegrations{IntegrationStore: integrations.Store, now: r.now,
+		byID: map[string]runCached[Integration]{}, byBranch: map[string]runCached[Integration]{}}
+	w.integrations = &integrations
 	if !deadline.IsZero() {
 		margin := min(cfg.SafetyMargin, deadline.Sub(r.now())/4)
 		w.stopAt = deadline.Add(-margin)
@@ -728,9 +738,11 @@ func skipReason(err error) (string, bool) {
 
 // serviceFor is the negativation service as the run uses it for one
 // integration: its bureau calls through the run's slots and the
-// integration's rate limit, its log lines naming the run.
+// integration's rate limit, the parameters and integrations it reads for
+// every item through the run's cache, its log lines naming the run.
 func (w *billingWalk) serviceFor(i Integration) *NegativationService {
 	svc := *w.rule.Negativations
+	svc.Parameters, svc.Integrations = w.params, w.integrations
 	var limiter Limiter
 	if w.rule.NewLimiter != nil {
 		limiter = w.rule.NewLimiter(i.ID)
@@ -787,6 +799,85 @@ func (b throttledBureau) Status(ctx context.Context, acct BureauAccount, refs []
 	}
 	defer release()
 	return b.Bureau.Status(ctx, acct, refs)
+}
+
+// ---- the run's reads
+
+// billingReadTTL is how long a run trusts the parameters and an
+// integration it read: the master switch turned off, or an integration's
+// automation changed, reaches a run within it. The writes stay guarded by
+// the store (a negativation is never created for a deleted integration).
+const billingReadTTL = 30 * time.Second
+
+// runCached is a value read at a time.
+type runCached[T any] struct {
+	value T
+	at    time.Time
+}
+
+func (c runCached[T]) fresh(now time.Time) bool {
+	return !c.at.IsZero() && now.Sub(c.at) < billingReadTTL
+}
+
+// runParameters is the parameters store as a run reads it.
+type runParameters struct {
+	ParametersStore
+	now func() time.Time
+	mu  sync.Mutex
+	p   runCached[Parameters]
+}
+
+func (c *runParameters) GetParameters(ctx context.Context) (Parameters, error) {
+	c.mu.Lock()
+	cached := c.p
+	c.mu.Unlock()
+	if cached.fresh(c.now()) {
+		return cached.value, nil
+	}
+	p, err := c.ParametersStore.GetParameters(ctx)
+	if err != nil {
+		return Parameters{}, err
+	}
+	c.mu.Lock()
+	c.p = runCached[Parameters]{value: p, at: c.now()}
+	c.mu.Unlock()
+	return p, nil
+}
+
+// runIntegrations is the integration store as a run reads it: the
+// integrations found, by id and by branch.
+type runIntegrations struct {
+	IntegrationStore
+	now      func() time.Time
+	mu       sync.Mutex
+	byID     map[string]runCached[Integration]
+	byBranch map[string]runCached[Integration]
+}
+
+func (c *runIntegrations) GetIntegration(ctx context.Context, id string) (Integration, error) {
+	return c.read(ctx, c.byID, id, c.IntegrationStore.GetIntegration)
+}
+
+func (c *runIntegrations) GetIntegrationByBranch(ctx context.Context, branchID string) (Integration, error) {
+	return c.read(ctx, c.byBranch, branchID, c.IntegrationStore.GetIntegrationByBranch)
+}
+
+func (c *runIntegrations) read(ctx context.Context, m map[string]runCached[Integration], key string,
+	get func(context.Context, string) (Integration, error)) (Integration, error) {
+	c.mu.Lock()
+	cached := m[key]
+	c.mu.Unlock()
+	if cached.fresh(c.now()) {
+		return cached.value, nil
+	}
+	i, err := get(ctx, key)
+	if err != nil {
+		return Integration{}, err
+	}
+	c.mu.Lock()
+	m[key] = runCached[Integration]{value: i, at: c.now()}
+	c.mu.Unlock()
+	return i, nil
 }
 
 // ---- progress

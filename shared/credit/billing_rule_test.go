@@ -897,3 +897,57 @@ func TestBillingRuleErrorsForRetry(t *testing.T) {
 	assert.Equal(t, stored.ID, run.ResumedFrom, "the failed run of the day is resumed")
 	assert.Equal(t, 1, run.Counts.Failed)
 }
+
+// countingParameters counts the reads of the parameters.
+type countingParameters struct {
+	credit.ParametersStore
+	reads atomic.Int64
+}
+
+func (c *countingParameters) GetParameters(ctx context.Context) (credit.Parameters, error) {
+	c.reads.Add(1)
+	return c.ParametersStore.GetParameters(ctx)
+}
+
+// hookBureau calls hook before each inclusion.
+type hookBureau struct {
+	*credittest.FakeBureau
+	hook func(n int)
+	n    atomic.Int64
+}
+
+func (b *hookBureau) Include(ctx context.Context, acct credit.BureauAccount, r credit.NegativationRequest) (credit.BureauRecord, error) {
+	b.hook(int(b.n.Add(1)))
+	return b.FakeBureau.Include(ctx, acct, r)
+}
+
+// TestBillingRuleReadsOncePerWhile: a run does not read the parameters for
+// every invoice, and still sees the master switch turned off within
+// seconds: it stops there.
+func TestBillingRuleReadsOncePerWhile(t *testing.T) {
+	e := newBillingEnv(t)
+	e.rule.Config.BureauConcurrency, e.rule.Config.Workers = 1, 1
+	const invoices = 20
+	for k := range invoices {
+		c := e.customer(t, fmt.Sprintf("c%02d", k), "b1", func(*credit.Party) {})
+		e.invoice(t, c, fmt.Sprintf("inv-%02d", k), 31+k, func(*credit.Invoice) {})
+	}
+	params := &countingParameters{ParametersStore: e.store}
+	e.negs.Parameters = params
+	e.negs.Bureau = &hookBureau{FakeBureau: e.bureau, hook: func(n int) {
+		e.advance(10 * time.Second)
+		if n == 5 {
+			require.NoError(t, e.store.PutParameters(context.Background(), credit.Parameters{}))
+		}
+	}}
+
+	run := e.runScheduled(t)
+	assert.Equal(t, credit.BillingRunFinished, run.Status)
+	assert.GreaterOrEqual(t, run.Counts.Included, 5)
+	assert.Less(t, run.Counts.Included, 10, "seen off within 30 s of the clock, at 10 s an inclusion")
+	require.NotEmpty(t, run.Errors)
+	assert.Equal(t, credit.CodeCreditAnalysisDisabled, run.Errors[len(run.Errors)-1].Code)
+	includes, _, _, _ := e.bureau.Counts()
+	assert.Equal(t, run.Counts.Included, includes, "nothing sent once seen off")
+	assert.Less(t, params.reads.Load(), int64(run.Counts.Examined), "not one read per invoice")
+}
