@@ -3,13 +3,10 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -100,16 +97,8 @@ func TestConsultationEndToEnd(t *testing.T) {
 	type body = map[string]any
 	send := func(e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, body) {
 		t.Helper()
-		answer := consultInvoke(t, url, e)
-		header := http.Header{}
-		for k, v := range answer.Headers {
-			header.Set(k, v)
-		}
-		path := e.RawPath
-		if e.RawQueryString != "" {
-			path += "?" + e.RawQueryString
-		}
-		spec.ValidateResponse(t, e.RequestContext.HTTP.Method, path, answer.StatusCode, header, []byte(answer.Body))
+		answer := invokeHTTP(t, url, e)
+		validateAnswer(t, spec, e, answer)
 		for _, full := range []string{"52998224725", "529.982.247-25", "11144477735", "111.444.777-35"} {
 			assert.NotContains(t, answer.Body, full, "no full document in an answer")
 		}
@@ -117,14 +106,7 @@ func TestConsultationEndToEnd(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(answer.Body), &b), answer.Body)
 		return answer, b
 	}
-	fixture := func(name string) events.APIGatewayV2HTTPRequest {
-		t.Helper()
-		raw, err := os.ReadFile(filepath.Join(root, "events", "consultations", name+".json"))
-		require.NoError(t, err)
-		var e events.APIGatewayV2HTTPRequest
-		require.NoError(t, json.Unmarshal(raw, &e))
-		return e
-	}
+	fixture := func(name string) events.APIGatewayV2HTTPRequest { return loadFixture(t, root, "consultations", name) }
 	at := func(name, path, query string) events.APIGatewayV2HTTPRequest {
 		e := fixture(name)
 		e.RawPath, e.RequestContext.HTTP.Path, e.RawQueryString, e.QueryStringParameters = path, path, query, nil
@@ -244,33 +226,6 @@ func TestConsultationEndToEnd(t *testing.T) {
 	require.Equal(t, 200, resp.StatusCode)
 	require.Len(t, onParty["items"], 1)
 	assert.Equal(t, byParty["id"], onParty["items"].([]any)[0].(body)["id"])
-}
-
-// consultInvoke sends one API Gateway event to the emulator and returns the
-// function's answer.
-func consultInvoke(t *testing.T, url string, e events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	t.Helper()
-	payload, err := json.Marshal(e)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, "the invocation itself failed: %s", raw)
-	require.Empty(t, resp.Header.Get("X-Amz-Function-Error"), "function error: %s", raw)
-	var answer events.APIGatewayV2HTTPResponse
-	require.NoError(t, json.Unmarshal(raw, &answer), string(raw))
-	if answer.IsBase64Encoded {
-		b, err := base64.StdEncoding.DecodeString(answer.Body)
-		require.NoError(t, err)
-		answer.Body = string(b)
-	}
-	return answer
 }
 
 // consultDownload fetches a presigned link as a browser would, without

@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -175,16 +174,8 @@ func TestNegativationEndToEnd(t *testing.T) {
 	type body = map[string]any
 	send := func(url string, e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, body) {
 		t.Helper()
-		answer := consultInvoke(t, url, e)
-		header := http.Header{}
-		for k, v := range answer.Headers {
-			header.Set(k, v)
-		}
-		path := e.RawPath
-		if e.RawQueryString != "" {
-			path += "?" + e.RawQueryString
-		}
-		spec.ValidateResponse(t, e.RequestContext.HTTP.Method, path, answer.StatusCode, header, []byte(answer.Body))
+		answer := invokeHTTP(t, url, e)
+		validateAnswer(t, spec, e, answer)
 		for _, full := range []string{"52998224725", "529.982.247-25", "11144477735", "10000000795"} {
 			assert.NotContains(t, answer.Body, full, "no full document in an answer")
 		}
@@ -192,14 +183,7 @@ func TestNegativationEndToEnd(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(answer.Body), &b), answer.Body)
 		return answer, b
 	}
-	fixture := func(name string) events.APIGatewayV2HTTPRequest {
-		t.Helper()
-		raw, err := os.ReadFile(filepath.Join(root, "events", "negativations", name+".json"))
-		require.NoError(t, err)
-		var e events.APIGatewayV2HTTPRequest
-		require.NoError(t, json.Unmarshal(raw, &e))
-		return e
-	}
+	fixture := func(name string) events.APIGatewayV2HTTPRequest { return loadFixture(t, root, "negativations", name) }
 	at := func(name, path, query string) events.APIGatewayV2HTTPRequest {
 		e := fixture(name)
 		e.RawPath, e.RequestContext.HTTP.Path, e.RawQueryString, e.QueryStringParameters = path, path, query, nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -118,10 +117,7 @@ func TestPasswordChangesEndToEnd(t *testing.T) {
 
 	fixture := func(name string) events.APIGatewayV2HTTPRequest {
 		t.Helper()
-		raw, err := os.ReadFile(filepath.Join(root, "events", "passwords", name+".json"))
-		require.NoError(t, err)
-		var e events.APIGatewayV2HTTPRequest
-		require.NoError(t, json.Unmarshal(raw, &e))
+		e := loadFixture(t, root, "passwords", name)
 		path := strings.Replace(e.RawPath, "0192f5a0-0000-7000-8000-000000000001", created.ID, 1)
 		e.RawPath, e.RequestContext.HTTP.Path = path, path
 		e.RawQueryString, e.QueryStringParameters = "", nil
@@ -130,13 +126,9 @@ func TestPasswordChangesEndToEnd(t *testing.T) {
 	var answers []string
 	send := func(e events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 		t.Helper()
-		answer := passwordsInvoke(t, url, e)
+		answer := invokeHTTP(t, url, e)
 		answers = append(answers, answer.Body)
-		header := http.Header{}
-		for k, v := range answer.Headers {
-			header.Set(k, v)
-		}
-		spec.ValidateResponse(t, e.RequestContext.HTTP.Method, e.RawPath, answer.StatusCode, header, []byte(answer.Body))
+		validateAnswer(t, spec, e, answer)
 		return answer
 	}
 	// change builds the request here: no fixture file holds a password.
@@ -241,26 +233,4 @@ func startPasswordsRIE(t *testing.T, rie, bootstrap string, env map[string]strin
 	})
 	waitTCP(t, addr, exited)
 	return "http://" + addr + "/2015-03-31/functions/function/invocations", out
-}
-
-// passwordsInvoke sends one event to the emulator and returns the
-// function's answer.
-func passwordsInvoke(t *testing.T, url string, e events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-	t.Helper()
-	payload, err := json.Marshal(e)
-	require.NoError(t, err)
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, strings.NewReader(string(payload)))
-	require.NoError(t, err)
-	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(raw))
-	require.Empty(t, resp.Header.Get("X-Amz-Function-Error"), string(raw))
-	var answer events.APIGatewayV2HTTPResponse
-	require.NoError(t, json.Unmarshal(raw, &answer), string(raw))
-	return answer
 }
