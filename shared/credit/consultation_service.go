@@ -174,11 +174,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 			"A integração da filial usa o plano Todos: escolha o plano desta consulta.").
 			WithDetails(map[string]any{"integrationId": integ.ID})
 	}
-	// Every bureau call goes through WithAccount, which copes with
-	// credentials a password change just made stale.
-	if err := s.Integrations.WithAccount(ctx, integ, func(acct BureauAccount) error {
-		return s.checkPlanOffered(ctx, acct, t.plan)
-	}); err != nil {
+	if err := s.checkPlanOffered(ctx, integ, t.plan); err != nil {
 		if ErrorCode(err) == CodeInvalidPlan {
 			return ConsultationOutcome{}, err
 		}
@@ -269,8 +265,8 @@ func (s *ConsultationService) newConsultation(ctx context.Context, t consultatio
 }
 
 // checkPlanOffered refuses a plan the integration's account does not offer.
-func (s *ConsultationService) checkPlanOffered(ctx context.Context, acct BureauAccount, plan Plan) error {
-	offered, err := s.Bureau.Plans(ctx, acct)
+func (s *ConsultationService) checkPlanOffered(ctx context.Context, integ Integration, plan Plan) error {
+	offered, err := s.Integrations.OfferedPlans(ctx, integ)
 	if err != nil {
 		return err
 	}

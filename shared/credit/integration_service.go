@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"time"
 )
 
@@ -20,6 +21,25 @@ type IntegrationService struct {
 	Now     func() time.Time
 	NewID   func() string
 	Log     *slog.Logger
+
+	// offered caches each account's plans for PlansTTL: a consultation checks
+	// its plan against them, and the list changes only when the ISP's
+	// contract does.
+	offered planCache
+}
+
+// PlansTTL is how long an account's plans are trusted without asking the
+// bureau again.
+const PlansTTL = 10 * time.Minute
+
+type planCache struct {
+	mu      sync.Mutex
+	entries map[string]cachedPlans
+}
+
+type cachedPlans struct {
+	plans []BureauPlan
+	until time.Time
 }
 
 // NewIntegration is a create request: the settings and both passwords.
@@ -132,6 +152,33 @@ func (s *IntegrationService) WithAccount(ctx context.Context, i Integration, cal
 		return err
 	}
 	return call(acct)
+}
+
+// OfferedPlans is the account's plans, from the bureau at most once per
+// PlansTTL per account.
+func (s *IntegrationService) OfferedPlans(ctx context.Context, i Integration) ([]BureauPlan, error) {
+	key := string(i.Environment) + "\x00" + i.Login
+	now := s.now()
+	s.offered.mu.Lock()
+	if e, ok := s.offered.entries[key]; ok && now.Before(e.until) {
+		s.offered.mu.Unlock()
+		return e.plans, nil
+	}
+	s.offered.mu.Unlock()
+	var plans []BureauPlan
+	if err := s.WithAccount(ctx, i, func(acct BureauAccount) (err error) {
+		plans, err = s.Bureau.Plans(ctx, acct)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	s.offered.mu.Lock()
+	if s.offered.entries == nil {
+		s.offered.entries = map[string]cachedPlans{}
+	}
+	s.offered.entries[key] = cachedPlans{plans: plans, until: now.Add(PlansTTL)}
+	s.offered.mu.Unlock()
+	return plans, nil
 }
 
 // PlanInfo is a plan the integration's account offers, as shown to callers.

@@ -203,3 +203,27 @@ func TestIntegrationServicePlansMarkDeprecated(t *testing.T) {
 	assert.False(t, plans[1].Deprecated)
 	assert.Empty(t, plans[1].Recommendation)
 }
+
+func TestIntegrationServiceCachesOfferedPlans(t *testing.T) {
+	calls := 0
+	svc, _, _ := newIntegrationService(&fakeBureau{plans: func(credit.BureauAccount) ([]credit.BureauPlan, error) {
+		calls++
+		return []credit.BureauPlan{{Plan: credit.PlanReportScore, ProductCode: "RELATORIO_SCORE"}}, nil
+	}})
+	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	svc.Now = func() time.Time { return now }
+	ctx := context.Background()
+	i, err := svc.Create(ctx, validNewIntegration("7"))
+	require.NoError(t, err)
+
+	for k := 0; k < 3; k++ {
+		plans, err := svc.OfferedPlans(ctx, i)
+		require.NoError(t, err)
+		require.Len(t, plans, 1)
+	}
+	assert.Equal(t, 1, calls, "one bureau call per account within the TTL")
+	now = now.Add(credit.PlansTTL + time.Second)
+	_, err = svc.OfferedPlans(ctx, i)
+	require.NoError(t, err)
+	assert.Equal(t, 2, calls, "asked again once the TTL passed")
+}
