@@ -127,6 +127,8 @@ type App struct {
 	store   *dynamo.Store
 	secrets credit.SecretStore
 	bureau  credit.Bureau
+	// plans caches the accounts' plans for every service of this cold start.
+	plans *credit.PlanCache
 	// now and newID are the clock and the id generator of every service.
 	now   func() time.Time
 	newID func() string
@@ -146,6 +148,7 @@ func New(cfg Config, clients Clients, log *slog.Logger) *App {
 		clients: clients,
 		store:   &dynamo.Store{Client: clients.DynamoDB, Table: cfg.Table, AuditRetention: cfg.AuditRetention},
 		bureau:  connectsa.New(cfg.ConnectSA, clients.HTTP),
+		plans:   &credit.PlanCache{},
 		now:     func() time.Time { return time.Now().UTC() },
 		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
 	}

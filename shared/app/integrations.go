@@ -16,6 +16,6 @@ func init() {
 func (a *App) Integrations() *credit.IntegrationService {
 	return &credit.IntegrationService{
 		Store: a.store, Secrets: a.secrets, Bureau: a.bureau, Refresh: a.Passwords().WithAccount,
-		Now: a.now, NewID: a.newID, Log: a.log,
+		Offered: a.plans, Now: a.now, NewID: a.newID, Log: a.log,
 	}
 }

@@ -22,17 +22,18 @@ type IntegrationService struct {
 	NewID   func() string
 	Log     *slog.Logger
 
-	// offered caches each account's plans for PlansTTL: a consultation checks
-	// its plan against them, and the list changes only when the ISP's
-	// contract does.
-	offered planCache
+	// Offered, when set, caches each account's plans for PlansTTL: a
+	// consultation checks its plan against them, and the list changes only
+	// when the ISP's contract does. Copies of the service share it.
+	Offered *PlanCache
 }
 
 // PlansTTL is how long an account's plans are trusted without asking the
 // bureau again.
 const PlansTTL = 10 * time.Minute
 
-type planCache struct {
+// PlanCache keeps accounts' plans; the zero value is ready to use.
+type PlanCache struct {
 	mu      sync.Mutex
 	entries map[string]cachedPlans
 }
@@ -159,12 +160,14 @@ func (s *IntegrationService) WithAccount(ctx context.Context, i Integration, cal
 func (s *IntegrationService) OfferedPlans(ctx context.Context, i Integration) ([]BureauPlan, error) {
 	key := string(i.Environment) + "\x00" + i.Login
 	now := s.now()
-	s.offered.mu.Lock()
-	if e, ok := s.offered.entries[key]; ok && now.Before(e.until) {
-		s.offered.mu.Unlock()
-		return e.plans, nil
+	if c := s.Offered; c != nil {
+		c.mu.Lock()
+		e, ok := c.entries[key]
+		c.mu.Unlock()
+		if ok && now.Before(e.until) {
+			return e.plans, nil
+		}
 	}
-	s.offered.mu.Unlock()
 	var plans []BureauPlan
 	if err := s.WithAccount(ctx, i, func(acct BureauAccount) (err error) {
 		plans, err = s.Bureau.Plans(ctx, acct)
@@ -172,12 +175,14 @@ func (s *IntegrationService) OfferedPlans(ctx context.Context, i Integration) ([
 	}); err != nil {
 		return nil, err
 	}
-	s.offered.mu.Lock()
-	if s.offered.entries == nil {
-		s.offered.entries = map[string]cachedPlans{}
+	if c := s.Offered; c != nil {
+		c.mu.Lock()
+		if c.entries == nil {
+			c.entries = map[string]cachedPlans{}
+		}
+		c.entries[key] = cachedPlans{plans: plans, until: now.Add(PlansTTL)}
+		c.mu.Unlock()
 	}
-	s.offered.entries[key] = cachedPlans{plans: plans, until: now.Add(PlansTTL)}
-	s.offered.mu.Unlock()
 	return plans, nil
 }
 

@@ -212,6 +212,7 @@ func TestIntegrationServiceCachesOfferedPlans(t *testing.T) {
 	}})
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	svc.Now = func() time.Time { return now }
+	svc.Offered = &credit.PlanCache{}
 	ctx := context.Background()
 	i, err := svc.Create(ctx, validNewIntegration("7"))
 	require.NoError(t, err)
