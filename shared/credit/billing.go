@@ -119,22 +119,41 @@ func KeyOf(inv Invoice) InvoiceKey {
 }
 
 // BillingPosition is how far a run got: the integrations it finished, and
-// in the one it was working on, the last open invoice it took (nil while it
-// was still removing and syncing). A run that resumes from it does neither
-// twice.
+// those it had started, each with the last open invoice it took (nil while
+// it was still removing and syncing). A run that resumes from it does
+// neither twice.
 type BillingPosition struct {
-	Done          []string    `json:"done"`
-	IntegrationID string      `json:"integrationId,omitempty"`
+	Done    []string              `json:"done"`
+	Partial []IntegrationPosition `json:"partial,omitempty"`
+}
+
+// IntegrationPosition is how far a run got in one integration.
+type IntegrationPosition struct {
+	IntegrationID string      `json:"integrationId"`
 	After         *InvoiceKey `json:"after,omitempty"`
 }
 
 func (p BillingPosition) clone() BillingPosition {
 	p.Done = slices.Clone(p.Done)
-	if p.After != nil {
-		a := *p.After
-		p.After = &a
+	p.Partial = slices.Clone(p.Partial)
+	for k, ip := range p.Partial {
+		if ip.After != nil {
+			a := *ip.After
+			p.Partial[k].After = &a
+		}
 	}
 	return p
+}
+
+// after is where the run resumes in integration id: found false when it
+// starts it afresh.
+func (p BillingPosition) after(id string) (after *InvoiceKey, found bool) {
+	for _, ip := range p.Partial {
+		if ip.IntegrationID == id {
+			return ip.After, true
+		}
+	}
+	return nil, false
 }
 
 // BillingRun is one run of the billing rule (régua de cobrança).

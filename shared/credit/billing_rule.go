@@ -51,6 +51,10 @@ type BillingRuleConfig struct {
 	// more than BureauConcurrency, so that one item's reads and writes
 	// overlap another's bureau call and the bureau is never kept waiting.
 	Workers int
+	// IntegrationsAtOnce is how many integrations are walked at the same
+	// time: one integration's rate limit, or the pause while its removals
+	// end and its sync runs, does not hold the others back.
+	IntegrationsAtOnce int
 	// RatePerIntegration bounds an integration's bureau calls per second
 	// (Burst at once).
 	RatePerIntegration float64
@@ -69,6 +73,7 @@ type BillingRuleConfig struct {
 // Defaults of BillingRuleConfig.
 const (
 	DefaultBillingConcurrency     = 10
+	DefaultBillingIntegrations    = 4
 	DefaultBillingRate            = 20
 	DefaultBillingSafetyMargin    = 60 * time.Second
 	DefaultBillingCheckpointEvery = 200
@@ -81,6 +86,9 @@ func (c BillingRuleConfig) withDefaults() BillingRuleConfig {
 	}
 	if c.Workers <= 0 {
 		c.Workers = 4 * c.BureauConcurrency
+	}
+	if c.IntegrationsAtOnce <= 0 {
+		c.IntegrationsAtOnce = DefaultBillingIntegrations
 	}
 	if c.RatePerIntegration <= 0 {
 		c.RatePerIntegration = DefaultBillingRate
@@ -239,7 +247,7 @@ func (r *BillingRule) resumable(ctx context.Context, run BillingRun) (BillingRun
 	return BillingRun{}, false, nil
 }
 
-func (p BillingPosition) empty() bool { return len(p.Done) == 0 && p.IntegrationID == "" }
+func (p BillingPosition) empty() bool { return len(p.Done) == 0 && len(p.Partial) == 0 }
 
 // execute works run through and records how it ended.
 func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time.Time) (BillingRun, error) {
@@ -375,9 +383,10 @@ type billingTask struct {
 	done func()
 }
 
-// billingWalk is the work of one run: a producer walks the integrations in
-// order and hands items to a pool of workers; the bureau calls of all of
-// them share BureauConcurrency slots and each integration's rate limit.
+// billingWalk is the work of one run: a producer per integration (a few
+// integrations at a time, in list order) hands items to a pool of workers;
+// the bureau calls of all of them share BureauConcurrency slots, and each
+// integration's calls its rate limit.
 type billingWalk struct {
 	rule     *BillingRule
 	cfg      BillingRuleConfig
@@ -397,6 +406,7 @@ type billingWalk struct {
 	aborted   map[string]bool // integrations whose work stopped early
 	disabled  bool            // the master switch went off
 	deadlined bool
+	failure   error // what stopped the walk: the table unreachable, the context done
 }
 
 func (r *BillingRule) newWalk(ctx context.Context, run BillingRun, deadline time.Time, log *slog.Logger) *billingWalk {
@@ -453,7 +463,7 @@ func (w *billingWalk) walk(ctx context.Context) (BillingRunStatus, error) {
 	<-checkpointed
 
 	switch {
-	case err != nil && !w.stopped():
+	case err != nil:
 		return BillingRunFailed, err
 	case w.deadlined:
 		return BillingRunStoppedAtDeadline, nil
@@ -481,14 +491,29 @@ func (w *billingWalk) checkpoint(ctx context.Context) {
 }
 
 // stopped reports whether the walk must take no more work: the deadline is
-// near, the context is done, or the master switch went off.
+// near, the master switch went off, or the walk failed.
 func (w *billingWalk) stopped() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.stopAt.IsZero() && !w.rule.now().Before(w.stopAt) {
 		w.deadlined = true
 	}
-	return w.deadlined || w.disabled
+	return w.deadlined || w.disabled || w.failure != nil
+}
+
+// fail stops the walk on its first failure.
+func (w *billingWalk) fail(err error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.failure == nil {
+		w.failure = err
+	}
+}
+
+func (w *billingWalk) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.failure
 }
 
 func (w *billingWalk) integrationAborted(id string) bool {
@@ -500,36 +525,49 @@ func (w *billingWalk) integrationAborted(id string) bool {
 // errStop ends the producer when the walk is stopped.
 var errStop = errors.New("billing walk stopped")
 
-// produce hands out the work of every integration with automation, in list
-// order, from the run's starting position.
+// produce hands out the work of every integration with automation, a few
+// at a time in list order, from the run's starting position; it returns
+// the failure that stopped it, if any.
 func (w *billingWalk) produce(ctx context.Context) error {
 	start := w.run.Position
+	lanes := make(chan struct{}, w.cfg.IntegrationsAtOnce)
+	var producers sync.WaitGroup
 	cursor := ""
+walk:
 	for {
 		page, next, err := w.rule.Negativations.Integrations.List(ctx, Page{Limit: MaxPageLimit, Cursor: cursor})
 		if err != nil {
-			return err
+			w.fail(err)
+			break
 		}
 		for _, i := range page {
 			if !i.Automation.Enabled || slices.Contains(start.Done, i.ID) {
 				continue
 			}
-			var after *InvoiceKey
-			if start.IntegrationID == i.ID {
-				after = start.After
+			lanes <- struct{}{}
+			if w.stopped() {
+				<-lanes
+				break walk
 			}
-			if err := w.integration(ctx, i, after); errors.Is(err, errStop) {
-				return nil
-			} else if err != nil {
-				return err
-			}
-			w.progress.mark(billingMark{integrationID: i.ID, done: true})
+			after, _ := start.after(i.ID)
+			producers.Add(1)
+			go func() {
+				defer func() { <-lanes; producers.Done() }()
+				switch err := w.integration(ctx, i, after); {
+				case err == nil:
+					w.progress.mark(i.ID, billingMark{done: true})
+				case !errors.Is(err, errStop):
+					w.fail(err)
+				}
+			}()
 		}
 		if next == "" {
-			return nil
+			break
 		}
 		cursor = next
 	}
+	producers.Wait()
+	return w.failed()
 }
 
 // integration hands out one integration's work: its removals and its sync,
@@ -565,7 +603,7 @@ func (w *billingWalk) removals(ctx context.Context, i Integration, svc *Negativa
 		}
 		removing.Add(1)
 		if err := w.dispatch(ctx, billingTask{integration: i, svc: svc, negativation: pr.Negativation, done: removing.Done},
-			billingMark{integrationID: i.ID}); err != nil {
+			billingMark{}); err != nil {
 			return err
 		}
 	}
@@ -611,7 +649,7 @@ func (w *billingWalk) inclusions(ctx context.Context, i Integration, svc *Negati
 			}
 			key := KeyOf(inv)
 			q.After = &key
-			mark := billingMark{integrationID: i.ID, after: &key}
+			mark := billingMark{after: &key}
 			c, found := customers[inv.CustomerID]
 			var reason string
 			switch {
@@ -628,7 +666,7 @@ func (w *billingWalk) inclusions(ctx context.Context, i Integration, svc *Negati
 				}
 			}
 			if reason != "" {
-				w.progress.skipNow(mark, reason)
+				w.progress.skipNow(i.ID, mark, reason)
 				continue
 			}
 			if err := w.dispatch(ctx, billingTask{integration: i, svc: svc, invoice: inv}, mark); err != nil {
@@ -642,7 +680,7 @@ func (w *billingWalk) inclusions(ctx context.Context, i Integration, svc *Negati
 }
 
 func (w *billingWalk) dispatch(ctx context.Context, t billingTask, m billingMark) error {
-	t.seq = w.progress.issue(m)
+	t.seq = w.progress.issue(t.integration.ID, m)
 	select {
 	case w.tasks <- t:
 		return nil
@@ -655,7 +693,7 @@ func (w *billingWalk) dispatch(ctx context.Context, t billingTask, m billingMark
 // finish records an item's outcome; it returns how many items finished so
 // far.
 func (w *billingWalk) finish(t billingTask, o billingOutcome) int {
-	n := w.progress.complete(t.seq, o)
+	n := w.progress.complete(t.integration.ID, t.seq, o)
 	if t.done != nil {
 		t.done()
 	}
@@ -882,68 +920,91 @@ func (c *runIntegrations) read(ctx context.Context, m map[string]runCached[Integ
 
 // ---- progress
 
-// billingMark is where an item sits in the walk: an integration's removal
-// (after nil), its open invoice after, or the end of the integration.
+// billingMark is where an item sits in its integration's walk: a removal
+// (after nil), an open invoice after, or the end of the integration.
 type billingMark struct {
-	integrationID string
-	after         *InvoiceKey
-	done          bool
+	after *InvoiceKey
+	done  bool
 }
 
-// billingProgress counts what the workers did and keeps the position up
-// to which everything handed out is finished: items finish out of order,
-// the position only moves over a finished prefix, so that a run resuming
-// from it never skips an item in flight when this one was cut short. It
-// starts from what the run had recorded (a run taken over keeps its
-// counts).
+// billingProgress counts what the workers did and keeps, for each
+// integration in progress, the position up to which everything handed out
+// is finished: items finish out of order, a position only moves over a
+// finished prefix, so that a run resuming from it never skips an item in
+// flight when this one was cut short. It starts from what the run had
+// recorded (a run taken over keeps its counts).
 type billingProgress struct {
 	mu        sync.Mutex
 	counts    BillingCounts
 	errors    []BillingRunError
-	pos       BillingPosition
-	marks     map[int64]billingMark
-	finished  map[int64]bool
-	issued    int64
-	next      int64
+	done      []string
+	lanes     map[string]*billingLane
+	order     []string // the integrations in progress, in the order they started
 	completed int
+	moved     bool
+}
+
+// billingLane is one integration's sequence of items.
+type billingLane struct {
+	after    *InvoiceKey
+	marks    map[int64]billingMark
+	finished map[int64]bool
+	issued   int64
+	next     int64
 }
 
 func newBillingProgress(run BillingRun) *billingProgress {
-	p := &billingProgress{counts: run.Counts.clone(), errors: slices.Clone(run.Errors), pos: run.Position.clone(),
-		marks: map[int64]billingMark{}, finished: map[int64]bool{}}
+	pos := run.Position.clone()
+	p := &billingProgress{counts: run.Counts.clone(), errors: slices.Clone(run.Errors), done: pos.Done,
+		lanes: map[string]*billingLane{}}
 	if p.counts.Skipped == nil {
 		p.counts.Skipped = map[string]int{}
+	}
+	for _, ip := range pos.Partial {
+		p.lane(ip.IntegrationID).after = ip.After
 	}
 	return p
 }
 
-// issue registers an item handed out at m.
-func (p *billingProgress) issue(m billingMark) int64 {
+func (p *billingProgress) lane(id string) *billingLane {
+	l, ok := p.lanes[id]
+	if !ok {
+		l = &billingLane{marks: map[int64]billingMark{}, finished: map[int64]bool{}}
+		p.lanes[id] = l
+		p.order = append(p.order, id)
+	}
+	return l
+}
+
+// issue registers an item of integration id handed out at m.
+func (p *billingProgress) issue(id string, m billingMark) int64 {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	seq := p.issued
-	p.issued++
-	p.marks[seq] = m
+	l := p.lane(id)
+	seq := l.issued
+	l.issued++
+	l.marks[seq] = m
 	return seq
 }
 
 // mark registers a place the walk passed without an item (the end of an
 // integration).
-func (p *billingProgress) mark(m billingMark) {
-	p.complete(p.issue(m), billingOutcome{})
+func (p *billingProgress) mark(id string, m billingMark) {
+	p.complete(id, p.issue(id, m), billingOutcome{})
 }
 
 // skipNow registers an item the producer settled itself.
-func (p *billingProgress) skipNow(m billingMark, reason string) {
-	p.complete(p.issue(m), billingOutcome{skipped: reason})
+func (p *billingProgress) skipNow(id string, m billingMark, reason string) {
+	p.complete(id, p.issue(id, m), billingOutcome{skipped: reason})
 }
 
-// complete records an item's outcome and moves the position over the
-// finished prefix; it returns how many items finished so far.
-func (p *billingProgress) complete(seq int64, o billingOutcome) int {
+// complete records an item's outcome and moves its integration's position
+// over the finished prefix; it returns how many items finished so far.
+func (p *billingProgress) complete(id string, seq int64, o billingOutcome) int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if !p.marks[seq].done {
+	l := p.lane(id)
+	if !l.marks[seq].done {
 		p.counts.Examined++
 	}
 	switch {
@@ -957,18 +1018,20 @@ func (p *billingProgress) complete(seq int64, o billingOutcome) int {
 		p.counts.Failed++
 		p.addErrorLocked(*o.failure)
 	}
-	p.finished[seq] = true
-	for p.finished[p.next] {
-		m := p.marks[p.next]
+	l.finished[seq] = true
+	for l.finished[l.next] {
+		m := l.marks[l.next]
+		delete(l.finished, l.next)
+		delete(l.marks, l.next)
+		l.next++
+		p.moved = true
 		if m.done {
-			p.pos.Done = append(p.pos.Done, m.integrationID)
-			p.pos.IntegrationID, p.pos.After = "", nil
-		} else {
-			p.pos.IntegrationID, p.pos.After = m.integrationID, m.after
+			p.done = append(p.done, id)
+			delete(p.lanes, id)
+			p.order = slices.DeleteFunc(p.order, func(o string) bool { return o == id })
+			break
 		}
-		delete(p.finished, p.next)
-		delete(p.marks, p.next)
-		p.next++
+		l.after = m.after
 	}
 	p.completed++
 	return p.completed
@@ -997,12 +1060,16 @@ func (p *billingProgress) addErrorLocked(e BillingRunError) {
 func (p *billingProgress) snapshot() (BillingCounts, []BillingRunError, BillingPosition) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.counts.clone(), slices.Clone(p.errors), p.pos.clone()
+	pos := BillingPosition{Done: slices.Clone(p.done)}
+	for _, id := range p.order {
+		pos.Partial = append(pos.Partial, IntegrationPosition{IntegrationID: id, After: p.lanes[id].after})
+	}
+	return p.counts.clone(), slices.Clone(p.errors), pos.clone()
 }
 
 // advanced reports whether the position moved since the start.
 func (p *billingProgress) advanced() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.next > 0
+	return p.moved
 }

@@ -582,8 +582,9 @@ func TestBillingRuleStopsAtDeadlineAndResumes(t *testing.T) {
 	assert.Greater(t, first.Counts.Included, 0)
 	assert.Less(t, first.Counts.Included, invoices)
 	assert.Equal(t, first.Counts.Included, first.Counts.Examined)
-	assert.Equal(t, e.integration.ID, first.Position.IntegrationID)
-	require.NotNil(t, first.Position.After)
+	require.Len(t, first.Position.Partial, 1)
+	assert.Equal(t, e.integration.ID, first.Position.Partial[0].IntegrationID)
+	require.NotNil(t, first.Position.Partial[0].After)
 
 	started := e.starter.ids()
 	require.Len(t, started, 1, "the continuation is handed over at once")
@@ -594,7 +595,7 @@ func TestBillingRuleStopsAtDeadlineAndResumes(t *testing.T) {
 	assert.Equal(t, invoices, first.Counts.Examined+second.Counts.Examined, "nothing examined twice")
 	assert.Equal(t, invoices, first.Counts.Included+second.Counts.Included)
 	assert.Empty(t, second.Counts.Skipped)
-	assert.Equal(t, []string{e.integration.ID}, second.Position.Done)
+	assert.Equal(t, credit.BillingPosition{Done: []string{e.integration.ID}}, second.Position)
 
 	includes, registered, _, _ := e.bureau.Counts()
 	assert.Equal(t, invoices, includes)
@@ -616,9 +617,9 @@ func TestBillingRuleResumesTheDaysUnfinishedRun(t *testing.T) {
 		return e, invs
 	}
 	// Invoices are walked oldest due date first: inv-09 ... inv-00.
-	after := func(inv credit.Invoice) credit.BillingPosition {
+	after := func(e *billingEnv, inv credit.Invoice) credit.BillingPosition {
 		key := credit.KeyOf(inv)
-		return credit.BillingPosition{IntegrationID: "", After: &key}
+		return credit.BillingPosition{Partial: []credit.IntegrationPosition{{IntegrationID: e.integration.ID, After: &key}}}
 	}
 	tests := []struct {
 		name        string
@@ -629,22 +630,19 @@ func TestBillingRuleResumesTheDaysUnfinishedRun(t *testing.T) {
 		{"a run that died with a checkpoint", func(e *billingEnv, invs []credit.Invoice) credit.BillingRun {
 			r := credittest.NewTestBillingRun("dead", billingNow.Add(-40*time.Minute))
 			r.LeaseUntil = billingNow.Add(-20 * time.Minute)
-			r.Position = after(invs[5])
-			r.Position.IntegrationID = e.integration.ID
+			r.Position = after(e, invs[5])
 			return r
 		}, true, credit.BillingRunFailed},
 		{"a run stopped at its deadline", func(e *billingEnv, invs []credit.Invoice) credit.BillingRun {
 			r := credittest.NewTestBillingRun("stopped", billingNow.Add(-40*time.Minute))
 			r.Status, r.FinishedAt = credit.BillingRunStoppedAtDeadline, billingNow.Add(-30*time.Minute)
-			r.Position = after(invs[5])
-			r.Position.IntegrationID = e.integration.ID
+			r.Position = after(e, invs[5])
 			return r
 		}, true, credit.BillingRunStoppedAtDeadline},
 		{"yesterday's stopped run", func(e *billingEnv, invs []credit.Invoice) credit.BillingRun {
 			r := credittest.NewTestBillingRun("yesterday", billingNow.Add(-24*time.Hour))
 			r.Status, r.FinishedAt = credit.BillingRunStoppedAtDeadline, billingNow.Add(-23*time.Hour)
-			r.Position = after(invs[5])
-			r.Position.IntegrationID = e.integration.ID
+			r.Position = after(e, invs[5])
 			return r
 		}, false, credit.BillingRunStoppedAtDeadline},
 		{"a finished run of the same day", func(e *billingEnv, invs []credit.Invoice) credit.BillingRun {
@@ -950,4 +948,87 @@ func TestBillingRuleReadsOncePerWhile(t *testing.T) {
 	includes, _, _, _ := e.bureau.Counts()
 	assert.Equal(t, run.Counts.Included, includes, "nothing sent once seen off")
 	assert.Less(t, params.reads.Load(), int64(run.Counts.Examined), "not one read per invoice")
+}
+
+// meetBureau holds every removal until an inclusion arrives: with one
+// integration's removals pending and another's inclusions waiting, only
+// integrations walked together get through.
+type meetBureau struct {
+	*credittest.FakeBureau
+	met  chan struct{}
+	once sync.Once
+}
+
+func (b *meetBureau) Remove(ctx context.Context, acct credit.BureauAccount, r credit.RemovalRequest) error {
+	select {
+	case <-b.met:
+	case <-time.After(10 * time.Second): // a guard against a hang, not a timing
+		return errors.New("no inclusion came while the removal waited")
+	}
+	return b.FakeBureau.Remove(ctx, acct, r)
+}
+
+func (b *meetBureau) Include(ctx context.Context, acct credit.BureauAccount, r credit.NegativationRequest) (credit.BureauRecord, error) {
+	b.once.Do(func() { close(b.met) })
+	return b.FakeBureau.Include(ctx, acct, r)
+}
+
+// TestBillingRuleWalksIntegrationsTogether: integrations are walked a few
+// at a time, so that one integration's pause (its removals ending, its
+// sync) does not hold the others.
+func TestBillingRuleWalksIntegrationsTogether(t *testing.T) {
+	e := newBillingEnv(t)
+	e.integrate(t, "b2", credit.Automation{Enabled: true, RestrictionCode: "PEF02", RemovalCode: "BX02", DaysAfterDue: 10})
+	c1 := e.customer(t, "c-b1", "b1", func(*credit.Party) {})
+	paid := e.invoice(t, c1, "inv-b1-paid", 40, func(*credit.Invoice) {})
+	e.negativate(t, paid)
+	e.settle(t, paid, credit.InvoicePaid)
+	c2 := e.customer(t, "c-b2", "b2", func(*credit.Party) {})
+	for k := range 3 {
+		e.invoice(t, c2, fmt.Sprintf("inv-b2-%d", k), 40+k, func(*credit.Invoice) {})
+	}
+	e.negs.Bureau = &meetBureau{FakeBureau: e.bureau, met: make(chan struct{})}
+	run := e.runScheduled(t)
+	assert.Equal(t, 3, run.Counts.Included, "%+v", run.Errors)
+	assert.Equal(t, 1, run.Counts.Removed, "%+v", run.Errors)
+}
+
+// TestBillingRuleResumesAcrossIntegrations: a run stopped while several
+// integrations were under way records each one's place; its continuation
+// finishes them all, every invoice included once.
+func TestBillingRuleResumesAcrossIntegrations(t *testing.T) {
+	e := newBillingEnv(t)
+	e.rule.Config.IntegrationsAtOnce = 2
+	e.integrate(t, "b2", credit.Automation{Enabled: true, RestrictionCode: "PEF02", RemovalCode: "BX02", DaysAfterDue: 30})
+	e.integrate(t, "b3", credit.Automation{Enabled: true, RestrictionCode: "PEF03", RemovalCode: "BX03", DaysAfterDue: 30})
+	const each = 12
+	for _, b := range []string{"b1", "b2", "b3"} {
+		for k := range each {
+			c := e.customer(t, fmt.Sprintf("c-%s-%02d", b, k), b, func(*credit.Party) {})
+			e.invoice(t, c, fmt.Sprintf("inv-%s-%02d", b, k), 31+k, func(*credit.Invoice) {})
+		}
+	}
+	e.negs.Bureau = clockBureau{FakeBureau: e.bureau, e: e, step: time.Minute}
+	e.rule.Config.SafetyMargin = 5 * time.Minute
+
+	first, err := e.rule.RunScheduled(context.Background(), billingNow.Add(20*time.Minute))
+	require.NoError(t, err)
+	require.Equal(t, credit.BillingRunStoppedAtDeadline, first.Status)
+	require.NotEmpty(t, first.Position.Partial)
+	for _, ip := range first.Position.Partial {
+		assert.NotContains(t, first.Position.Done, ip.IntegrationID)
+	}
+
+	started := e.starter.ids()
+	require.Len(t, started, 1)
+	second, err := e.rule.Execute(context.Background(), started[0], time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, credit.BillingRunFinished, second.Status)
+	assert.Equal(t, 3*each, first.Counts.Included+second.Counts.Included)
+	assert.Equal(t, 3*each, first.Counts.Examined+second.Counts.Examined, "nothing examined twice")
+	assert.Len(t, second.Position.Done, 3)
+	assert.Empty(t, second.Position.Partial)
+	includes, registered, _, _ := e.bureau.Counts()
+	assert.Equal(t, 3*each, includes)
+	assert.Equal(t, 3*each, registered)
 }

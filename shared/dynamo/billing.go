@@ -60,27 +60,31 @@ type invoiceKeyItem struct {
 	InvoiceID  string `dynamodbav:"invoiceId"`
 }
 
+type integrationPositionItem struct {
+	IntegrationID string          `dynamodbav:"integrationId"`
+	After         *invoiceKeyItem `dynamodbav:"after,omitempty"`
+}
+
 type billingRunItem struct {
-	ID          string                `dynamodbav:"id"`
-	Trigger     string                `dynamodbav:"trigger"`
-	RequestedBy actorItem             `dynamodbav:"requestedBy"`
-	Status      string                `dynamodbav:"status"`
-	Day         string                `dynamodbav:"day"`
-	StartedAt   string                `dynamodbav:"startedAt"`
-	FinishedAt  string                `dynamodbav:"finishedAt,omitempty"`
-	Examined    int                   `dynamodbav:"examined"`
-	Included    int                   `dynamodbav:"included"`
-	Removed     int                   `dynamodbav:"removed"`
-	Synced      int                   `dynamodbav:"synced"`
-	Skipped     map[string]int        `dynamodbav:"skipped"`
-	Failed      int                   `dynamodbav:"failed"`
-	Errors      []billingRunErrorItem `dynamodbav:"errors"`
-	Done        []string              `dynamodbav:"done"`
-	Current     string                `dynamodbav:"current,omitempty"`
-	After       *invoiceKeyItem       `dynamodbav:"after,omitempty"`
-	ResumedFrom string                `dynamodbav:"resumedFrom,omitempty"`
-	LeaseUntil  string                `dynamodbav:"leaseUntil,omitempty"`
-	Version     int64                 `dynamodbav:"version"`
+	ID          string                    `dynamodbav:"id"`
+	Trigger     string                    `dynamodbav:"trigger"`
+	RequestedBy actorItem                 `dynamodbav:"requestedBy"`
+	Status      string                    `dynamodbav:"status"`
+	Day         string                    `dynamodbav:"day"`
+	StartedAt   string                    `dynamodbav:"startedAt"`
+	FinishedAt  string                    `dynamodbav:"finishedAt,omitempty"`
+	Examined    int                       `dynamodbav:"examined"`
+	Included    int                       `dynamodbav:"included"`
+	Removed     int                       `dynamodbav:"removed"`
+	Synced      int                       `dynamodbav:"synced"`
+	Skipped     map[string]int            `dynamodbav:"skipped"`
+	Failed      int                       `dynamodbav:"failed"`
+	Errors      []billingRunErrorItem     `dynamodbav:"errors"`
+	Done        []string                  `dynamodbav:"done"`
+	Partial     []integrationPositionItem `dynamodbav:"partial,omitempty"`
+	ResumedFrom string                    `dynamodbav:"resumedFrom,omitempty"`
+	LeaseUntil  string                    `dynamodbav:"leaseUntil,omitempty"`
+	Version     int64                     `dynamodbav:"version"`
 }
 
 func toBillingRunItem(r credit.BillingRun) billingRunItem {
@@ -89,7 +93,7 @@ func toBillingRunItem(r credit.BillingRun) billingRunItem {
 		Day: dateString(r.Day), StartedAt: formatTime(r.StartedAt), FinishedAt: optionalTime(r.FinishedAt),
 		Examined: r.Counts.Examined, Included: r.Counts.Included, Removed: r.Counts.Removed, Synced: r.Counts.Synced,
 		Skipped: r.Counts.Skipped, Failed: r.Counts.Failed,
-		Done: r.Position.Done, Current: r.Position.IntegrationID,
+		Done:        r.Position.Done,
 		ResumedFrom: r.ResumedFrom, LeaseUntil: optionalTime(r.LeaseUntil), Version: r.Version,
 	}
 	if it.Skipped == nil {
@@ -103,8 +107,12 @@ func toBillingRunItem(r credit.BillingRun) billingRunItem {
 		it.Errors[k] = billingRunErrorItem{At: formatTime(e.At), IntegrationID: e.IntegrationID, CustomerID: e.CustomerID,
 			InvoiceID: e.InvoiceID, NegativationID: e.NegativationID, Code: e.Code, Message: e.Message}
 	}
-	if a := r.Position.After; a != nil {
-		it.After = &invoiceKeyItem{DueDate: dateString(a.DueDate), CustomerID: a.CustomerID, InvoiceID: a.InvoiceID}
+	for _, ip := range r.Position.Partial {
+		pi := integrationPositionItem{IntegrationID: ip.IntegrationID}
+		if a := ip.After; a != nil {
+			pi.After = &invoiceKeyItem{DueDate: dateString(a.DueDate), CustomerID: a.CustomerID, InvoiceID: a.InvoiceID}
+		}
+		it.Partial = append(it.Partial, pi)
 	}
 	return it
 }
@@ -115,7 +123,7 @@ func (it billingRunItem) run() credit.BillingRun {
 		Day: parseDate(it.Day), StartedAt: parseTime(it.StartedAt), FinishedAt: parseOptionalTime(it.FinishedAt),
 		Counts: credit.BillingCounts{Examined: it.Examined, Included: it.Included, Removed: it.Removed, Synced: it.Synced,
 			Skipped: it.Skipped, Failed: it.Failed},
-		Position:    credit.BillingPosition{Done: it.Done, IntegrationID: it.Current},
+		Position:    credit.BillingPosition{Done: it.Done},
 		ResumedFrom: it.ResumedFrom, LeaseUntil: parseOptionalTime(it.LeaseUntil), Version: it.Version,
 	}
 	// Empty collections read back as nil, as they were before the write.
@@ -129,8 +137,12 @@ func (it billingRunItem) run() credit.BillingRun {
 		r.Errors = append(r.Errors, credit.BillingRunError{At: parseTime(e.At), IntegrationID: e.IntegrationID, CustomerID: e.CustomerID,
 			InvoiceID: e.InvoiceID, NegativationID: e.NegativationID, Code: e.Code, Message: e.Message})
 	}
-	if a := it.After; a != nil {
-		r.Position.After = &credit.InvoiceKey{DueDate: parseDate(a.DueDate), CustomerID: a.CustomerID, InvoiceID: a.InvoiceID}
+	for _, pi := range it.Partial {
+		ip := credit.IntegrationPosition{IntegrationID: pi.IntegrationID}
+		if a := pi.After; a != nil {
+			ip.After = &credit.InvoiceKey{DueDate: parseDate(a.DueDate), CustomerID: a.CustomerID, InvoiceID: a.InvoiceID}
+		}
+		r.Position.Partial = append(r.Position.Partial, ip)
 	}
 	return r
 }
@@ -186,6 +198,7 @@ func (s *Store) UpdateBillingRun(ctx context.Context, id string, fn func(*credit
 		}
 		next.Errors = append([]credit.BillingRunError(nil), cur.Errors...)
 		next.Position.Done = append([]string(nil), cur.Position.Done...)
+		next.Position.Partial = append([]credit.IntegrationPosition(nil), cur.Position.Partial...)
 		if err := fn(&next); errors.Is(err, credit.ErrNoChange) {
 			return cur, nil
 		} else if err != nil {

@@ -35,9 +35,13 @@ type billingCountsView struct {
 
 // billingPositionView is how far a run got.
 type billingPositionView struct {
-	IntegrationsDone []string           `json:"integrationsDone"`
-	IntegrationID    string             `json:"integrationId,omitempty"`
-	AfterInvoice     *credit.InvoiceKey `json:"afterInvoice,omitempty"`
+	IntegrationsDone []string                  `json:"integrationsDone"`
+	InProgress       []integrationPositionView `json:"inProgress"`
+}
+
+type integrationPositionView struct {
+	IntegrationID string             `json:"integrationId"`
+	AfterInvoice  *credit.InvoiceKey `json:"afterInvoice,omitempty"`
 }
 
 // billingRunView is a run as callers see it; the lease is bookkeeping.
@@ -62,7 +66,7 @@ func viewBillingRun(r credit.BillingRun) billingRunView {
 		Counts: billingCountsView{Examined: c.Examined, Included: c.Included, Removed: c.Removed, Synced: c.Synced,
 			Skipped: c.Skipped, Failed: c.Failed},
 		Errors:      r.Errors,
-		Position:    billingPositionView{IntegrationsDone: r.Position.Done, IntegrationID: r.Position.IntegrationID, AfterInvoice: r.Position.After},
+		Position:    billingPositionView{IntegrationsDone: r.Position.Done, InProgress: []integrationPositionView{}},
 		ResumedFrom: r.ResumedFrom,
 	}
 	if r.Trigger == credit.TriggerManual {
@@ -81,6 +85,9 @@ func viewBillingRun(r credit.BillingRun) billingRunView {
 	}
 	if v.Position.IntegrationsDone == nil {
 		v.Position.IntegrationsDone = []string{}
+	}
+	for _, ip := range r.Position.Partial {
+		v.Position.InProgress = append(v.Position.InProgress, integrationPositionView{IntegrationID: ip.IntegrationID, AfterInvoice: ip.After})
 	}
 	return v
 }

@@ -166,7 +166,7 @@ func TestBillingRuleFixtures(t *testing.T) {
 		"startedAt": "2026-11-26T12:00:00Z", "finishedAt": "2026-11-26T12:00:00Z",
 		"counts": {"examined": 1, "included": 1, "removed": 0, "synced": 0, "skipped": {}, "failed": 0},
 		"errors": [],
-		"position": {"integrationsDone": ["0192f5a0-0000-7000-8000-000000000001"]}
+		"position": {"integrationsDone": ["0192f5a0-0000-7000-8000-000000000001"], "inProgress": []}
 	}`, resp.Body)
 }
 
@@ -180,8 +180,10 @@ func TestBillingRuleViewOfAStoppedRun(t *testing.T) {
 	run.Counts = credit.BillingCounts{Examined: 3, Included: 1, Skipped: map[string]int{credit.SkipCustomerOptedOut: 1}, Failed: 1}
 	run.Errors = []credit.BillingRunError{{At: at.Add(time.Minute), IntegrationID: "i1", CustomerID: "c1", InvoiceID: "inv-1",
 		Code: credit.CodeBureauUnavailable, Message: "O bureau não respondeu."}}
-	run.Position = credit.BillingPosition{Done: []string{"i0"}, IntegrationID: "i1",
-		After: &credit.InvoiceKey{DueDate: credit.NewDate(2026, 9, 1), CustomerID: "c1", InvoiceID: "inv-1"}}
+	run.Position = credit.BillingPosition{Done: []string{"i0"}, Partial: []credit.IntegrationPosition{
+		{IntegrationID: "i1", After: &credit.InvoiceKey{DueDate: credit.NewDate(2026, 9, 1), CustomerID: "c1", InvoiceID: "inv-1"}},
+		{IntegrationID: "i2"},
+	}}
 	require.NoError(t, f.rule.Store.CreateBillingRun(context.Background(), run))
 
 	e := billingRuleEvent(t, "get-run-missing")
@@ -195,8 +197,9 @@ func TestBillingRuleViewOfAStoppedRun(t *testing.T) {
 		"counts": {"examined": 3, "included": 1, "removed": 0, "synced": 0, "skipped": {"customer_opted_out": 1}, "failed": 1},
 		"errors": [{"at": "2026-11-26T09:01:00Z", "integrationId": "i1", "customerId": "c1", "invoiceId": "inv-1",
 			"code": "bureau_unavailable", "message": "O bureau não respondeu."}],
-		"position": {"integrationsDone": ["i0"], "integrationId": "i1",
-			"afterInvoice": {"dueDate": "2026-09-01", "customerId": "c1", "invoiceId": "inv-1"}}
+		"position": {"integrationsDone": ["i0"], "inProgress": [
+			{"integrationId": "i1", "afterInvoice": {"dueDate": "2026-09-01", "customerId": "c1", "invoiceId": "inv-1"}},
+			{"integrationId": "i2"}]}
 	}`, resp.Body)
 }
 

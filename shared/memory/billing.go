@@ -36,9 +36,12 @@ func cloneRun(r credit.BillingRun) credit.BillingRun {
 		r.Counts.Skipped = m
 	}
 	r.Position.Done = slices.Clone(r.Position.Done)
-	if r.Position.After != nil {
-		a := *r.Position.After
-		r.Position.After = &a
+	r.Position.Partial = slices.Clone(r.Position.Partial)
+	for k, ip := range r.Position.Partial {
+		if ip.After != nil {
+			a := *ip.After
+			r.Position.Partial[k].After = &a
+		}
 	}
 	return r
 }

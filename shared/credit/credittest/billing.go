@@ -45,8 +45,10 @@ func BillingStore(t *testing.T, newStore func(t *testing.T) BillingStores) {
 			Skipped: map[string]int{credit.CodeAlreadyNegativated: 1, credit.SkipCustomerOptedOut: 1}}
 		run.Errors = []credit.BillingRunError{{At: base.Add(time.Second), IntegrationID: "i1", CustomerID: "c1", InvoiceID: "inv-1",
 			NegativationID: "n1", Code: credit.CodeBureauUnavailable, Message: "O bureau não respondeu."}}
-		run.Position = credit.BillingPosition{Done: []string{"i0"}, IntegrationID: "i1",
-			After: &credit.InvoiceKey{DueDate: credit.NewDate(2026, 9, 1), CustomerID: "c1", InvoiceID: "inv-1"}}
+		run.Position = credit.BillingPosition{Done: []string{"i0"}, Partial: []credit.IntegrationPosition{
+			{IntegrationID: "i1", After: &credit.InvoiceKey{DueDate: credit.NewDate(2026, 9, 1), CustomerID: "c1", InvoiceID: "inv-1"}},
+			{IntegrationID: "i2"},
+		}}
 		run.ResumedFrom = "run-0"
 		require.NoError(t, s.CreateBillingRun(ctx, run))
 		got, err := s.GetBillingRun(ctx, "run-1")
