@@ -187,26 +187,11 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 
 	call := func(url string, e events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
 		t.Helper()
-		payload, err := json.Marshal(e)
-		require.NoError(t, err)
-		var answer events.APIGatewayV2HTTPResponse
-		require.NoError(t, json.Unmarshal(invokeRaw(t, url, payload), &answer))
-		header := http.Header{}
-		for k, v := range answer.Headers {
-			header.Set(k, v)
-		}
-		path := e.RawPath
-		if e.RawQueryString != "" {
-			path += "?" + e.RawQueryString
-		}
-		spec.ValidateResponse(t, e.RequestContext.HTTP.Method, path, answer.StatusCode, header, []byte(answer.Body))
+		answer := invokeHTTP(t, url, e)
+		validateAnswer(t, spec, e, answer)
 		return answer
 	}
-	fixture := func(name string) events.APIGatewayV2HTTPRequest {
-		var e events.APIGatewayV2HTTPRequest
-		require.NoError(t, json.Unmarshal(billingEvent(t, root, name), &e))
-		return e
-	}
+	fixture := func(name string) events.APIGatewayV2HTTPRequest { return loadFixture(t, root, "billing-rule", name) }
 
 	list := call(url1, fixture("list-runs"))
 	require.Equal(t, 200, list.StatusCode, list.Body)
