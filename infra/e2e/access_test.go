@@ -33,6 +33,12 @@ func localGateway(t *testing.T, st *stack.Stack, key []byte, log *syncBuffer) st
 // configuration and clients first (shorter bureau timeouts, a faulty
 // DynamoDB transport).
 func localGatewayWith(t *testing.T, st *stack.Stack, key []byte, log *syncBuffer, adjust func(*app.Config, *app.Clients)) string {
+	return localGatewayRecording(t, st, key, log, adjust, nil)
+}
+
+// localGatewayRecording is localGatewayWith whose areas record, in recorder,
+// the IAM actions of their AWS calls.
+func localGatewayRecording(t *testing.T, st *stack.Stack, key []byte, log *syncBuffer, adjust func(*app.Config, *app.Clients), recorder *iamRecorder) string {
 	t.Helper()
 	for k, v := range st.Env() {
 		t.Setenv(k, v)
@@ -47,11 +53,17 @@ func localGatewayWith(t *testing.T, st *stack.Stack, key []byte, log *syncBuffer
 		log = &syncBuffer{}
 	}
 	logger := jsonLogger(log)
-	a := app.New(cfg, clients, logger)
 	gw := apigateway.New(key, logger)
+	a := app.New(cfg, clients, logger)
 	for _, name := range app.AreaNames() {
-		area, _ := a.Area(name)
-		gw.Area(area, a.Server(area))
+		// With a recorder, each area is its own App on its own clients, as
+		// each is its own function in AWS, so its AWS calls can be told apart.
+		fn := a
+		if recorder != nil {
+			fn = app.New(cfg, recordingClients(st, recorder, name), logger)
+		}
+		area, _ := fn.Area(name)
+		gw.Area(area, fn.Server(area))
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)

@@ -34,7 +34,8 @@ func TestJourneyLeaksNoSecretAndNoDocument(t *testing.T) {
 	t.Cleanup(st.Stop)
 	var logs syncBuffer
 	key := []byte("journey-signing-key-0123456789abcd")
-	base := localGateway(t, st, key, &logs)
+	iam := newIAMRecorder()
+	base := localGatewayRecording(t, st, key, &logs, nil, iam)
 	tok := func(r credit.Role) string {
 		s, err := localauth.DevToken(key, r, time.Hour)
 		require.NoError(t, err)
@@ -103,6 +104,15 @@ func TestJourneyLeaksNoSecretAndNoDocument(t *testing.T) {
 	test := call(admin, "POST", "/integrations/"+id+"/connection-test", nil, 200)
 	assert.Equal(t, true, test["ok"])
 	call(admin, "GET", "/audit", nil, 200)
+
+	run := call(admin, "POST", "/billing-rule/runs", nil, 202)
+	require.Eventually(t, func() bool {
+		got := call(viewer, "GET", fmt.Sprintf("/billing-rule/runs/%s", run["id"]), nil, 200)
+		return got["status"] != "running"
+	}, 30*time.Second, 100*time.Millisecond, "the manual run ends")
+
+	// Each function's policy in template.yaml grants what its calls needed.
+	assertLeastPrivilegeSuffices(t, iam)
 
 	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
 	require.Greater(t, len(lines), 20, "the journey was logged")
