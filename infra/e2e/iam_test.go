@@ -100,7 +100,9 @@ func dynamoActions(op string, body []byte) []string {
 	case "TransactGetItems":
 		return []string{"dynamodb:GetItem"}
 	case "BatchWriteItem":
-		var in struct{ RequestItems map[string][]map[string]json.RawMessage }
+		var in struct {
+			RequestItems map[string][]map[string]json.RawMessage
+		}
 		_ = json.Unmarshal(body, &in)
 		var out []string
 		for _, reqs := range in.RequestItems {
