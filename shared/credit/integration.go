@@ -135,7 +135,7 @@ func (s IntegrationSettings) apply(i *Integration, cpf Document) {
 //     between read and write and retries ran out. fn may return an error to
 //     abort without writing.
 //   - DeleteIntegration: not_found; integration_has_active_negativations
-//     (409) while pending or active negativations exist, decided atomically
+//     (409) while live negativations exist (Negativation.Live), decided atomically
 //     with their creation.
 type IntegrationStore interface {
 	CreateIntegration(ctx context.Context, i Integration) error

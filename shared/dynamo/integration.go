@@ -17,9 +17,10 @@ var _ credit.IntegrationStore = (*Store)(nil)
 const (
 	integrationSK       = "INTEGRATION"
 	integrationsListKey = "INTEGRATIONS"
-	// attrLiveNegativations counts the integration's pending and active
-	// negativations; the negativation writes keep it in the same transaction,
-	// so the delete guard is a condition, not a query.
+	// attrLiveNegativations counts the integration's live negativations
+	// (credit.Negativation.Live: pending, active, and those whose fate at the
+	// bureau is not settled yet); the negativation writes keep it in the same
+	// transactions, so the delete guard is a condition, not a query.
 	attrLiveNegativations = "liveNegativations"
 )
 
@@ -242,7 +243,7 @@ func (s *Store) integrationSettingsUpdate(i credit.Integration, expectVersion in
 }
 
 // DeleteIntegration deletes the record and its branch lock in one
-// transaction whose condition is that no pending or active negativation
+// transaction whose condition is that no live negativation
 // counts against the integration.
 func (s *Store) DeleteIntegration(ctx context.Context, id string) (credit.Integration, error) {
 	for attempt := 0; attempt < 4; attempt++ {
