@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -196,41 +197,29 @@ func (h *IntegrationsHandler) delete(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *IntegrationsHandler) plans(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	plans, err := h.Service.Plans(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, NewList(plans, ""))
-	return nil
+	return listOfIntegration(w, r, h.Service.Plans)
 }
 
 func (h *IntegrationsHandler) restrictionCodes(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	codes, err := h.Service.RestrictionCodes(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	WriteJSON(w, http.StatusOK, NewList(codes, ""))
-	return nil
+	return listOfIntegration(w, r, h.Service.RestrictionCodes)
 }
 
 func (h *IntegrationsHandler) removalCodes(w http.ResponseWriter, r *http.Request) error {
+	return listOfIntegration(w, r, h.Service.RemovalCodes)
+}
+
+// listOfIntegration answers, as one page, a list the bureau gives for the
+// integration in the path.
+func listOfIntegration[T any](w http.ResponseWriter, r *http.Request, fetch func(context.Context, string) ([]T, error)) error {
 	id, err := PathID(r, "id")
 	if err != nil {
 		return err
 	}
-	codes, err := h.Service.RemovalCodes(r.Context(), id)
+	items, err := fetch(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, NewList(codes, ""))
+	WriteJSON(w, http.StatusOK, NewList(items, ""))
 	return nil
 }
 
