@@ -208,11 +208,15 @@ func (h *IntegrationsHandler) removalCodes(w http.ResponseWriter, r *http.Reques
 	return listOfIntegration(w, r, h.Service.RemovalCodes)
 }
 
-// listOfIntegration answers, as one page, a list the bureau gives for the
-// integration in the path.
+// listOfIntegration answers a list the bureau gives for the integration in
+// the path. Such lists are short: one page holds them all, whatever the
+// limit, but limit and cursor are still checked like any list's.
 func listOfIntegration[T any](w http.ResponseWriter, r *http.Request, fetch func(context.Context, string) ([]T, error)) error {
 	id, err := PathID(r, "id")
 	if err != nil {
+		return err
+	}
+	if _, err := PageOf(r); err != nil {
 		return err
 	}
 	items, err := fetch(r.Context(), id)
