@@ -233,26 +233,14 @@ func (s *Store) ListBillingRuns(ctx context.Context, p credit.Page) ([]credit.Bi
 	if start != nil && avString(start["GSI1PK"]) != billingRunsListKey {
 		return nil, "", credit.ErrInvalidCursor
 	}
-	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String("GSI1"),
+	return queryPage(ctx, s, &dynamodb.QueryInput{
+		IndexName:                 aws.String("GSI1"),
 		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: billingRunsListKey}},
 		ScanIndexForward:          aws.Bool(false),
 		Limit:                     aws.Int32(int32(p.Normalized().Limit)),
 		ExclusiveStartKey:         start,
-	})
-	if err != nil {
-		return nil, "", queryError(err, "list billing runs")
-	}
-	var items []billingRunItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return nil, "", credit.Internal(err, "dynamo: decode billing runs")
-	}
-	out := make([]credit.BillingRun, len(items))
-	for k, it := range items {
-		out[k] = it.run()
-	}
-	return out, encodeCursor(res.LastEvaluatedKey), nil
+	}, "billing runs", billingRunItem.run)
 }
 
 // openInvoiceSK is an open invoice's sort key in the branch's index.

@@ -142,26 +142,13 @@ func (s *Store) ListIntegrations(ctx context.Context, p credit.Page) ([]credit.I
 	if err != nil {
 		return nil, "", err
 	}
-	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName:                 aws.String(s.Table),
+	return queryPage(ctx, s, &dynamodb.QueryInput{
 		IndexName:                 aws.String("GSI1"),
 		KeyConditionExpression:    aws.String("GSI1PK = :pk"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: integrationsListKey}},
 		Limit:                     aws.Int32(int32(p.Normalized().Limit)),
 		ExclusiveStartKey:         start,
-	})
-	if err != nil {
-		return nil, "", queryError(err, "list integrations")
-	}
-	var items []integrationItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return nil, "", credit.Internal(err, "dynamo: decode integrations")
-	}
-	out := make([]credit.Integration, len(items))
-	for i, it := range items {
-		out[i] = it.integration()
-	}
-	return out, encodeCursor(res.LastEvaluatedKey), nil
+	}, "integrations", integrationItem.integration)
 }
 
 // UpdateIntegration applies fn to the stored record and writes the settings

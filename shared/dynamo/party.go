@@ -7,7 +7,6 @@ import (
 	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -186,27 +185,14 @@ func (s *Store) ListInvoices(ctx context.Context, customerID string, p credit.Pa
 	if start != nil && !strings.HasPrefix(avString(start[attrPK]), pk) {
 		return nil, "", credit.ErrInvalidCursor
 	}
-	res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
-		TableName:              aws.String(s.Table),
+	return queryPage(ctx, s, &dynamodb.QueryInput{
 		KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":pk": &types.AttributeValueMemberS{Value: pk}, ":prefix": &types.AttributeValueMemberS{Value: invoicePrefix},
 		},
 		Limit:             aws.Int32(int32(p.Normalized().Limit)),
 		ExclusiveStartKey: start,
-	})
-	if err != nil {
-		return nil, "", queryError(err, "list invoices")
-	}
-	var items []invoiceItem
-	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
-		return nil, "", credit.Internal(err, "dynamo: decode invoices")
-	}
-	out := make([]credit.Invoice, len(items))
-	for i, it := range items {
-		out[i] = it.invoice()
-	}
-	return out, encodeCursor(res.LastEvaluatedKey), nil
+	}, "invoices", invoiceItem.invoice)
 }
 
 func avString(v types.AttributeValue) string {

@@ -232,3 +232,22 @@ func queryError(err error, what string) error {
 	}
 	return credit.Internal(err, "dynamo: %s", what)
 }
+
+// queryPage runs one page of a query and converts its items with conv,
+// returning the cursor of the next page ("" on the last).
+func queryPage[I, T any](ctx context.Context, s *Store, in *dynamodb.QueryInput, what string, conv func(I) T) ([]T, string, error) {
+	in.TableName = aws.String(s.Table)
+	res, err := s.Client.Query(ctx, in)
+	if err != nil {
+		return nil, "", queryError(err, what)
+	}
+	var items []I
+	if err := attributevalue.UnmarshalListOfMaps(res.Items, &items); err != nil {
+		return nil, "", credit.Internal(err, "dynamo: decode %s", what)
+	}
+	out := make([]T, len(items))
+	for k, it := range items {
+		out[k] = conv(it)
+	}
+	return out, encodeCursor(res.LastEvaluatedKey), nil
+}
