@@ -24,6 +24,7 @@ import (
 	"creditanalysis/infra/dynamodblocal"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
@@ -251,4 +252,18 @@ func validateAnswer(t *testing.T, spec *apispec.Spec, e events.APIGatewayV2HTTPR
 		path += "?" + e.RawQueryString
 	}
 	spec.ValidateResponse(t, e.RequestContext.HTTP.Method, path, answer.StatusCode, header, []byte(answer.Body))
+}
+
+// sendChecked invokes a function with e, checks the answer against the API
+// document and for any of fullDocuments, and decodes its JSON body.
+func sendChecked(t *testing.T, spec *apispec.Spec, url string, e events.APIGatewayV2HTTPRequest, fullDocuments ...string) (events.APIGatewayV2HTTPResponse, map[string]any) {
+	t.Helper()
+	answer := invokeHTTP(t, url, e)
+	validateAnswer(t, spec, e, answer)
+	for _, full := range fullDocuments {
+		assert.NotContains(t, answer.Body, full, "no full document in an answer")
+	}
+	var b map[string]any
+	require.NoError(t, json.Unmarshal([]byte(answer.Body), &b), answer.Body)
+	return answer, b
 }
