@@ -52,6 +52,16 @@ func BureauNegativation(reference string, debtor credit.Document) credit.Negativ
 	}
 }
 
+// requireCode asserts err is a *credit.Error with code.
+func requireCode(t *testing.T, err error, code string) *credit.Error {
+	t.Helper()
+	require.Error(t, err)
+	e, ok := credit.AsError(err)
+	require.True(t, ok, "want *credit.Error, got %T: %v", err, err)
+	require.Equal(t, code, e.Code, "error: %v", err)
+	return e
+}
+
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 // Bureau is the contract of credit.Bureau. newBureau returns a bureau and a
@@ -67,14 +77,6 @@ func Bureau(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.Bu
 			q.UF = "SP"
 		}
 		return b.Consult(ctx, acct, q)
-	}
-	requireCode := func(t *testing.T, err error, code string) *credit.Error {
-		t.Helper()
-		require.Error(t, err)
-		e, ok := credit.AsError(err)
-		require.True(t, ok, "want *credit.Error, got %T: %v", err, err)
-		require.Equal(t, code, e.Code, "error: %v", err)
-		return e
 	}
 
 	t.Run("consult nada consta", func(t *testing.T) {
@@ -298,6 +300,83 @@ func Bureau(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.Bu
 		}
 	})
 
+	BureauNegativations(t, func(t *testing.T) (credit.Bureau, credit.BureauAccount) { return newBureau(t) })
+
+	t.Run("consultation password change", func(t *testing.T) {
+		t.Parallel()
+		b, acct := newBureau(t)
+		original := acct.Credentials.ConsultationPassword
+		for _, refused := range []string{"Abc@123", "abc@1234", "ABC@1234", "Abcd@efg", "Abcd1234", "Abc$1234", "Abc@1234 ", "Ábc@1234", "Abc@12345"} {
+			err := b.ChangeConsultationPassword(ctx, acct, refused)
+			requireCode(t, err, credit.CodeBureauRejected)
+		}
+		require.NoError(t, b.ChangeConsultationPassword(ctx, acct, "Abc@1234"))
+		_, err := consult(t, b, acct, BureauNothingRecorded)
+		requireCode(t, err, credit.CodeBureauBadCredentials)
+
+		changed := acct
+		changed.Credentials.ConsultationPassword = "Abc@1234"
+		_, err = consult(t, b, changed, BureauNothingRecorded)
+		require.NoError(t, err)
+		check, err := b.CheckCredentials(ctx, acct)
+		require.NoError(t, err)
+		assert.Equal(t, credit.CredentialCheck{Consultation: false, PEFIN: true}, check, "the old password no longer works")
+		check, err = b.CheckCredentials(ctx, changed)
+		require.NoError(t, err)
+		assert.True(t, check.OK())
+
+		// Neither the current nor any earlier password may come back.
+		requireCode(t, b.ChangeConsultationPassword(ctx, changed, "Abc@1234"), credit.CodeBureauRejected)
+		requireCode(t, b.ChangeConsultationPassword(ctx, changed, original), credit.CodeBureauRejected)
+		require.NoError(t, b.ChangeConsultationPassword(ctx, changed, "Xyz#9876"))
+		changed.Credentials.ConsultationPassword = "Xyz#9876"
+		requireCode(t, b.ChangeConsultationPassword(ctx, changed, "Abc@1234"), credit.CodeBureauRejected)
+
+		// The current password must be right to change it.
+		requireCode(t, b.ChangeConsultationPassword(ctx, acct, "Qwe!5678"), credit.CodeBureauBadCredentials)
+	})
+
+	t.Run("PEFIN password change", func(t *testing.T) {
+		t.Parallel()
+		b, acct := newBureau(t)
+		for _, refused := range []string{"123579", "864210", "012468", "24680", "2468024", "24a680", "２４６８０２"} {
+			requireCode(t, b.ChangePEFINPassword(ctx, acct, refused), credit.CodeBureauRejected)
+		}
+		require.NoError(t, b.ChangePEFINPassword(ctx, acct, "890246"), "890 is not a run")
+		changed := acct
+		changed.Credentials.PEFINPassword = "890246"
+		_, err := b.Include(ctx, acct, BureauNegativation("after-change-old", BureauNothingRecorded))
+		requireCode(t, err, credit.CodeBureauBadCredentials)
+		_, err = b.Include(ctx, changed, BureauNegativation("after-change-new", BureauNothingRecorded))
+		require.NoError(t, err)
+		requireCode(t, b.ChangePEFINPassword(ctx, changed, "890246"), credit.CodeBureauRejected)
+		require.NoError(t, b.ChangePEFINPassword(ctx, changed, "135791"))
+		changed.Credentials.PEFINPassword = "135791"
+		requireCode(t, b.ChangePEFINPassword(ctx, changed, "890246"), credit.CodeBureauRejected)
+		check, err := b.CheckCredentials(ctx, changed)
+		require.NoError(t, err)
+		assert.True(t, check.OK())
+		// The consultation password is untouched.
+		_, err = consult(t, b, acct, BureauNothingRecorded)
+		require.NoError(t, err)
+	})
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return b
+}
+
+// BureauNegativations is the negativation part of the Bureau contract
+// (Include, Remove, Status), which the fakes of the negativation flow honour
+// too: inclusion idempotent per reference, records active at their first
+// status read, the negativation scenario documents (inclusion refused, 5xx,
+// rejected after processing, answers lost after registering).
+func BureauNegativations(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.BureauAccount)) {
+	ctx := context.Background()
+
 	t.Run("include, follow, remove", func(t *testing.T) {
 		t.Parallel()
 		b, acct := newBureau(t)
@@ -460,70 +539,4 @@ func Bureau(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.Bu
 		_, err = b.Status(ctx, acct, []string{"bad reference"})
 		requireCode(t, err, credit.CodeValidation)
 	})
-
-	t.Run("consultation password change", func(t *testing.T) {
-		t.Parallel()
-		b, acct := newBureau(t)
-		original := acct.Credentials.ConsultationPassword
-		for _, refused := range []string{"Abc@123", "abc@1234", "ABC@1234", "Abcd@efg", "Abcd1234", "Abc$1234", "Abc@1234 ", "Ábc@1234", "Abc@12345"} {
-			err := b.ChangeConsultationPassword(ctx, acct, refused)
-			requireCode(t, err, credit.CodeBureauRejected)
-		}
-		require.NoError(t, b.ChangeConsultationPassword(ctx, acct, "Abc@1234"))
-		_, err := consult(t, b, acct, BureauNothingRecorded)
-		requireCode(t, err, credit.CodeBureauBadCredentials)
-
-		changed := acct
-		changed.Credentials.ConsultationPassword = "Abc@1234"
-		_, err = consult(t, b, changed, BureauNothingRecorded)
-		require.NoError(t, err)
-		check, err := b.CheckCredentials(ctx, acct)
-		require.NoError(t, err)
-		assert.Equal(t, credit.CredentialCheck{Consultation: false, PEFIN: true}, check, "the old password no longer works")
-		check, err = b.CheckCredentials(ctx, changed)
-		require.NoError(t, err)
-		assert.True(t, check.OK())
-
-		// Neither the current nor any earlier password may come back.
-		requireCode(t, b.ChangeConsultationPassword(ctx, changed, "Abc@1234"), credit.CodeBureauRejected)
-		requireCode(t, b.ChangeConsultationPassword(ctx, changed, original), credit.CodeBureauRejected)
-		require.NoError(t, b.ChangeConsultationPassword(ctx, changed, "Xyz#9876"))
-		changed.Credentials.ConsultationPassword = "Xyz#9876"
-		requireCode(t, b.ChangeConsultationPassword(ctx, changed, "Abc@1234"), credit.CodeBureauRejected)
-
-		// The current password must be right to change it.
-		requireCode(t, b.ChangeConsultationPassword(ctx, acct, "Qwe!5678"), credit.CodeBureauBadCredentials)
-	})
-
-	t.Run("PEFIN password change", func(t *testing.T) {
-		t.Parallel()
-		b, acct := newBureau(t)
-		for _, refused := range []string{"123579", "864210", "012468", "24680", "2468024", "24a680", "２４６８０２"} {
-			requireCode(t, b.ChangePEFINPassword(ctx, acct, refused), credit.CodeBureauRejected)
-		}
-		require.NoError(t, b.ChangePEFINPassword(ctx, acct, "890246"), "890 is not a run")
-		changed := acct
-		changed.Credentials.PEFINPassword = "890246"
-		_, err := b.Include(ctx, acct, BureauNegativation("after-change-old", BureauNothingRecorded))
-		requireCode(t, err, credit.CodeBureauBadCredentials)
-		_, err = b.Include(ctx, changed, BureauNegativation("after-change-new", BureauNothingRecorded))
-		require.NoError(t, err)
-		requireCode(t, b.ChangePEFINPassword(ctx, changed, "890246"), credit.CodeBureauRejected)
-		require.NoError(t, b.ChangePEFINPassword(ctx, changed, "135791"))
-		changed.Credentials.PEFINPassword = "135791"
-		requireCode(t, b.ChangePEFINPassword(ctx, changed, "890246"), credit.CodeBureauRejected)
-		check, err := b.CheckCredentials(ctx, changed)
-		require.NoError(t, err)
-		assert.True(t, check.OK())
-		// The consultation password is untouched.
-		_, err = consult(t, b, acct, BureauNothingRecorded)
-		require.NoError(t, err)
-	})
-}
-
-func mustJSON(t *testing.T, v any) []byte {
-	t.Helper()
-	b, err := json.Marshal(v)
-	require.NoError(t, err)
-	return b
 }

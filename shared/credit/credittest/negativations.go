@@ -507,10 +507,39 @@ type FakeBureau struct {
 	// Gate, when set, makes every Include wait for it to close, so a test
 	// can line up concurrent callers.
 	Gate chan struct{}
+	// Scenarios makes the fake behave as the BureauNegativations contract
+	// asks of any bureau: the scenario documents' faults, restriction codes
+	// of two digits, references checked, and records processed (pending to
+	// active, or rejected) at their first status read. Off, records keep the
+	// status a test sets.
+	Scenarios bool
+
+	rejectOnProcessing map[string]bool
 }
 
 // NewFakeBureau returns a faultless fake.
-func NewFakeBureau() *FakeBureau { return &FakeBureau{records: map[string]credit.BureauRecord{}} }
+func NewFakeBureau() *FakeBureau {
+	return &FakeBureau{records: map[string]credit.BureauRecord{}, rejectOnProcessing: map[string]bool{}}
+}
+
+// scenarioFault is what a scenario document does to an inclusion: refuse
+// it, fail before registering, or register and lose the answer.
+func (f *FakeBureau) scenarioFault(r credit.NegativationRequest) (applied bool, err error) {
+	switch r.Debtor.Document {
+	case BureauInclusionRefused:
+		return false, credit.BureauRejected("Inclusão recusada pelo bureau.")
+	case BureauServerError:
+		return false, credit.BureauUnavailable(nil)
+	case BureauTimeout:
+		return true, credit.BureauTimeout(nil)
+	case BureauMalformed:
+		return true, credit.BureauMalformedAnswer(nil)
+	}
+	if c := r.Debt.RestrictionCode; len(c) != 2 || c[0] < '0' || c[0] > '9' || c[1] < '0' || c[1] > '9' {
+		return false, credit.BureauRejected("Código de restrição desconhecido.")
+	}
+	return false, nil
+}
 
 func (f *FakeBureau) Include(ctx context.Context, _ credit.BureauAccount, r credit.NegativationRequest) (credit.BureauRecord, error) {
 	if f.Gate != nil {
@@ -535,6 +564,20 @@ func (f *FakeBureau) Include(ctx context.Context, _ credit.BureauAccount, r cred
 		rec := credit.BureauRecord{Reference: r.Reference, Protocol: fmt.Sprintf("PROT-%d", f.Registered), Status: st, UpdatedAt: time.Now().UTC()}
 		f.records[r.Reference] = rec
 		return rec
+	}
+	if f.Scenarios {
+		if rec, ok := f.records[r.Reference]; ok {
+			return rec, nil // a repeated inclusion finds the registration, lost answer or not
+		}
+		if r.Debtor.Document == BureauStatusRejected {
+			f.rejectOnProcessing[r.Reference] = true
+		}
+		if applied, err := f.scenarioFault(r); err != nil {
+			if applied {
+				register()
+			}
+			return credit.BureauRecord{}, err
+		}
 	}
 	if f.IncludeFault != nil {
 		if applied, err := f.IncludeFault(r); err != nil {
@@ -589,9 +632,21 @@ func (f *FakeBureau) Status(ctx context.Context, _ credit.BureauAccount, refs []
 	}
 	var out []credit.BureauRecord
 	for _, ref := range refs {
-		if rec, ok := f.records[ref]; ok {
-			out = append(out, rec)
+		if f.Scenarios && !credit.ValidBureauReference(ref) {
+			return nil, credit.NewError(credit.KindInvalid, credit.CodeValidation, "Referência inválida.")
 		}
+		rec, ok := f.records[ref]
+		if !ok {
+			continue
+		}
+		if f.Scenarios && rec.Status == credit.BureauRecordPending {
+			rec.Status, rec.UpdatedAt = credit.BureauRecordActive, time.Now().UTC()
+			if f.rejectOnProcessing[ref] {
+				rec.Status, rec.Message = credit.BureauRecordRejected, "Registro rejeitado no processamento."
+			}
+			f.records[ref] = rec
+		}
+		out = append(out, rec)
 	}
 	return out, nil
 }
