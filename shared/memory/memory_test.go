@@ -23,3 +23,10 @@ func TestPartyStoreContract(t *testing.T) {
 func TestAuditLogContract(t *testing.T) {
 	credittest.AuditLog(t, func(t *testing.T) credit.AuditLog { return memory.NewAudit() })
 }
+
+func TestReportStoreContract(t *testing.T) {
+	credittest.ReportStore(t, func(t *testing.T) (credit.ReportStore, func(string) ([]byte, error)) {
+		r := memory.NewReports()
+		return r, r.Fetch
+	})
+}

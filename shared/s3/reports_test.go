@@ -2,6 +2,7 @@ package s3_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 
 	"creditanalysis/infra/localaws"
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/credit/credittest"
 	"creditanalysis/shared/s3"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -126,4 +128,21 @@ func TestErrorsAreInternal(t *testing.T) {
 	assert.Equal(t, credit.KindInternal, credit.ErrorKind(err))
 	_, err = r.Exists(ctx, "reports/k.pdf")
 	assert.Equal(t, credit.KindInternal, credit.ErrorKind(err))
+}
+
+func TestReportStoreContract(t *testing.T) {
+	credittest.ReportStore(t, func(t *testing.T) (credit.ReportStore, func(string) ([]byte, error)) {
+		r, _, _ := newReports(t)
+		return r, func(u string) ([]byte, error) {
+			resp, err := http.Get(u)
+			if err != nil {
+				return nil, err
+			}
+			defer resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				return nil, fmt.Errorf("GET %s: %s", u, resp.Status)
+			}
+			return io.ReadAll(resp.Body)
+		}
+	})
 }
