@@ -24,27 +24,23 @@ import (
 )
 
 // localGateway serves every area of an App wired to st behind the local API
-// Gateway, whose authorizer accepts tokens signed with key.
-func localGateway(t *testing.T, st *stack.Stack, key []byte, log *syncBuffer) string {
-	return localGatewayWith(t, st, key, log, nil)
+// Gateway, whose authorizer accepts the tokens token makes.
+func localGateway(t *testing.T, st *stack.Stack, log *syncBuffer) string {
+	return localGatewayWith(t, st, log, nil)
 }
 
 // localGatewayWith is localGateway with a chance to change the App's
 // configuration and clients first (shorter bureau timeouts, a faulty
 // DynamoDB transport).
-func localGatewayWith(t *testing.T, st *stack.Stack, key []byte, log *syncBuffer, adjust func(*app.Config, *app.Clients)) string {
-	return localGatewayRecording(t, st, key, log, adjust, nil)
+func localGatewayWith(t *testing.T, st *stack.Stack, log *syncBuffer, adjust func(*app.Config, *app.Clients)) string {
+	return localGatewayRecording(t, st, log, adjust, nil)
 }
 
 // localGatewayRecording is localGatewayWith whose areas record, in recorder,
 // the IAM actions of their AWS calls.
-func localGatewayRecording(t *testing.T, st *stack.Stack, key []byte, log *syncBuffer, adjust func(*app.Config, *app.Clients), recorder *iamRecorder) string {
+func localGatewayRecording(t *testing.T, st *stack.Stack, log *syncBuffer, adjust func(*app.Config, *app.Clients), recorder *iamRecorder) string {
 	t.Helper()
-	for k, v := range st.Env() {
-		t.Setenv(k, v)
-	}
-	cfg, err := app.ConfigFromEnv()
-	require.NoError(t, err)
+	cfg := stackConfig(t, st, "")
 	clients := st.Clients()
 	if adjust != nil {
 		adjust(&cfg, &clients)
@@ -53,7 +49,7 @@ func localGatewayRecording(t *testing.T, st *stack.Stack, key []byte, log *syncB
 		log = &syncBuffer{}
 	}
 	logger := jsonLogger(log)
-	gw := apigateway.New(key, logger)
+	gw := apigateway.New(gatewayKey, logger)
 	a := app.New(cfg, clients, logger)
 	for _, name := range app.AreaNames() {
 		// With a recorder, each area is its own App on its own clients, as
@@ -84,21 +80,18 @@ func TestEveryRouteEnforcesTheRoleMatrix(t *testing.T) {
 	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
-	key := []byte("access-test-signing-key-0123456789")
-	base := localGateway(t, st, key, nil)
+	base := localGateway(t, st, nil)
 
 	tokens := map[credit.Role]string{}
 	for _, r := range credit.Roles {
-		tok, err := localauth.DevToken(key, r, time.Hour)
-		require.NoError(t, err)
-		tokens[r] = tok
+		tokens[r] = token(t, r)
 	}
 	forged, err := localauth.DevToken([]byte("some-other-key-that-is-not-ours!!"), credit.RoleAdmin, time.Hour)
 	require.NoError(t, err)
 	expired, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 		"sub": "local-admin", "cognito:groups": []string{"admin"}, "iss": localauth.Issuer, "aud": localauth.Audience,
 		"iat": time.Now().Add(-2 * time.Hour).Unix(), "exp": time.Now().Add(-time.Hour).Unix(),
-	}).SignedString(key)
+	}).SignedString(gatewayKey)
 	require.NoError(t, err)
 
 	ops := apispec.Load(t).Operations()

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,8 +16,6 @@ import (
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
-	"creditanalysis/shared/connectsa"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/credit/credittest"
 	"creditanalysis/shared/dynamo"
@@ -105,10 +102,7 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 	// stack: the switch on, branch 7 integrated with automation after 30
 	// days, customers and their invoices, one negativation whose invoice
 	// was paid since.
-	cfg := app.Config{Table: env["TABLE_NAME"], ConnectSA: connectsa.DefaultConfig()}
-	cfg.Secrets.Prefix = env["SECRET_PREFIX"]
-	cfg.ConnectSA.BaseURLs = map[credit.Environment]string{credit.EnvironmentHomologation: bureauURL}
-	a := app.New(cfg, st.Clients(), slog.New(slog.DiscardHandler))
+	a := stackApp(t, st, stackConfig(t, st, bureauURL), nil)
 	store := dynamo.New(st.Clients().DynamoDB, env["TABLE_NAME"])
 	require.NoError(t, store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
 	integration, err := a.Integrations().Create(ctx, credit.NewIntegration{
@@ -149,8 +143,7 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 	require.NoError(t, store.PutInvoice(ctx, paid))
 	require.EqualValues(t, 1, inclusions.Load())
 
-	bootstrap := filepath.Join(t.TempDir(), "billing-rule", "bootstrap")
-	goBuild(t, root, bootstrap, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "./functions/billing-rule")
+	bootstrap := buildFunction(t, root, "billing-rule")
 	url1, logs1 := startPasswordsRIE(t, rie, bootstrap, env)
 	url2, logs2 := startPasswordsRIE(t, rie, bootstrap, env)
 

@@ -3,22 +3,14 @@ package e2e_test
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"creditanalysis/infra/apigateway"
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
-	"creditanalysis/shared/connectsa"
-	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -63,21 +55,7 @@ func TestConsultationEndToEnd(t *testing.T) {
 
 	// The rest of the product, in process on the same stack: the switch on,
 	// branch filial-7 integrated with a sandbox account, customer cli-1001.
-	cfg := app.Config{Table: env["TABLE_NAME"], ReportBucket: env["REPORT_BUCKET"], ConnectSA: connectsa.DefaultConfig()}
-	cfg.Secrets.Prefix = env["SECRET_PREFIX"]
-	cfg.ConnectSA.BaseURLs = map[credit.Environment]string{credit.EnvironmentHomologation: st.ConnectSAEndpoint, credit.EnvironmentProduction: st.ConnectSAEndpoint}
-	a := app.New(cfg, st.Clients(), slog.New(slog.DiscardHandler))
-	key := []byte("e2e-consultations-key-0123456789")
-	gw := apigateway.New(key, slog.New(slog.DiscardHandler))
-	for _, name := range []string{"parameters", "integrations", "parties"} {
-		area, ok := a.Area(name)
-		require.True(t, ok, name)
-		gw.Area(area, a.Server(area))
-	}
-	setup := httptest.NewServer(gw)
-	t.Cleanup(setup.Close)
-	admin, err := localauth.Mint(key, "admin-1", "Ana Admin", []credit.Role{credit.RoleAdmin}, time.Hour)
-	require.NoError(t, err)
+	setup, admin := serveAreas(t, stackApp(t, st, stackConfig(t, st, ""), nil), nil, "parameters", "integrations", "parties")
 	for _, req := range []struct{ method, path, body string }{
 		{"PUT", "/parameters", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":30}`},
 		{"POST", "/integrations", `{"intermediary":"connect","branchId":"filial-7","environment":"homologation",
@@ -85,12 +63,11 @@ func TestConsultationEndToEnd(t *testing.T) {
 			"defaultPlan":"report_score","sendSmsOnInclusion":false,"responsibleCpf":"52998224725","automation":{"enabled":false}}`},
 		{"PUT", "/parties/customers/cli-1001", `{"branchId":"filial-7","document":"111.444.777-35","name":"João Cliente","address":{"uf":"MG","cep":"30130010"}}`},
 	} {
-		resp, body := httpDo(t, req.method, setup.URL+req.path, admin, req.body)
+		resp, body := httpDo(t, req.method, setup+req.path, admin, req.body)
 		require.Less(t, resp.StatusCode, 300, "%s %s: %s", req.method, req.path, body)
 	}
 
-	bootstrap := filepath.Join(t.TempDir(), "consultations", "bootstrap")
-	goBuild(t, root, bootstrap, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "./functions/consultations")
+	bootstrap := buildFunction(t, root, "consultations")
 	url := startRIE(t, rie, bootstrap, env)
 
 	type body = map[string]any

@@ -13,7 +13,6 @@ import (
 
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/stack"
 	"creditanalysis/shared/app"
@@ -77,9 +76,8 @@ func TestBureauAndStoreFaultsLeaveDefiniteStates(t *testing.T) {
 	t.Cleanup(st.Stop)
 	bureauURL, inclusions := countingProxy(t, st.ConnectSAEndpoint)
 	writes := &failingWrites{next: http.DefaultTransport}
-	key := []byte("faults-test-signing-key-0123456789")
 	var logs syncBuffer
-	base := localGatewayWith(t, st, key, &logs, func(cfg *app.Config, c *app.Clients) {
+	base := localGatewayWith(t, st, &logs, func(cfg *app.Config, c *app.Clients) {
 		cfg.ConnectSA.BaseURLs[credit.EnvironmentHomologation] = bureauURL
 		cfg.ConnectSA.ConsultTimeout, cfg.ConnectSA.CallTimeout = 2*time.Second, 2*time.Second
 		c.DynamoDB = dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) {
@@ -87,8 +85,7 @@ func TestBureauAndStoreFaultsLeaveDefiniteStates(t *testing.T) {
 			o.HTTPClient = &http.Client{Transport: writes}
 		})
 	})
-	admin, err := localauth.DevToken(key, credit.RoleAdmin, time.Hour)
-	require.NoError(t, err)
+	admin := token(t, credit.RoleAdmin)
 	call := func(method, path string, body any) (int, map[string]any) {
 		t.Helper()
 		b := ""

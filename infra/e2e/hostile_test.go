@@ -8,10 +8,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"creditanalysis/infra/apispec"
-	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 
@@ -60,17 +58,15 @@ func TestHostileRequestsGet4xxAndChangeNothing(t *testing.T) {
 	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
-	key := []byte("hostile-test-signing-key-012345678")
-	base := localGateway(t, st, key, nil)
-	token, err := localauth.DevToken(key, credit.RoleAdmin, time.Hour)
-	require.NoError(t, err)
+	base := localGateway(t, st, nil)
+	admin := token(t, credit.RoleAdmin)
 
 	before := tableSnapshot(t, st)
 	sent := 0
 	check := func(op apispec.Operation, what, path, body string) {
 		t.Helper()
 		sent++
-		resp, raw := httpDo(t, op.Method, base+path, token, body)
+		resp, raw := httpDo(t, op.Method, base+path, admin, body)
 		if !assert.True(t, resp.StatusCode >= 400 && resp.StatusCode < 500, "%s %s (%s): %d %s", op.Method, path, what, resp.StatusCode, truncate(raw)) {
 			return
 		}

@@ -3,21 +3,13 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
-	"creditanalysis/infra/apigateway"
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
-	"creditanalysis/shared/connectsa"
-	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -38,27 +30,16 @@ func TestIntegrationCredentialsLiveOnlyInSecretsManager(t *testing.T) {
 	t.Cleanup(st.Stop)
 	_, bureauURL := sandboxtest.Start(t, sandbox.Config{})
 
-	env := st.Env()
-	cfg := app.Config{Table: env["TABLE_NAME"], ReportBucket: env["REPORT_BUCKET"], ConnectSA: connectsa.DefaultConfig()}
+	cfg := stackConfig(t, st, bureauURL)
 	cfg.Secrets.Prefix = "e2e/integrations/"
-	cfg.ConnectSA.BaseURLs = map[credit.Environment]string{credit.EnvironmentHomologation: bureauURL}
 	var logs syncBuffer
-	a := app.New(cfg, st.Clients(), slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	area, _ := a.Area("integrations")
-
-	key := []byte("e2e-signing-key-0123456789abcdef")
-	gw := apigateway.New(key, slog.New(slog.NewJSONHandler(&logs, nil)))
-	gw.Area(area, a.Server(area))
-	srv := httptest.NewServer(gw)
-	t.Cleanup(srv.Close)
-	token, err := localauth.Mint(key, "admin-1", "Ana Admin", []credit.Role{credit.RoleAdmin}, time.Hour)
-	require.NoError(t, err)
+	base, admin := serveAreas(t, stackApp(t, st, cfg, jsonLogger(&logs)), jsonLogger(&logs), "integrations")
 
 	const consultation, pefin = "Sand@123", "246802"
 	var answers []string
 	call := func(method, path, body string) (int, map[string]any) {
 		t.Helper()
-		resp, raw := httpDo(t, method, srv.URL+path, token, body)
+		resp, raw := httpDo(t, method, base+path, admin, body)
 		answers = append(answers, string(raw))
 		var out map[string]any
 		_ = json.Unmarshal(raw, &out)

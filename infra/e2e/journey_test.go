@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 
@@ -33,15 +32,9 @@ func TestJourneyLeaksNoSecretAndNoDocument(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
 	var logs syncBuffer
-	key := []byte("journey-signing-key-0123456789abcd")
 	iam := newIAMRecorder()
-	base := localGatewayRecording(t, st, key, &logs, nil, iam)
-	tok := func(r credit.Role) string {
-		s, err := localauth.DevToken(key, r, time.Hour)
-		require.NoError(t, err)
-		return s
-	}
-	admin, analyst, collector, viewer := tok(credit.RoleAdmin), tok(credit.RoleAnalyst), tok(credit.RoleCollector), tok(credit.RoleViewer)
+	base := localGatewayRecording(t, st, &logs, nil, iam)
+	admin, analyst, collector, viewer := token(t, credit.RoleAdmin), token(t, credit.RoleAnalyst), token(t, credit.RoleCollector), token(t, credit.RoleViewer)
 
 	const cpf, responsible = "529.982.247-25", "111.444.777-35"
 	passwords := []string{"Jrny@123", "246813", "Nova#456", "135792"}

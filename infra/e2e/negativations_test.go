@@ -5,26 +5,20 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"creditanalysis/infra/apigateway"
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
-	"creditanalysis/shared/connectsa"
 	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -113,24 +107,10 @@ func TestNegativationEndToEnd(t *testing.T) {
 	// The rest of the product, in process on the same stack: the switch on,
 	// branch filial-7 integrated with a sandbox account, the customers and
 	// their invoices pushed by the ERP.
-	cfg := app.Config{Table: env["TABLE_NAME"], ConnectSA: connectsa.DefaultConfig()}
-	cfg.Secrets.Prefix = env["SECRET_PREFIX"]
-	cfg.ConnectSA.BaseURLs = map[credit.Environment]string{credit.EnvironmentHomologation: bureauURL}
-	a := app.New(cfg, st.Clients(), slog.New(slog.DiscardHandler))
-	key := []byte("e2e-negativations-key-0123456789")
-	gw := apigateway.New(key, slog.New(slog.DiscardHandler))
-	for _, name := range []string{"parameters", "integrations", "parties"} {
-		area, ok := a.Area(name)
-		require.True(t, ok, name)
-		gw.Area(area, a.Server(area))
-	}
-	setup := httptest.NewServer(gw)
-	t.Cleanup(setup.Close)
-	admin, err := localauth.Mint(key, "admin-1", "Ana Admin", []credit.Role{credit.RoleAdmin}, time.Hour)
-	require.NoError(t, err)
+	setup, admin := serveAreas(t, stackApp(t, st, stackConfig(t, st, bureauURL), nil), nil, "parameters", "integrations", "parties")
 	call := func(method, path, body string) map[string]any {
 		t.Helper()
-		resp, raw := httpDo(t, method, setup.URL+path, admin, body)
+		resp, raw := httpDo(t, method, setup+path, admin, body)
 		require.Less(t, resp.StatusCode, 300, "%s %s: %s", method, path, raw)
 		var out map[string]any
 		if len(raw) > 0 {
@@ -162,8 +142,7 @@ func TestNegativationEndToEnd(t *testing.T) {
 	call("PUT", "/parties/customers/cli-1004", complete("100.000.007-95")) // the sandbox's 503 document
 	call("PUT", "/parties/customers/cli-1004/invoices/fat-80", invoice("open"))
 
-	bootstrap := filepath.Join(t.TempDir(), "negativations", "bootstrap")
-	goBuild(t, root, bootstrap, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "./functions/negativations")
+	bootstrap := buildFunction(t, root, "negativations")
 	// Several instances of the function, as Lambda scales out under load.
 	const instances = 4
 	urls := make([]string, instances)
@@ -310,7 +289,7 @@ func TestNegativationEndToEnd(t *testing.T) {
 	assert.EqualValues(t, 0, pending["businessDaysElapsed"])
 
 	// The integration cannot go while records may be registered.
-	resp2, raw := httpDo(t, "DELETE", setup.URL+"/integrations/"+integrationID, admin, "")
+	resp2, raw := httpDo(t, "DELETE", setup+"/integrations/"+integrationID, admin, "")
 	assert.Equal(t, 409, resp2.StatusCode, string(raw))
 	assert.Contains(t, string(raw), "integration_has_active_negativations")
 

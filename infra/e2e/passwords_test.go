@@ -4,26 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 
-	"creditanalysis/infra/apigateway"
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
-	"creditanalysis/shared/connectsa"
 	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -74,24 +66,13 @@ func TestPasswordChangesEndToEnd(t *testing.T) {
 	// integration and runs the connection tests. Its secret cache is off:
 	// the passwords function is another process, whose changes a cached
 	// reader would see only after the cache's TTL.
-	cfg := app.Config{Table: env["TABLE_NAME"], ReportBucket: env["REPORT_BUCKET"], ConnectSA: connectsa.DefaultConfig()}
-	cfg.Secrets.Prefix = env["SECRET_PREFIX"]
+	cfg := stackConfig(t, st, "")
 	cfg.Secrets.CacheTTL = -1
-	cfg.ConnectSA.BaseURLs = map[credit.Environment]string{credit.EnvironmentHomologation: st.ConnectSAEndpoint, credit.EnvironmentProduction: st.ConnectSAEndpoint}
-	a := app.New(cfg, st.Clients(), slog.New(slog.DiscardHandler))
-	key := []byte("e2e-passwords-key-0123456789abcd")
-	gw := apigateway.New(key, slog.New(slog.DiscardHandler))
-	integrations, ok := a.Area("integrations")
-	require.True(t, ok)
-	gw.Area(integrations, a.Server(integrations))
-	setup := httptest.NewServer(gw)
-	t.Cleanup(setup.Close)
-	admin, err := localauth.Mint(key, "admin-1", "Ana Admin", []credit.Role{credit.RoleAdmin}, time.Hour)
-	require.NoError(t, err)
+	setup, admin := serveAreas(t, stackApp(t, st, cfg, nil), nil, "integrations")
 
 	const consultation, pefin = "Sand@123", "246802"
 	used := []string{consultation, pefin}
-	resp, raw := httpDo(t, "POST", setup.URL+"/integrations", admin, `{"intermediary":"connect","branchId":"filial-senhas","environment":"homologation",
+	resp, raw := httpDo(t, "POST", setup+"/integrations", admin, `{"intermediary":"connect","branchId":"filial-senhas","environment":"homologation",
 		"login":"`+sandboxtest.Account().Credentials.Login+`","consultationPassword":"`+consultation+`","pefinPassword":"`+pefin+`",
 		"defaultPlan":"report_score","sendSmsOnInclusion":false,"responsibleCpf":"52998224725","automation":{"enabled":false}}`)
 	require.Equal(t, http.StatusCreated, resp.StatusCode, string(raw))
@@ -99,7 +80,7 @@ func TestPasswordChangesEndToEnd(t *testing.T) {
 	require.NoError(t, json.Unmarshal(raw, &created))
 	connectionOK := func() bool {
 		t.Helper()
-		resp, raw := httpDo(t, "POST", setup.URL+"/integrations/"+created.ID+"/connection-test", admin, "")
+		resp, raw := httpDo(t, "POST", setup+"/integrations/"+created.ID+"/connection-test", admin, "")
 		require.Equal(t, http.StatusOK, resp.StatusCode, string(raw))
 		var test struct{ OK bool }
 		require.NoError(t, json.Unmarshal(raw, &test))
@@ -107,8 +88,7 @@ func TestPasswordChangesEndToEnd(t *testing.T) {
 	}
 	require.True(t, connectionOK(), "the sandbox enrols the account with the stored passwords")
 
-	bootstrap := filepath.Join(t.TempDir(), "passwords", "bootstrap")
-	goBuild(t, root, bootstrap, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "./functions/passwords")
+	bootstrap := buildFunction(t, root, "passwords")
 	fnEnv := map[string]string{"CONNECTSA_CALL_TIMEOUT": "2s"}
 	for k, v := range env {
 		fnEnv[k] = v

@@ -68,12 +68,10 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
 
-	bin := t.TempDir()
 	for _, main := range functions {
 		name := filepath.Base(filepath.Dir(main))
 		t.Run(name, func(t *testing.T) {
-			bootstrap := filepath.Join(bin, name, "bootstrap")
-			goBuild(t, root, bootstrap, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "./functions/"+name)
+			bootstrap := buildFunction(t, root, name)
 
 			fixtures := fixtureNames(t, root, name)
 			require.NotEmpty(t, fixtures, "function %s has no fixtures in events/%s/", name, name)

@@ -4,16 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
-	"creditanalysis/infra/apigateway"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
-	"creditanalysis/shared/credit"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -28,45 +23,28 @@ func TestAnotherFunctionsCachedPasswordHeals(t *testing.T) {
 	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
-	for k, v := range st.Env() {
-		t.Setenv(k, v)
-	}
-	cfg, err := app.ConfigFromEnv()
-	require.NoError(t, err)
+	cfg := stackConfig(t, st, "")
 	cfg.Secrets.CacheTTL = time.Hour // a cache that would outlive the test
-	key := []byte("stale-credentials-signing-key-0123")
-	serve := func() string {
-		a := app.New(cfg, st.Clients(), jsonLogger(&syncBuffer{}))
-		gw := apigateway.New(key, jsonLogger(&syncBuffer{}))
-		for _, name := range []string{"integrations", "passwords"} {
-			area, _ := a.Area(name)
-			gw.Area(area, a.Server(area))
-		}
-		srv := httptest.NewServer(gw)
-		t.Cleanup(srv.Close)
-		return srv.URL
-	}
-	changer, reader := serve(), serve()
-	token, err := localauth.DevToken(key, credit.RoleAdmin, time.Hour)
-	require.NoError(t, err)
+	changer, admin := serveAreas(t, stackApp(t, st, cfg, nil), nil, "integrations", "passwords")
+	reader, _ := serveAreas(t, stackApp(t, st, cfg, nil), nil, "integrations", "passwords")
 
-	resp, raw := httpDo(t, "POST", changer+"/integrations", token, `{"intermediary":"connect","branchId":"stale-1",
+	resp, raw := httpDo(t, "POST", changer+"/integrations", admin, `{"intermediary":"connect","branchId":"stale-1",
 		"environment":"homologation","login":"`+sandboxtest.Account().Credentials.Login+`","consultationPassword":"Old@1234",
 		"pefinPassword":"135790","defaultPlan":"report_score","sendSmsOnInclusion":false,"responsibleCpf":"52998224725"}`)
 	require.Equal(t, http.StatusCreated, resp.StatusCode, string(raw))
 	var created struct{ ID string }
 	require.NoError(t, json.Unmarshal(raw, &created))
 
-	resp, raw = httpDo(t, "GET", reader+"/integrations/"+created.ID+"/plans", token, "")
+	resp, raw = httpDo(t, "GET", reader+"/integrations/"+created.ID+"/plans", admin, "")
 	require.Equal(t, http.StatusOK, resp.StatusCode, "the reader caches the old password: %s", raw)
 
-	resp, raw = httpDo(t, "POST", changer+"/integrations/"+created.ID+"/consultation-password", token,
+	resp, raw = httpDo(t, "POST", changer+"/integrations/"+created.ID+"/consultation-password", admin,
 		`{"newPassword":"New#5678","confirmation":"New#5678"}`)
 	require.Equal(t, http.StatusNoContent, resp.StatusCode, string(raw))
 
-	resp, raw = httpDo(t, "GET", reader+"/integrations/"+created.ID+"/plans", token, "")
+	resp, raw = httpDo(t, "GET", reader+"/integrations/"+created.ID+"/plans", admin, "")
 	assert.Equal(t, http.StatusOK, resp.StatusCode, "the reader heals instead of answering with a stale password: %s", raw)
-	resp, raw = httpDo(t, "POST", reader+"/integrations/"+created.ID+"/connection-test", token, "")
+	resp, raw = httpDo(t, "POST", reader+"/integrations/"+created.ID+"/connection-test", admin, "")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, string(raw), `"ok":true`)
 }

@@ -1,0 +1,85 @@
+package e2e_test
+
+import (
+	"log/slog"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"creditanalysis/infra/apigateway"
+	"creditanalysis/infra/localauth"
+	"creditanalysis/infra/stack"
+	"creditanalysis/shared/app"
+	"creditanalysis/shared/credit"
+
+	"github.com/stretchr/testify/require"
+)
+
+// gatewayKey signs the tokens every in-process gateway of these tests
+// accepts.
+var gatewayKey = []byte("e2e-local-gateway-signing-key-0123")
+
+// stackConfig is the configuration a function reads from st's environment,
+// as app.ConfigFromEnv builds it in Lambda; a non-empty bureauURL replaces
+// both bureau environments (a counting proxy, another sandbox).
+func stackConfig(t *testing.T, st *stack.Stack, bureauURL string) app.Config {
+	t.Helper()
+	for k, v := range st.Env() {
+		t.Setenv(k, v)
+	}
+	if bureauURL != "" {
+		t.Setenv("CONNECTSA_HOMOLOGATION_URL", bureauURL)
+		t.Setenv("CONNECTSA_PRODUCTION_URL", bureauURL)
+	}
+	cfg, err := app.ConfigFromEnv()
+	require.NoError(t, err)
+	return cfg
+}
+
+// stackApp is the product in this process on st's clients.
+func stackApp(t *testing.T, st *stack.Stack, cfg app.Config, log *slog.Logger) *app.App {
+	t.Helper()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return app.New(cfg, st.Clients(), log)
+}
+
+// serveAreas serves the named areas of a (every area when none is named)
+// behind the local API Gateway and returns its URL and an admin token.
+func serveAreas(t *testing.T, a *app.App, log *slog.Logger, names ...string) (url, admin string) {
+	t.Helper()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if len(names) == 0 {
+		names = app.AreaNames()
+	}
+	gw := apigateway.New(gatewayKey, log)
+	for _, name := range names {
+		area, ok := a.Area(name)
+		require.True(t, ok, name)
+		gw.Area(area, a.Server(area))
+	}
+	srv := httptest.NewServer(gw)
+	t.Cleanup(srv.Close)
+	return srv.URL, token(t, credit.RoleAdmin)
+}
+
+// token is a token for role that every in-process gateway accepts.
+func token(t *testing.T, role credit.Role) string {
+	t.Helper()
+	tok, err := localauth.DevToken(gatewayKey, role, time.Hour)
+	require.NoError(t, err)
+	return tok
+}
+
+// buildFunction builds a function's bootstrap for this machine, as `make
+// build` does for Lambda, and returns its path.
+func buildFunction(t *testing.T, root, name string) string {
+	t.Helper()
+	bootstrap := filepath.Join(t.TempDir(), name, "bootstrap")
+	goBuild(t, root, bootstrap, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "./functions/"+name)
+	return bootstrap
+}
