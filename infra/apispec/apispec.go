@@ -8,12 +8,12 @@ package apispec
 import (
 	"bytes"
 	"context"
+	"creditanalysis/infra/checkout"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -63,7 +63,7 @@ func Load(t testing.TB) *Spec {
 	t.Helper()
 	loadOnce.Do(func() {
 		var root string
-		if root, loadErr = ModuleRoot(); loadErr == nil {
+		if root, loadErr = checkout.Root(); loadErr == nil {
 			loadedSpec, loadErr = LoadFile(filepath.Join(root, FileName))
 		}
 	})
@@ -105,25 +105,6 @@ func New(doc *openapi3.T) (*Spec, error) {
 		return nil, fmt.Errorf("router: %w", err)
 	}
 	return &Spec{Doc: doc, router: router, base: strings.TrimSuffix(doc.Servers[0].URL, "/")}, nil
-}
-
-// ModuleRoot walks up from the working directory to the directory holding
-// go.mod, so tests in any package find the document.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.mod above the working directory")
-		}
-		dir = parent
-	}
 }
 
 // Operations lists every documented operation, sorted by path then method.

@@ -2,7 +2,7 @@ package dynamodblocal
 
 import (
 	"context"
-	"fmt"
+	"creditanalysis/infra/checkout"
 	"os"
 	"path/filepath"
 	"sync"
@@ -29,7 +29,7 @@ func TestEndpoint(t testing.TB) string {
 		return ep
 	}
 	sharedOnce.Do(func() {
-		root, err := ModuleRoot()
+		root, err := checkout.Root()
 		if err != nil {
 			sharedErr = err
 			return
@@ -45,22 +45,4 @@ func TestEndpoint(t testing.TB) string {
 		t.Fatalf("DynamoDB Local unavailable (needs Java 17+ and npm; make test sets it up): %v", sharedErr)
 	}
 	return shared.Endpoint
-}
-
-// ModuleRoot finds the directory holding go.mod from the working directory up.
-func ModuleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("go.mod not found above the working directory")
-		}
-		dir = parent
-	}
 }

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"creditanalysis/infra/apispec"
+	"creditanalysis/infra/checkout"
 	"creditanalysis/infra/dynamodblocal"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -38,7 +39,7 @@ const startupDeadline = 90 * time.Second
 
 func moduleRoot(t *testing.T) string {
 	t.Helper()
-	root, err := dynamodblocal.ModuleRoot()
+	root, err := checkout.Root()
 	require.NoError(t, err)
 	return root
 }

@@ -22,6 +22,7 @@ import (
 	"syscall"
 	"time"
 
+	"creditanalysis/infra/checkout"
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/dynamodblocal"
 	"creditanalysis/infra/localaws"
@@ -134,7 +135,7 @@ func Start(ctx context.Context, opt Options) (_ *Stack, err error) {
 func (s *Stack) startDynamoDB(ctx context.Context, opt Options) error {
 	cache := opt.CacheDir
 	if cache == "" {
-		root, err := dynamodblocal.ModuleRoot()
+		root, err := checkout.Root()
 		if err != nil {
 			return fmt.Errorf("stack: no CacheDir and %w", err)
 		}

@@ -20,6 +20,7 @@ import (
 	"path/filepath"
 	"syscall"
 
+	"creditanalysis/infra/checkout"
 	"creditanalysis/infra/dynamodblocal"
 )
 
@@ -58,7 +59,7 @@ func main() {
 }
 
 func jarDir(ctx context.Context) (string, error) {
-	root, err := dynamodblocal.ModuleRoot()
+	root, err := checkout.Root()
 	if err != nil {
 		return "", err
 	}
