@@ -217,23 +217,3 @@ func joinAnd(parts []string) string {
 	}
 	return out
 }
-
-// cursorKey turns a decoded cursor key back into attribute values, refusing
-// attributes this query never returns.
-func cursorKey(k map[string]string, allowed ...string) (map[string]types.AttributeValue, error) {
-	if len(k) == 0 {
-		return nil, nil
-	}
-	ok := map[string]bool{}
-	for _, a := range allowed {
-		ok[a] = true
-	}
-	out := map[string]types.AttributeValue{}
-	for name, v := range k {
-		if !ok[name] {
-			return nil, credit.ErrInvalidCursor
-		}
-		out[name] = avS(v)
-	}
-	return out, nil
-}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -156,24 +157,25 @@ func decodeCursor(c string, allowed ...string) (map[string]types.AttributeValue,
 	if c == "" {
 		return nil, nil
 	}
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return nil, credit.ErrInvalidCursor
-	}
 	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil || len(m) == 0 {
+	if err := decodeJSONCursor(c, &m); err != nil || len(m) == 0 {
 		return nil, credit.ErrInvalidCursor
 	}
-	ok := map[string]bool{}
-	for _, a := range allowed {
-		ok[a] = true
+	return cursorKey(m, allowed...)
+}
+
+// cursorKey turns a decoded cursor key back into attribute values, refusing
+// attributes the query never returns.
+func cursorKey(k map[string]string, allowed ...string) (map[string]types.AttributeValue, error) {
+	if len(k) == 0 {
+		return nil, nil
 	}
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, v := range m {
-		if !ok[k] {
+	out := make(map[string]types.AttributeValue, len(k))
+	for name, v := range k {
+		if !slices.Contains(allowed, name) {
 			return nil, credit.ErrInvalidCursor
 		}
-		out[k] = &types.AttributeValueMemberS{Value: v}
+		out[name] = &types.AttributeValueMemberS{Value: v}
 	}
 	return out, nil
 }
