@@ -19,8 +19,5 @@ func (a *App) Negativations() *credit.NegativationService {
 	return &credit.NegativationService{
 		Store: a.store, Parties: a.store, Parameters: a.store, Integrations: a.Integrations(), Bureau: a.bureau,
 		Now: a.now, NewID: a.newID, Log: a.log,
-		// A password changed elsewhere, or left half changed, must not
-		// fail a negativation: the call runs once more past it.
-		WithAccount: a.Passwords().WithAccount,
 	}
 }

@@ -22,21 +22,15 @@ type NegativationService struct {
 	Now          func() time.Time
 	NewID        func() string
 	Log          *slog.Logger
-	// WithAccount, when set, runs each bureau call with the integration's
-	// credentials and may run it once more with fresher ones when the
-	// bureau refuses them (PasswordService.WithAccount: a password changed
-	// elsewhere or left half changed). Every call here is safe to repeat:
-	// the reference makes inclusions idempotent, removals of a removed
-	// record succeed, status reads change nothing.
-	WithAccount func(ctx context.Context, i Integration, call func(BureauAccount) error) error
 }
 
-// call runs fn with acct, or through WithAccount when set.
-func (s *NegativationService) call(ctx context.Context, i Integration, acct BureauAccount, fn func(BureauAccount) error) error {
-	if s.WithAccount != nil {
-		return s.WithAccount(ctx, i, fn)
-	}
-	return fn(acct)
+// call runs a bureau call through IntegrationService.WithAccount, which may
+// run it once more with fresher credentials when the bureau refuses them (a
+// password changed elsewhere or left half changed). Every call here is safe
+// to repeat: the reference makes inclusions idempotent, removals of a
+// removed record succeed, status reads change nothing.
+func (s *NegativationService) call(ctx context.Context, i Integration, fn func(BureauAccount) error) error {
+	return s.Integrations.WithAccount(ctx, i, fn)
 }
 
 // outcomeTimeout bounds the write that records a bureau call's outcome,
@@ -153,8 +147,8 @@ func (s *NegativationService) Include(ctx context.Context, req IncludeRequest) (
 		return Negativation{}, NewError(KindUnprocessable, CodeRestrictionCodeRequired,
 			"Informe o código de restrição: a integração não tem um código padrão configurado.")
 	}
-	acct, err := s.Integrations.Account(ctx, integration)
-	if err != nil {
+	// The credentials must be readable before anything is written.
+	if _, err := s.Integrations.Account(ctx, integration); err != nil {
 		return Negativation{}, err
 	}
 	actor := who(ctx)
@@ -169,7 +163,7 @@ func (s *NegativationService) Include(ctx context.Context, req IncludeRequest) (
 		return Negativation{}, err
 	}
 	breq := inclusionRequest(n, customer, integration)
-	return s.submit(ctx, integration, acct, n, breq, actor, req.RunID)
+	return s.submit(ctx, integration, n, breq, actor, req.RunID)
 }
 
 func notFoundAs(err error, what string) error {
@@ -299,9 +293,9 @@ func inclusionRequest(n Negativation, c Party, i Integration) NegativationReques
 
 // submit sends the inclusion of the claimed record n and records the
 // outcome, even when the caller has gone away meanwhile.
-func (s *NegativationService) submit(ctx context.Context, i Integration, acct BureauAccount, n Negativation, breq NegativationRequest, actor Actor, runID string) (Negativation, error) {
+func (s *NegativationService) submit(ctx context.Context, i Integration, n Negativation, breq NegativationRequest, actor Actor, runID string) (Negativation, error) {
 	var rec BureauRecord
-	berr := s.call(ctx, i, acct, func(a BureauAccount) (err error) {
+	berr := s.call(ctx, i, func(a BureauAccount) (err error) {
 		rec, err = s.Bureau.Include(ctx, a, breq)
 		return err
 	})
@@ -487,8 +481,8 @@ func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveR
 		return Negativation{}, NewError(KindUnprocessable, CodeRemovalCodeRequired,
 			"Informe o código para baixa: a integração não tem um código padrão configurado.")
 	}
-	acct, err := s.Integrations.Account(ctx, integration)
-	if err != nil {
+	// The credentials must be readable before the record is claimed.
+	if _, err := s.Integrations.Account(ctx, integration); err != nil {
 		return Negativation{}, err
 	}
 	actor := who(ctx)
@@ -509,7 +503,7 @@ func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveR
 		return Negativation{}, err
 	}
 
-	berr := s.call(ctx, integration, acct, func(a BureauAccount) error {
+	berr := s.call(ctx, integration, func(a BureauAccount) error {
 		return s.Bureau.Remove(ctx, a, RemovalRequest{Reference: id, RemovalCode: code, Date: removedOn.Time()})
 	})
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
@@ -646,8 +640,7 @@ func (s *NegativationService) syncIntegration(ctx context.Context, i Integration
 	if len(todo) == 0 {
 		return nil
 	}
-	acct, err := s.Integrations.Account(ctx, i)
-	if err != nil {
+	if _, err := s.Integrations.Account(ctx, i); err != nil {
 		return err
 	}
 	actor := who(ctx)
@@ -657,7 +650,7 @@ func (s *NegativationService) syncIntegration(ctx context.Context, i Integration
 			refs[k] = n.ID
 		}
 		var recs []BureauRecord
-		err := s.call(ctx, i, acct, func(a BureauAccount) (err error) {
+		err := s.call(ctx, i, func(a BureauAccount) (err error) {
 			recs, err = s.Bureau.Status(ctx, a, refs)
 			return err
 		})

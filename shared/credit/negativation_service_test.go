@@ -1033,7 +1033,7 @@ func TestBureauCallsGoThroughWithAccount(t *testing.T) {
 		return false, nil
 	}
 	var calls []string
-	e.svc.WithAccount = func(ctx context.Context, i credit.Integration, call func(credit.BureauAccount) error) error {
+	e.svc.Integrations.Refresh = func(ctx context.Context, i credit.Integration, call func(credit.BureauAccount) error) error {
 		calls = append(calls, i.ID)
 		acct := i.Account(credit.Credentials{ConsultationPassword: "Abcd@123", PEFINPassword: "135790"})
 		if err := call(acct); credit.ErrorCode(err) != credit.CodeBureauBadCredentials {
