@@ -139,6 +139,9 @@ type Server struct {
 	cmd      *exec.Cmd
 	done     chan struct{}
 	stopOnce sync.Once
+	// output keeps the end of the process's own output, quoted when it
+	// fails to start.
+	output *tail
 }
 
 // Start launches DynamoDB Local with -sharedDb -disableTelemetry and waits
@@ -160,23 +163,32 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 		"-sharedDb", "-disableTelemetry", "-port", strconv.Itoa(port),
 	}
 	if opt.DataDir != "" {
-		if err := os.MkdirAll(opt.DataDir, 0o755); err != nil {
+		// The process runs in the jar's folder: a relative -dbPath would
+		// name a folder there, not the caller's.
+		dataDir, err := filepath.Abs(opt.DataDir)
+		if err != nil {
 			return nil, err
 		}
-		args = append(args, "-dbPath", opt.DataDir)
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return nil, err
+		}
+		args = append(args, "-dbPath", dataDir)
 	} else {
 		args = append(args, "-inMemory")
 	}
 	cmd := exec.Command("java", args...)
 	cmd.Dir = opt.JarDir
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
+	output := newTail(outputLines)
+	var out io.Writer = output
 	if opt.Log != nil {
-		cmd.Stdout, cmd.Stderr = opt.Log, opt.Log
+		out = io.MultiWriter(opt.Log, output)
 	}
+	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start DynamoDB Local: %w", err)
 	}
-	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+	s := &Server{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{}), output: output}
 	go func() { _ = cmd.Wait(); close(s.done) }()
 	if err := s.wait(ctx, 60*time.Second); err != nil {
 		s.Stop()
@@ -192,7 +204,7 @@ func (s *Server) wait(ctx context.Context, timeout time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
-			return errors.New("DynamoDB Local exited during start-up (is Java 17+ installed?)")
+			return fmt.Errorf("DynamoDB Local exited during start-up (%s); its last output:\n%s", s.cmd.ProcessState, s.output)
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):
@@ -203,7 +215,7 @@ func (s *Server) wait(ctx context.Context, timeout time.Duration) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("DynamoDB Local did not answer on %s within %s", s.Endpoint, timeout)
+	return fmt.Errorf("DynamoDB Local did not answer on %s within %s; its last output:\n%s", s.Endpoint, timeout, s.output)
 }
 
 // Stop terminates the process and waits for it.

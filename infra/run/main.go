@@ -43,7 +43,12 @@ func run(log *slog.Logger) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	dataDir := envOr("LOCAL_DATA_DIR", ".local")
+	// Resolved once: the stand-ins, DynamoDB Local's Java (which runs in
+	// its jar's folder) and sam-env.json all need the same absolute path.
+	dataDir, err := filepath.Abs(envOr("LOCAL_DATA_DIR", ".local"))
+	if err != nil {
+		return err
+	}
 	port, err := portEnv("PORT", 3000)
 	if err != nil {
 		return err
