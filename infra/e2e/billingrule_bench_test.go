@@ -15,6 +15,7 @@ import (
 
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
+	"creditanalysis/infra/dynamodbcapacity"
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/stack"
 	"creditanalysis/shared/app"
@@ -186,7 +187,7 @@ func cmpErr(first, err error) error {
 type benchWorld struct {
 	st    *stack.Stack
 	rule  *credit.BillingRule
-	meter *dynamo.CapacityMeter
+	meter *dynamodbcapacity.Meter
 	wire  *wireMeter
 	want  struct{ included, removed int }
 }
@@ -208,7 +209,7 @@ func seedBillingBench(b *testing.B, scale float64, concurrency int) *benchWorld 
 	}
 	b.Cleanup(st.Stop)
 	env := st.Env()
-	w := &benchWorld{st: st, meter: &dynamo.CapacityMeter{}, wire: &wireMeter{base: http.DefaultTransport.(*http.Transport).Clone()}}
+	w := &benchWorld{st: st, meter: &dynamodbcapacity.Meter{}, wire: &wireMeter{base: http.DefaultTransport.(*http.Transport).Clone()}}
 	w.want.included, w.want.removed = eligible, toRemove
 
 	cfg := app.Config{Table: env["TABLE_NAME"], ConnectSA: connectsa.DefaultConfig()}

@@ -1,4 +1,4 @@
-package dynamo_test
+package dynamodbcapacity_test
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"creditanalysis/infra/dynamodbcapacity"
 	"creditanalysis/infra/dynamodblocal"
 	"creditanalysis/infra/localaws"
 	"creditanalysis/shared/credit"
@@ -19,11 +20,11 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestCapacityMeter: the meter sums what DynamoDB reports for reads and
+// TestMeter: the meter sums what DynamoDB reports for reads and
 // writes, of any store's calls, without changing the callers' inputs.
-func TestCapacityMeter(t *testing.T) {
+func TestMeter(t *testing.T) {
 	ctx := context.Background()
-	var meter dynamo.CapacityMeter
+	var meter dynamodbcapacity.Meter
 	client := dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(dynamodblocal.TestEndpoint(t))
 	}, meter.Option())

@@ -1,4 +1,7 @@
-package dynamo
+// Package dynamodbcapacity measures the read and write capacity DynamoDB
+// reports consumed by a client's calls. It is a measuring instrument for
+// benchmarks, kept out of the production store.
+package dynamodbcapacity
 
 import (
 	"context"
@@ -9,12 +12,12 @@ import (
 	"github.com/aws/smithy-go/middleware"
 )
 
-// CapacityMeter adds up the capacity DynamoDB reports consumed by every
+// Meter adds up the capacity DynamoDB reports consumed by every
 // call of the clients it is installed on: it asks each call for
 // ReturnConsumedCapacity INDEXES (the table and its indexes) and sums the
 // answers as read or write units by operation. The billing rule's scale
 // benchmark measures a whole run with it, every store's calls included.
-type CapacityMeter struct {
+type Meter struct {
 	mu    sync.Mutex
 	read  float64
 	write float64
@@ -22,7 +25,7 @@ type CapacityMeter struct {
 }
 
 // Option installs the meter on a client: dynamodb.NewFromConfig(cfg, m.Option()).
-func (m *CapacityMeter) Option() func(*dynamodb.Options) {
+func (m *Meter) Option() func(*dynamodb.Options) {
 	return func(o *dynamodb.Options) {
 		o.APIOptions = append(o.APIOptions, func(stack *middleware.Stack) error {
 			return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("CapacityMeter", m.handle), middleware.Before)
@@ -32,13 +35,13 @@ func (m *CapacityMeter) Option() func(*dynamodb.Options) {
 
 // Consumed returns the read and write capacity units consumed so far and
 // the number of calls.
-func (m *CapacityMeter) Consumed() (read, write float64, calls int) {
+func (m *Meter) Consumed() (read, write float64, calls int) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return m.read, m.write, m.calls
 }
 
-func (m *CapacityMeter) handle(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+func (m *Meter) handle(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 	in.Parameters = askCapacity(in.Parameters)
 	out, md, err := next.HandleInitialize(ctx, in)
 	if err == nil {
@@ -96,7 +99,7 @@ func askCapacity(params any) any {
 	return params
 }
 
-func (m *CapacityMeter) add(result any) {
+func (m *Meter) add(result any) {
 	var read, write float64
 	sum := func(cs ...types.ConsumedCapacity) (total float64) {
 		for _, c := range cs {
