@@ -1,0 +1,176 @@
+package e2e_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"creditanalysis/infra/checkout"
+	"creditanalysis/infra/dynamodblocal"
+	"creditanalysis/infra/stack"
+)
+
+// coldStartFixture is the request each function's first invocation serves:
+// a read that reaches DynamoDB, so the first call's connection is counted.
+var coldStartFixture = map[string]string{
+	"audit":         "list-audit",
+	"billing-rule":  "list-runs",
+	"consultations": "list-consultations",
+	"integrations":  "list-integrations",
+	"negativations": "list-negativations",
+	"parameters":    "get-parameters",
+	"parties":       "get-customer",
+	"passwords":     "list-password-changes-missing",
+}
+
+// lambdaEnvironment is what Lambda itself sets in a function's environment
+// (the emulator adds AWS_LAMBDA_RUNTIME_API); the stack's variables stand in
+// for the template's. Nothing of this shell's environment is inherited: a
+// variable such as AWS_CA_BUNDLE makes the SDK do work at start-up that
+// Lambda never does.
+func lambdaEnvironment(function string, st *stack.Stack) []string {
+	env := []string{
+		"PATH=/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+		"LANG=en_US.UTF-8",
+		"TZ=:UTC",
+		"LAMBDA_TASK_ROOT=/var/task",
+		"_HANDLER=bootstrap",
+		"AWS_EXECUTION_ENV=AWS_Lambda_provided.al2023",
+		"AWS_LAMBDA_FUNCTION_NAME=" + function,
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256",
+		"AWS_LAMBDA_FUNCTION_VERSION=$LATEST",
+		"AWS_LAMBDA_INITIALIZATION_TYPE=on-demand",
+		"AWS_LAMBDA_LOG_GROUP_NAME=/aws/lambda/" + function,
+		"AWS_LAMBDA_LOG_STREAM_NAME=2026/12/07/[$LATEST]0123456789abcdef",
+		"AWS_LAMBDA_LOG_FORMAT=JSON",
+		"AWS_LAMBDA_LOG_LEVEL=INFO",
+		"AWS_SESSION_TOKEN=local",
+	}
+	for k, v := range st.Env() {
+		env = append(env, k+"="+v)
+	}
+	sort.Strings(env)
+	return env
+}
+
+var (
+	initReport = regexp.MustCompile(`INIT REPORT\(durationMs: ([0-9.]+)\)`)
+	invokeDone = regexp.MustCompile(`INVOKE RTDONE\(status: \w+, produced bytes: \d+, duration: ([0-9.]+)ms\)`)
+)
+
+// BenchmarkColdStart starts each function's bootstrap (built as `make
+// build` builds it, for this machine's architecture) under the runtime
+// emulator b.N times, in Lambda's environment, and invokes it once. It
+// reports the emulator's INIT REPORT duration (the function's start-up up to
+// its first request for work) and the first invocation's duration.
+//
+//	go test ./infra/e2e/ -run '^$' -bench ColdStart -benchtime 10x
+func BenchmarkColdStart(b *testing.B) {
+	root, err := checkout.Root()
+	if err != nil {
+		b.Fatal(err)
+	}
+	rie := filepath.Join(root, ".cache", "bin", "aws-lambda-rie")
+	if p := os.Getenv("AWS_LAMBDA_RIE"); p != "" {
+		rie = p
+	}
+	if _, err := os.Stat(rie); err != nil {
+		b.Fatalf("no runtime emulator at %s: run make deps", rie)
+	}
+	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(st.Stop)
+
+	names := make([]string, 0, len(coldStartFixture))
+	for name := range coldStartFixture {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		b.Run(name, func(b *testing.B) {
+			bootstrap := filepath.Join(b.TempDir(), "bootstrap")
+			build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", bootstrap, "./functions/"+name)
+			build.Dir = root
+			build.Env = append(os.Environ(), "CGO_ENABLED=0")
+			if out, err := build.CombinedOutput(); err != nil {
+				b.Fatalf("build %s: %v\n%s", name, err, out)
+			}
+			event, err := os.ReadFile(filepath.Join(root, "events", name, coldStartFixture[name]+".json"))
+			if err != nil {
+				b.Fatal(err)
+			}
+			var initMs, invokeMs float64
+			b.ResetTimer()
+			for range b.N {
+				i, v := coldStart(b, rie, bootstrap, lambdaEnvironment(name, st), event)
+				initMs += i
+				invokeMs += v
+			}
+			b.ReportMetric(initMs/float64(b.N), "init-ms")
+			b.ReportMetric(invokeMs/float64(b.N), "first-invoke-ms")
+			b.ReportMetric(0, "ns/op")
+		})
+	}
+}
+
+// coldStart runs one emulator with a fresh bootstrap process, invokes it
+// once and reads the two durations from the emulator's log.
+func coldStart(b *testing.B, rie, bootstrap string, env []string, event []byte) (initMs, invokeMs float64) {
+	b.Helper()
+	port, err := dynamodblocal.FreePort()
+	if err != nil {
+		b.Fatal(err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bootstrap)
+	cmd.Dir = filepath.Dir(bootstrap)
+	cmd.Env = env
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { killGroup(cmd); _ = cmd.Wait() }()
+
+	url := "http://" + addr + "/2015-03-31/functions/function/invocations"
+	deadline := time.Now().Add(startupDeadline)
+	for {
+		resp, err := http.Post(url, "application/json", bytes.NewReader(event))
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				b.Fatalf("invoke: %s\n%s", resp.Status, out.String())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("emulator not listening: %v\n%s", err, out.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	for time.Now().Before(deadline) {
+		log := out.String()
+		i, v := initReport.FindStringSubmatch(log), invokeDone.FindStringSubmatch(log)
+		if i != nil && v != nil {
+			initMs, _ = strconv.ParseFloat(i[1], 64)
+			invokeMs, _ = strconv.ParseFloat(v[1], 64)
+			return initMs, invokeMs
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	b.Fatalf("no INIT REPORT and INVOKE RTDONE in the emulator's log:\n%s", out.String())
+	return 0, 0
+}
