@@ -1,11 +1,9 @@
 package creditanalysis_test
 
 import (
-	"fmt"
-	"slices"
-	"sort"
-	"strings"
 	"testing"
+
+	"creditanalysis/infra/samtemplate"
 
 	"github.com/BurntSushi/toml"
 	"github.com/stretchr/testify/assert"
@@ -68,98 +66,9 @@ func clone(m map[string]string) map[string]string {
 	return out
 }
 
-// failingRules evaluates every rule of the template against the given
-// parameter values (defaults fill the rest) and names those with a failing
-// assertion, sorted.
-func failingRules(t *testing.T, raw map[string]any, given map[string]string) []string {
+func failingRules(t *testing.T, raw map[string]any, params map[string]string) []string {
 	t.Helper()
-	params := map[string]any{}
-	for name, decl := range asMap(raw["Parameters"]) {
-		value, ok := given[name]
-		if !ok {
-			if d := get(decl, "Default"); d != nil {
-				value = fmt.Sprint(d)
-			}
-		}
-		if strings.Contains(str(get(decl, "Type")), "List") {
-			params[name] = strings.Split(value, ",")
-		} else {
-			params[name] = value
-		}
-	}
-	var failed []string
-	for name, rule := range asMap(raw["Rules"]) {
-		if cond := get(rule, "RuleCondition"); cond != nil && !ruleValue(t, cond, params).(bool) {
-			continue
-		}
-		for _, a := range list(get(rule, "Assertions")) {
-			ok, isBool := ruleValue(t, get(a, "Assert"), params).(bool)
-			require.True(t, isBool, "rule %s: an assertion is not a condition", name)
-			assert.NotEmpty(t, get(a, "AssertDescription"), "rule %s: every assertion tells the operator what to fix", name)
-			if !ok {
-				failed = append(failed, name)
-				break
-			}
-		}
-	}
-	sort.Strings(failed)
+	failed, err := samtemplate.FailingRules(raw, params)
+	require.NoError(t, err)
 	return failed
-}
-
-// ruleValue evaluates the functions CloudFormation allows in rules.
-func ruleValue(t *testing.T, v any, params map[string]any) any {
-	t.Helper()
-	switch v := v.(type) {
-	case string, bool:
-		return v
-	case []any:
-		out := make([]string, len(v))
-		for i, e := range v {
-			out[i] = fmt.Sprint(ruleValue(t, e, params))
-		}
-		return out
-	case map[string]any:
-		require.Len(t, v, 1, "a rule function is a one-key map: %v", v)
-		for fn, arg := range v {
-			args := list(arg)
-			switch fn {
-			case "Ref":
-				p, ok := params[str(arg)]
-				require.True(t, ok, "Ref to unknown parameter %v", arg)
-				return p
-			case "Fn::Not":
-				return !ruleValue(t, args[0], params).(bool)
-			case "Fn::And", "Fn::Or":
-				and := fn == "Fn::And"
-				for _, a := range args {
-					if ruleValue(t, a, params).(bool) != and {
-						return !and
-					}
-				}
-				return and
-			case "Fn::Equals":
-				return fmt.Sprint(ruleValue(t, args[0], params)) == fmt.Sprint(ruleValue(t, args[1], params))
-			case "Fn::Contains":
-				return slices.Contains(ruleValue(t, args[0], params).([]string), ruleValue(t, args[1], params).(string))
-			case "Fn::EachMemberEquals":
-				for _, m := range ruleValue(t, args[0], params).([]string) {
-					if m != ruleValue(t, args[1], params).(string) {
-						return false
-					}
-				}
-				return true
-			case "Fn::EachMemberIn":
-				allowed := ruleValue(t, args[1], params).([]string)
-				for _, m := range ruleValue(t, args[0], params).([]string) {
-					if !slices.Contains(allowed, m) {
-						return false
-					}
-				}
-				return true
-			}
-			t.Fatalf("rule function %s is not evaluated here; teach ruleValue it", fn)
-		}
-	}
-	t.Fatalf("unexpected rule value %#v", v)
-	return nil
 }

@@ -1,0 +1,210 @@
+package samtemplate_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"creditanalysis/infra/samtemplate"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// checkedTemplate is a small template every check accepts; each case below
+// breaks one thing and expects the check to name it.
+const checkedTemplate = `
+Parameters:
+  Stage: {Type: String}
+Globals:
+  Function:
+    Runtime: provided.al2023
+    Architectures: [arm64]
+    Handler: bootstrap
+    Timeout: 29
+    Tracing: Active
+    LoggingConfig: {LogFormat: JSON}
+    Environment:
+      Variables: {TABLE_NAME: !Ref Table, ROLES_CLAIM: r, LOG_LEVEL: INFO, SECRET_PREFIX: !Sub "${AWS::StackName}/", REPORT_BUCKET: b, CONNECTSA_HOMOLOGATION_URL: h, CONNECTSA_PRODUCTION_URL: p}
+Resources:
+  Table: {Type: AWS::DynamoDB::Table}
+  Api: {Type: AWS::Serverless::HttpApi}
+  Bucket: {Type: AWS::S3::Bucket}
+  BucketPolicy:
+    Type: AWS::S3::BucketPolicy
+    Properties:
+      Bucket: !Ref Bucket
+      PolicyDocument:
+        Statement:
+          - {Effect: Deny, Principal: "*", Action: "s3:*", Resource: [!GetAtt Bucket.Arn, !Sub "${Bucket.Arn}/*"], Condition: {Bool: {aws:SecureTransport: "false"}}}
+  ParametersFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: go1.x}
+    Properties:
+      CodeUri: functions/parameters/
+      Policies:
+        - Statement:
+            - {Effect: Allow, Action: [dynamodb:GetItem, dynamodb:Query], Resource: [!GetAtt Table.Arn, !Sub "${Table.Arn}/index/*"]}
+            - {Effect: Allow, Action: [xray:PutTraceSegments], Resource: "*"}
+      Events:
+        Get: {Type: HttpApi, Properties: {ApiId: !Ref Api, Method: GET, Path: /parameters}}
+  ParametersFunctionLogGroup:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: !Sub "/aws/lambda/${ParametersFunction}", RetentionInDays: 7}
+  BillingRuleFunction:
+    Type: AWS::Serverless::Function
+    Metadata: {BuildMethod: go1.x}
+    Properties:
+      CodeUri: functions/billing-rule/
+      Timeout: 900
+      Policies:
+        - Statement: {Effect: Allow, Action: dynamodb:PutItem, Resource: !GetAtt Table.Arn}
+      Events:
+        Daily: {Type: ScheduleV2, Properties: {ScheduleExpression: "cron(0 6 * * ? *)", ScheduleExpressionTimezone: America/Sao_Paulo}}
+  BillingRuleFunctionLogGroup:
+    Type: AWS::Logs::LogGroup
+    Properties: {LogGroupName: !Sub "/aws/lambda/${BillingRuleFunction}", RetentionInDays: 7}
+Outputs:
+  Literal: {Value: !Sub "${!NotAVariable}-${AWS::Region}-${Stage}"}
+  Local: {Value: !Sub ["${Name}-${Table}", {Name: !GetAtt ParametersFunctionRole.Arn}]}
+`
+
+func TestChecksCatchMistakes(t *testing.T) {
+	checks := map[string]func(map[string]any) []string{
+		"references": samtemplate.ReferenceProblems,
+		"functions":  samtemplate.FunctionProblems,
+		"policies":   samtemplate.PolicyProblems,
+		"schedule":   samtemplate.ScheduleProblems,
+		"bucket": func(raw map[string]any) []string {
+			if !samtemplate.HasTLSOnlyPolicy(samtemplate.AsMap(raw["Resources"]), "Bucket") {
+				return []string{"Bucket is not TLS-only"}
+			}
+			return nil
+		},
+	}
+	tests := []struct {
+		name, old, new, check, want string
+	}{
+		{"Ref to nothing", "!Ref Api", "!Ref Apy", "references", `Ref "Apy"`},
+		{"GetAtt to nothing", "{Name: !GetAtt ParametersFunctionRole.Arn}", "{Name: !GetAtt Nothing.Arn}", "references", "GetAtt Nothing.Arn"},
+		{"GetAtt unknown attribute", "Resource: [!GetAtt Table.Arn,", "Resource: [!GetAtt Table.ARN,", "references", `no attribute "ARN"`},
+		{"Sub variable to nothing", "${AWS::StackName}/", "${StackName}/", "references", `Ref "StackName"`},
+		{"Sub GetAtt to nothing", `"${Table.Arn}/index/*"`, `"${Tabel.Arn}/index/*"`, "references", "GetAtt Tabel.Arn"},
+		{"unknown pseudo parameter", "${AWS::Region}", "${AWS::Zone}", "references", `Ref "AWS::Zone"`},
+
+		{"runtime", "Runtime: provided.al2023", "Runtime: go1.x", "functions", "Runtime"},
+		{"architecture", "Architectures: [arm64]", "Architectures: [x86_64]", "functions", "Architectures"},
+		{"handler", "Handler: bootstrap", "Handler: main", "functions", "Handler"},
+		{"tracing", "Tracing: Active", "Tracing: PassThrough", "functions", "Tracing"},
+		{"text logs", "LogFormat: JSON", "LogFormat: Text", "functions", "LogFormat"},
+		{"API timeout", "Timeout: 29", "Timeout: 60", "functions", "Timeout 60"},
+		{"environment", "ROLES_CLAIM: r, ", "", "functions", "ROLES_CLAIM"},
+		{"build method", "Metadata: {BuildMethod: go1.x}\n    Properties:\n      CodeUri: functions/parameters/", "Metadata: {BuildMethod: nodejs}\n    Properties:\n      CodeUri: functions/parameters/", "functions", "BuildMethod"},
+		{"CodeUri outside functions/", "CodeUri: functions/parameters/", "CodeUri: src/parameters/", "functions", "CodeUri"},
+		{"logical ID", "ParametersFunction:\n", "ParamsFunction:\n", "functions", "named ParametersFunction"},
+		{"no log group", `"/aws/lambda/${ParametersFunction}", RetentionInDays: 7`, `"/aws/lambda/${ParametersFunction}"`, "functions", "ParametersFunction: no AWS::Logs::LogGroup"},
+
+		{"wildcard action", "[dynamodb:GetItem, dynamodb:Query]", "[dynamodb:*]", "policies", `wildcard action "dynamodb:*"`},
+		{"star action", "[dynamodb:GetItem, dynamodb:Query]", `["*"]`, "policies", `wildcard action "*"`},
+		{"prefix wildcard action", "[dynamodb:GetItem, dynamodb:Query]", "[dynamodb:Get*]", "policies", "wildcard action"},
+		{"Scan", "[dynamodb:GetItem, dynamodb:Query]", "[dynamodb:Scan]", "policies", `"dynamodb:Scan" is not allowed`},
+		{"star resource", "Action: [xray:PutTraceSegments]", "Action: [s3:GetObject]", "policies", `Resource "*"`},
+		{"another table", `Resource: !GetAtt Table.Arn}`, `Resource: "arn:aws:dynamodb:sa-east-1:1:table/other"}`, "policies", "not the table"},
+		{"managed policy", "      Policies:\n        - Statement: {Effect: Allow, Action: dynamodb:PutItem, Resource: !GetAtt Table.Arn}", "      Policies:\n        - AmazonDynamoDBFullAccess", "policies", "not an inline policy"},
+		{"policy template", "      Policies:\n        - Statement: {Effect: Allow, Action: dynamodb:PutItem, Resource: !GetAtt Table.Arn}", "      Policies:\n        - DynamoDBCrudPolicy: {TableName: !Ref Table}", "policies", "not an inline policy"},
+		{"NotAction", "{Effect: Allow, Action: [xray:PutTraceSegments], Resource: \"*\"}", "{Effect: Allow, NotAction: [iam:*], Resource: \"*\"}", "policies", "NotAction"},
+
+		{"schedule hour", "cron(0 6 * * ? *)", "cron(0 9 * * ? *)", "schedule", "ScheduleExpression"},
+		{"schedule time zone", "America/Sao_Paulo", "UTC", "schedule", "ScheduleExpressionTimezone"},
+		{"no schedule", "Type: ScheduleV2", "Type: Schedule", "schedule", "no ScheduleV2 event"},
+
+		{"TLS policy allows", "{Effect: Deny, Principal", "{Effect: Allow, Principal", "bucket", "not TLS-only"},
+		{"TLS policy misses objects", `!Sub "${Bucket.Arn}/*"`, `!Sub "${Bucket.Arn}/reports/*"`, "bucket", "not TLS-only"},
+		{"TLS policy condition", `aws:SecureTransport: "false"`, `aws:SecureTransport: "true"`, "bucket", "not TLS-only"},
+	}
+
+	raw, err := samtemplate.Parse([]byte(checkedTemplate))
+	require.NoError(t, err)
+	for name, check := range checks {
+		assert.Empty(t, check(raw), "%s rejects the good template", name)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Contains(t, checkedTemplate, tt.old, "the case must change something")
+			raw, err := samtemplate.Parse([]byte(strings.Replace(checkedTemplate, tt.old, tt.new, 1)))
+			require.NoError(t, err)
+			problems := checks[tt.check](raw)
+			assert.True(t, slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }),
+				"want a problem containing %q, got %q", tt.want, problems)
+		})
+	}
+}
+
+func TestParseOverrides(t *testing.T) {
+	got, err := samtemplate.ParseOverrides(`Stage="dev" JwtAudience="a,b" Plain=x  Spaced="with space"`)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"Stage": "dev", "JwtAudience": "a,b", "Plain": "x", "Spaced": "with space"}, got)
+	for _, bad := range []string{`Stage`, `Stage="dev`, `="x"`} {
+		_, err := samtemplate.ParseOverrides(bad)
+		assert.Error(t, err, "%s", bad)
+	}
+}
+
+// rulesTemplate guards one parameter with each kind of rule function.
+const rulesTemplate = `
+Parameters:
+  Stage: {Type: String, Default: dev}
+  Issuer: {Type: String}
+  Audience: {Type: CommaDelimitedList}
+  Origins: {Type: CommaDelimitedList, Default: "http://localhost:5173"}
+Rules:
+  IssuerIsConfigured:
+    Assertions:
+      - Assert: {"Fn::Not": [{"Fn::Contains": [["https://CHANGEME"], {Ref: Issuer}]}]}
+        AssertDescription: set the issuer
+  AudienceIsConfigured:
+    Assertions:
+      - Assert: {"Fn::Not": [{"Fn::Contains": [{Ref: Audience}, CHANGEME]}]}
+        AssertDescription: set the audience
+  ProdOriginsAreKnown:
+    RuleCondition: {"Fn::Equals": [{Ref: Stage}, prod]}
+    Assertions:
+      - Assert: {"Fn::EachMemberIn": [{Ref: Origins}, ["https://erp.example.com", "https://app.example.com"]]}
+        AssertDescription: only the ERP's origins in prod
+`
+
+func TestFailingRules(t *testing.T) {
+	raw, err := samtemplate.Parse([]byte(rulesTemplate))
+	require.NoError(t, err)
+	tests := []struct {
+		name   string
+		params map[string]string
+		want   []string
+	}{
+		{"configured", map[string]string{"Issuer": "https://idp", "Audience": "a,b"}, nil},
+		{"issuer placeholder", map[string]string{"Issuer": "https://CHANGEME", "Audience": "a"}, []string{"IssuerIsConfigured"}},
+		{"audience placeholder among others", map[string]string{"Issuer": "https://idp", "Audience": "a,CHANGEME"}, []string{"AudienceIsConfigured"}},
+		{"both", map[string]string{"Issuer": "https://CHANGEME", "Audience": "CHANGEME"}, []string{"AudienceIsConfigured", "IssuerIsConfigured"}},
+		{"dev origins are not checked", map[string]string{"Issuer": "https://idp", "Audience": "a", "Origins": "*"}, nil},
+		{"prod origin outside the list", map[string]string{"Stage": "prod", "Issuer": "https://idp", "Audience": "a", "Origins": "https://erp.example.com,*"}, []string{"ProdOriginsAreKnown"}},
+		{"prod origins in the list", map[string]string{"Stage": "prod", "Issuer": "https://idp", "Audience": "a", "Origins": "https://erp.example.com"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := samtemplate.FailingRules(raw, tt.params)
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, got)
+		})
+	}
+
+	for name, broken := range map[string]string{
+		"unknown function":  strings.Replace(rulesTemplate, `"Fn::Not"`, `"Fn::Nope"`, 1),
+		"unknown parameter": strings.Replace(rulesTemplate, "{Ref: Issuer}", "{Ref: Isuer}", 1),
+		"no description":    strings.Replace(rulesTemplate, "AssertDescription: set the issuer", "", 1),
+	} {
+		raw, err := samtemplate.Parse([]byte(broken))
+		require.NoError(t, err)
+		_, err = samtemplate.FailingRules(raw, map[string]string{"Issuer": "x", "Audience": "y"})
+		assert.Error(t, err, name)
+	}
+}
