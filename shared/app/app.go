@@ -49,6 +49,9 @@ type Config struct {
 	Secrets secretsmanager.Config
 	// ConnectSA configures the bureau client (CONNECTSA_*).
 	ConnectSA connectsa.Config
+	// SAMLocal checks bearer tokens under SAM CLI only (AWS_SAM_LOCAL,
+	// SAM_LOCAL_JWT_KEY); nil in AWS.
+	SAMLocal *httpapi.SAMLocalAuth
 }
 
 // ConfigFromEnv reads Config from the environment.
@@ -76,6 +79,9 @@ func ConfigFromEnv() (Config, error) {
 		return c, err
 	}
 	if c.ConnectSA, err = connectsa.ConfigFromEnv(); err != nil {
+		return c, err
+	}
+	if c.SAMLocal, err = httpapi.SAMLocalAuthFromEnv(); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -201,7 +207,7 @@ func (a *App) Areas() map[string]httpapi.Area {
 func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
 	return httpapi.NewServer(httpapi.Config{
 		Logger: a.log, RolesClaim: a.cfg.RolesClaim,
-		Audit: a.store, Now: a.now, NewID: a.newID,
+		Audit: a.store, Now: a.now, NewID: a.newID, SAMLocal: a.cfg.SAMLocal,
 	}, areas...)
 }
 
