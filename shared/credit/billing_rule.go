@@ -376,7 +376,7 @@ func (r *BillingRule) log() *slog.Logger {
 type billingTask struct {
 	seq          int64
 	integration  Integration
-	svc          *NegativationService
+	deps         negativationDeps
 	negativation Negativation // removal
 	invoice      Invoice      // inclusion
 	// done, when set, is called once the item finished.
@@ -400,7 +400,7 @@ type billingWalk struct {
 	// params and integrations are read through the run's short-lived
 	// cache: every inclusion would read them again.
 	params       ParametersStore
-	integrations *IntegrationService
+	integrations IntegrationStore
 
 	mu        sync.Mutex
 	aborted   map[string]bool // integrations whose work stopped early
@@ -418,11 +418,9 @@ func (r *BillingRule) newWalk(ctx context.Context, run BillingRun, deadline time
 		progress: newBillingProgress(run),
 		aborted:  map[string]bool{},
 		params:   &runParameters{ParametersStore: r.Negativations.Parameters, now: r.now},
+		integrations: &runIntegrations{IntegrationStore: r.Negativations.Integrations, now: r.now,
+			byID: map[string]runCached[Integration]{}, byBranch: map[string]runCached[Integration]{}},
 	}
-	integrations := *r.Negativations.Integrations
-	integrations.Store = &runIntegrations{IntegrationStore: integrations.Store, now: r.now,
-		byID: map[string]runCached[Integration]{}, byBranch: map[string]runCached[Integration]{}}
-	w.integrations = &integrations
 	if !deadline.IsZero() {
 		margin := min(cfg.SafetyMargin, deadline.Sub(r.now())/4)
 		w.stopAt = deadline.Add(-margin)
@@ -535,7 +533,7 @@ func (w *billingWalk) produce(ctx context.Context) error {
 	cursor := ""
 walk:
 	for {
-		page, next, err := w.rule.Negativations.Integrations.List(ctx, Page{Limit: MaxPageLimit, Cursor: cursor})
+		page, next, err := w.rule.Negativations.Integrations.ListIntegrations(ctx, Page{Limit: MaxPageLimit, Cursor: cursor})
 		if err != nil {
 			w.fail(err)
 			break
@@ -573,25 +571,25 @@ walk:
 // integration hands out one integration's work: its removals and its sync,
 // unless the run resumes after one of its invoices, then its inclusions.
 func (w *billingWalk) integration(ctx context.Context, i Integration, after *InvoiceKey) error {
-	svc := w.serviceFor(i)
+	d := w.depsFor(i)
 	if after == nil {
-		if err := w.removals(ctx, i, svc); err != nil {
+		if err := w.removals(ctx, i, d); err != nil {
 			return err
 		}
 		if w.stopped() {
 			return errStop
 		}
 		if !w.integrationAborted(i.ID) {
-			w.sync(ctx, i, svc)
+			w.sync(ctx, i, d)
 		}
 	}
-	return w.inclusions(ctx, i, svc, after)
+	return w.inclusions(ctx, i, d, after)
 }
 
 // removals hands out the removals, most overdue first, and waits for them:
 // the sync that follows then never asks about a record on its way out.
-func (w *billingWalk) removals(ctx context.Context, i Integration, svc *NegativationService) error {
-	pending, err := svc.PendingRemovals(ctx, i.ID)
+func (w *billingWalk) removals(ctx context.Context, i Integration, d negativationDeps) error {
+	pending, err := w.rule.Negativations.PendingRemovals(ctx, i.ID)
 	if err != nil {
 		return err
 	}
@@ -602,7 +600,7 @@ func (w *billingWalk) removals(ctx context.Context, i Integration, svc *Negativa
 			return errStop
 		}
 		removing.Add(1)
-		if err := w.dispatch(ctx, billingTask{integration: i, svc: svc, negativation: pr.Negativation, done: removing.Done},
+		if err := w.dispatch(ctx, billingTask{integration: i, deps: d, negativation: pr.Negativation, done: removing.Done},
 			billingMark{}); err != nil {
 			return err
 		}
@@ -610,8 +608,8 @@ func (w *billingWalk) removals(ctx context.Context, i Integration, svc *Negativa
 	return nil
 }
 
-func (w *billingWalk) sync(ctx context.Context, i Integration, svc *NegativationService) {
-	res, err := svc.Sync(ctx, SyncRequest{IntegrationID: i.ID, RunID: w.run.ID})
+func (w *billingWalk) sync(ctx context.Context, i Integration, d negativationDeps) {
+	res, err := w.rule.Negativations.sync(ctx, d, SyncRequest{IntegrationID: i.ID, RunID: w.run.ID})
 	w.progress.synced(res.Examined)
 	if err != nil {
 		w.log.Warn("billing run sync failed", slog.String("integrationId", i.ID), slog.String("code", ErrorCode(err)), slog.String("error", err.Error()))
@@ -620,7 +618,7 @@ func (w *billingWalk) sync(ctx context.Context, i Integration, svc *Negativation
 	}
 }
 
-func (w *billingWalk) inclusions(ctx context.Context, i Integration, svc *NegativationService, after *InvoiceKey) error {
+func (w *billingWalk) inclusions(ctx context.Context, i Integration, d negativationDeps, after *InvoiceKey) error {
 	q := OpenInvoiceQuery{
 		BranchID: i.BranchID, After: after, Limit: w.cfg.PageSize,
 		From: w.run.Day.AddYears(-MaxDebtAgeYears), To: w.run.Day.AddDays(-i.Automation.DaysAfterDue),
@@ -669,7 +667,7 @@ func (w *billingWalk) inclusions(ctx context.Context, i Integration, svc *Negati
 				w.progress.skipNow(i.ID, mark, reason)
 				continue
 			}
-			if err := w.dispatch(ctx, billingTask{integration: i, svc: svc, invoice: inv}, mark); err != nil {
+			if err := w.dispatch(ctx, billingTask{integration: i, deps: d, invoice: inv}, mark); err != nil {
 				return err
 			}
 		}
@@ -717,7 +715,7 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 	if t.invoice.ID != "" {
 		failure.CustomerID, failure.InvoiceID = t.invoice.CustomerID, t.invoice.ID
 		var n Negativation
-		n, err = t.svc.Include(ctx, IncludeRequest{CustomerID: t.invoice.CustomerID, InvoiceID: t.invoice.ID, Origin: OriginAutomatic, RunID: w.run.ID})
+		n, err = w.rule.Negativations.include(ctx, t.deps, IncludeRequest{CustomerID: t.invoice.CustomerID, InvoiceID: t.invoice.ID, Origin: OriginAutomatic, RunID: w.run.ID})
 		if err == nil && n.Status == NegativationRejected {
 			err = BureauRejected(n.BureauMessage)
 		}
@@ -727,7 +725,7 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 		}
 	} else {
 		failure.CustomerID, failure.InvoiceID, failure.NegativationID = t.negativation.CustomerID, t.negativation.InvoiceID, t.negativation.ID
-		_, err = t.svc.Remove(ctx, t.negativation.ID, RemoveRequest{Origin: OriginAutomatic, RunID: w.run.ID})
+		_, err = w.rule.Negativations.remove(ctx, t.deps, t.negativation.ID, RemoveRequest{Origin: OriginAutomatic, RunID: w.run.ID})
 		if err == nil {
 			return billingOutcome{removed: true}
 		}
@@ -774,33 +772,35 @@ func skipReason(err error) (string, bool) {
 	return "", false
 }
 
-// serviceFor is the negativation service as the run uses it for one
-// integration: its bureau calls through the run's slots and the
-// integration's rate limit, the parameters and integrations it reads for
-// every item through the run's cache, its log lines naming the run.
-func (w *billingWalk) serviceFor(i Integration) *NegativationService {
-	svc := *w.rule.Negativations
-	svc.Parameters, svc.Integrations = w.params, w.integrations
+// depsFor is what the run's items of one integration read and call
+// through: the negativation service's access to the bureau behind the
+// run's slots and the integration's rate limit, the parameters and
+// integrations through the run's cache, log lines naming the run and the
+// integration.
+func (w *billingWalk) depsFor(i Integration) negativationDeps {
 	var limiter Limiter
 	if w.rule.NewLimiter != nil {
 		limiter = w.rule.NewLimiter(i.ID)
 	} else {
 		limiter = rate.NewLimiter(rate.Limit(w.cfg.RatePerIntegration), w.cfg.Burst)
 	}
-	svc.Bureau = throttledBureau{Bureau: svc.Bureau, slots: w.slots, limiter: limiter}
-	svc.Log = w.log.With(slog.String("integrationId", i.ID))
-	return &svc
+	return negativationDeps{
+		params:       w.params,
+		integrations: w.integrations,
+		bureau:       throttledAccess{RegistryAccess: w.rule.Negativations.Bureau, slots: w.slots, limiter: limiter},
+		log:          w.log.With(slog.String("integrationId", i.ID)),
+	}
 }
 
-// throttledBureau holds one of the run's slots and a token of the
-// integration's rate limit for each negativation call.
-type throttledBureau struct {
-	Bureau
+// throttledAccess holds one of the run's slots and a token of the
+// integration's rate limit for each registry call.
+type throttledAccess struct {
+	RegistryAccess
 	slots   chan struct{}
 	limiter Limiter
 }
 
-func (b throttledBureau) acquire(ctx context.Context) (func(), error) {
+func (b throttledAccess) acquire(ctx context.Context) (func(), error) {
 	if err := b.limiter.Wait(ctx); err != nil {
 		return nil, BureauUnavailable(err)
 	}
@@ -812,31 +812,31 @@ func (b throttledBureau) acquire(ctx context.Context) (func(), error) {
 	}
 }
 
-func (b throttledBureau) Include(ctx context.Context, acct BureauAccount, r NegativationRequest) (BureauRecord, error) {
+func (b throttledAccess) Include(ctx context.Context, i Integration, r NegativationRequest) (BureauRecord, error) {
 	release, err := b.acquire(ctx)
 	if err != nil {
 		return BureauRecord{}, err
 	}
 	defer release()
-	return b.Bureau.Include(ctx, acct, r)
+	return b.RegistryAccess.Include(ctx, i, r)
 }
 
-func (b throttledBureau) Remove(ctx context.Context, acct BureauAccount, r RemovalRequest) error {
+func (b throttledAccess) Remove(ctx context.Context, i Integration, r RemovalRequest) error {
 	release, err := b.acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer release()
-	return b.Bureau.Remove(ctx, acct, r)
+	return b.RegistryAccess.Remove(ctx, i, r)
 }
 
-func (b throttledBureau) Status(ctx context.Context, acct BureauAccount, refs []string) ([]BureauRecord, error) {
+func (b throttledAccess) Status(ctx context.Context, i Integration, refs []string) ([]BureauRecord, error) {
 	release, err := b.acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer release()
-	return b.Bureau.Status(ctx, acct, refs)
+	return b.RegistryAccess.Status(ctx, i, refs)
 }
 
 // ---- the run's reads

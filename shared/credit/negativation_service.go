@@ -17,20 +17,26 @@ type NegativationService struct {
 	Store        NegativationStore
 	Parties      PartyStore
 	Parameters   ParametersStore
-	Integrations *IntegrationService
-	Bureau       Bureau
+	Integrations IntegrationStore
+	Bureau       RegistryAccess
 	Now          func() time.Time
 	NewID        func() string
 	Log          *slog.Logger
 }
 
-// call runs a bureau call through IntegrationService.WithAccount, which may
-// run it once more with fresher credentials when the bureau refuses them (a
-// password changed elsewhere or left half changed). Every call here is safe
-// to repeat: the reference makes inclusions idempotent, removals of a
-// removed record succeed, status reads change nothing.
-func (s *NegativationService) call(ctx context.Context, i Integration, fn func(BureauAccount) error) error {
-	return s.Integrations.WithAccount(ctx, i, fn)
+// negativationDeps are what an operation reads and calls through: the
+// service's own, or a billing-rule run's wrapping of them (its throttle on
+// the bureau, its short-lived caches of the master switch and the
+// integrations, its log naming the run).
+type negativationDeps struct {
+	params       ParametersStore
+	integrations IntegrationStore
+	bureau       RegistryAccess
+	log          *slog.Logger
+}
+
+func (s *NegativationService) own() negativationDeps {
+	return negativationDeps{params: s.Parameters, integrations: s.Integrations, bureau: s.Bureau, log: s.log()}
 }
 
 // outcomeTimeout bounds the write that records a bureau call's outcome,
@@ -96,10 +102,14 @@ func validOrigin(fe *FieldErrors, o *Origin, runID string) {
 // retries that same record with the same reference, which the bureau never
 // registers twice; any other existing record is 409 already_negativated.
 func (s *NegativationService) Include(ctx context.Context, req IncludeRequest) (Negativation, error) {
+	return s.include(ctx, s.own(), req)
+}
+
+func (s *NegativationService) include(ctx context.Context, d negativationDeps, req IncludeRequest) (Negativation, error) {
 	if err := req.validate(); err != nil {
 		return Negativation{}, err
 	}
-	if err := RequireEnabled(ctx, s.Parameters); err != nil {
+	if err := RequireEnabled(ctx, d.params); err != nil {
 		return Negativation{}, err
 	}
 	customer, err := s.Parties.GetParty(ctx, PartyCustomer, req.CustomerID)
@@ -124,9 +134,9 @@ func (s *NegativationService) Include(ctx context.Context, req IncludeRequest) (
 	var integration Integration
 	if retry {
 		// The retry goes to the account the first attempt may have reached.
-		integration, err = s.Integrations.Get(ctx, existing.IntegrationID)
+		integration, err = d.integrations.GetIntegration(ctx, existing.IntegrationID)
 	} else {
-		integration, err = s.Integrations.GetByBranch(ctx, customer.BranchID)
+		integration, err = d.integrations.GetIntegrationByBranch(ctx, customer.BranchID)
 	}
 	if ErrorKind(err) == KindNotFound {
 		return Negativation{}, ErrBranchWithoutIntegration(customer.BranchID)
@@ -148,7 +158,7 @@ func (s *NegativationService) Include(ctx context.Context, req IncludeRequest) (
 			"Informe o código de restrição: a integração não tem um código padrão configurado.")
 	}
 	// The credentials must be readable before anything is written.
-	if _, err := s.Integrations.Account(ctx, integration); err != nil {
+	if _, err := d.bureau.Account(ctx, integration); err != nil {
 		return Negativation{}, err
 	}
 	actor := who(ctx)
@@ -163,7 +173,7 @@ func (s *NegativationService) Include(ctx context.Context, req IncludeRequest) (
 		return Negativation{}, err
 	}
 	breq := inclusionRequest(n, customer, integration)
-	return s.submit(ctx, integration, n, breq, actor, req.RunID)
+	return s.submit(ctx, d, integration, n, breq, actor, req.RunID)
 }
 
 func notFoundAs(err error, what string) error {
@@ -293,12 +303,8 @@ func inclusionRequest(n Negativation, c Party, i Integration) NegativationReques
 
 // submit sends the inclusion of the claimed record n and records the
 // outcome, even when the caller has gone away meanwhile.
-func (s *NegativationService) submit(ctx context.Context, i Integration, n Negativation, breq NegativationRequest, actor Actor, runID string) (Negativation, error) {
-	var rec BureauRecord
-	berr := s.call(ctx, i, func(a BureauAccount) (err error) {
-		rec, err = s.Bureau.Include(ctx, a, breq)
-		return err
-	})
+func (s *NegativationService) submit(ctx context.Context, d negativationDeps, i Integration, n Negativation, breq NegativationRequest, actor Actor, runID string) (Negativation, error) {
+	rec, berr := d.bureau.Include(ctx, i, breq)
 	if berr == nil && !rec.Status.Valid() {
 		berr = BureauMalformedAnswer(fmt.Errorf("inclusion answered with status %q", rec.Status))
 	}
@@ -320,12 +326,12 @@ func (s *NegativationService) submit(ctx context.Context, i Integration, n Negat
 	if err != nil {
 		// The bureau call is done but its outcome is not written: the record
 		// stays submitting until a retry or the sync asks the bureau.
-		s.log().Error("negativation outcome not recorded", slog.String("negativationId", n.ID),
+		d.log.Error("negativation outcome not recorded", slog.String("negativationId", n.ID),
 			slog.String("document", n.Document.Masked()), slog.String("bureauOutcome", ErrorCode(berr)), slog.String("error", err.Error()))
 		return Negativation{}, err
 	}
 	if berr != nil {
-		s.log().Warn("negativation inclusion failed", slog.String("negativationId", n.ID), slog.String("document", n.Document.Masked()),
+		d.log.Warn("negativation inclusion failed", slog.String("negativationId", n.ID), slog.String("document", n.Document.Masked()),
 			slog.String("code", ErrorCode(berr)), slog.Bool("outcomeUnknown", updated.OutcomeUnknown), slog.String("error", berr.Error()))
 		return updated, naming(berr, updated)
 	}
@@ -433,6 +439,10 @@ type RemoveRequest struct {
 // the record as it was (still live), with the error in its history, and is
 // returned (502 or 422). Of concurrent removals only one reaches the bureau.
 func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveRequest) (Negativation, error) {
+	return s.remove(ctx, s.own(), id, req)
+}
+
+func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id string, req RemoveRequest) (Negativation, error) {
 	var fe FieldErrors
 	req.RemovalCode = trimCode(req.RemovalCode)
 	if len(req.RemovalCode) > 32 {
@@ -442,7 +452,7 @@ func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveR
 	if err := fe.Err(); err != nil {
 		return Negativation{}, err
 	}
-	if err := RequireEnabled(ctx, s.Parameters); err != nil {
+	if err := RequireEnabled(ctx, d.params); err != nil {
 		return Negativation{}, err
 	}
 	n, err := s.Store.GetNegativation(ctx, id)
@@ -452,7 +462,7 @@ func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveR
 	if !n.removable(s.now()) {
 		return Negativation{}, ErrInvalidStatus(n, "baixar")
 	}
-	integration, err := s.Integrations.Get(ctx, n.IntegrationID)
+	integration, err := d.integrations.GetIntegration(ctx, n.IntegrationID)
 	if err != nil {
 		return Negativation{}, err
 	}
@@ -482,7 +492,7 @@ func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveR
 			"Informe o código para baixa: a integração não tem um código padrão configurado.")
 	}
 	// The credentials must be readable before the record is claimed.
-	if _, err := s.Integrations.Account(ctx, integration); err != nil {
+	if _, err := d.bureau.Account(ctx, integration); err != nil {
 		return Negativation{}, err
 	}
 	actor := who(ctx)
@@ -503,9 +513,7 @@ func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveR
 		return Negativation{}, err
 	}
 
-	berr := s.call(ctx, integration, func(a BureauAccount) error {
-		return s.Bureau.Remove(ctx, a, RemovalRequest{Reference: id, RemovalCode: code, Date: removedOn.Time()})
-	})
+	berr := d.bureau.Remove(ctx, integration, RemovalRequest{Reference: id, RemovalCode: code, Date: removedOn.Time()})
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
 	defer cancel()
 	updated, err := s.Store.UpdateNegativation(wctx, id, func(cur *Negativation) error {
@@ -526,12 +534,12 @@ func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveR
 		return nil
 	})
 	if err != nil {
-		s.log().Error("negativation removal outcome not recorded", slog.String("negativationId", id),
+		d.log.Error("negativation removal outcome not recorded", slog.String("negativationId", id),
 			slog.String("bureauOutcome", ErrorCode(berr)), slog.String("error", err.Error()))
 		return Negativation{}, err
 	}
 	if berr != nil {
-		s.log().Warn("negativation removal failed", slog.String("negativationId", id), slog.String("document", n.Document.Masked()),
+		d.log.Warn("negativation removal failed", slog.String("negativationId", id), slog.String("document", n.Document.Masked()),
 			slog.String("code", ErrorCode(berr)), slog.String("error", berr.Error()))
 		return updated, naming(berr, updated)
 	}
@@ -577,6 +585,10 @@ const syncBatch = 50
 // With an IntegrationID a bureau fault is returned; across all integrations
 // each integration's fault is listed in the result and the others go on.
 func (s *NegativationService) Sync(ctx context.Context, req SyncRequest) (SyncResult, error) {
+	return s.sync(ctx, s.own(), req)
+}
+
+func (s *NegativationService) sync(ctx context.Context, d negativationDeps, req SyncRequest) (SyncResult, error) {
 	res := SyncResult{ByStatus: map[NegativationStatus]int{}, Errors: []SyncError{}}
 	if req.IntegrationID != "" && !ValidID(req.IntegrationID) {
 		var fe FieldErrors
@@ -588,26 +600,26 @@ func (s *NegativationService) Sync(ctx context.Context, req SyncRequest) (SyncRe
 		fe.Add("runId", "identificador inválido")
 		return res, fe.Err()
 	}
-	if err := RequireEnabled(ctx, s.Parameters); err != nil {
+	if err := RequireEnabled(ctx, d.params); err != nil {
 		return res, err
 	}
 	if req.IntegrationID != "" {
-		i, err := s.Integrations.Get(ctx, req.IntegrationID)
+		i, err := d.integrations.GetIntegration(ctx, req.IntegrationID)
 		if err != nil {
 			return res, err
 		}
 		res.Integrations = 1
-		return res, s.syncIntegration(ctx, i, req.RunID, &res)
+		return res, s.syncIntegration(ctx, d, i, req.RunID, &res)
 	}
 	cursor := ""
 	for {
-		page, next, err := s.Integrations.List(ctx, Page{Limit: MaxPageLimit, Cursor: cursor})
+		page, next, err := d.integrations.ListIntegrations(ctx, Page{Limit: MaxPageLimit, Cursor: cursor})
 		if err != nil {
 			return res, err
 		}
 		for _, i := range page {
 			res.Integrations++
-			if err := s.syncIntegration(ctx, i, req.RunID, &res); err != nil {
+			if err := s.syncIntegration(ctx, d, i, req.RunID, &res); err != nil {
 				if ErrorKind(err) == KindInternal {
 					return res, err
 				}
@@ -621,7 +633,7 @@ func (s *NegativationService) Sync(ctx context.Context, req SyncRequest) (SyncRe
 	}
 }
 
-func (s *NegativationService) syncIntegration(ctx context.Context, i Integration, runID string, res *SyncResult) error {
+func (s *NegativationService) syncIntegration(ctx context.Context, d negativationDeps, i Integration, runID string, res *SyncResult) error {
 	now := s.now()
 	var todo []Negativation
 	for _, st := range []NegativationStatus{NegativationPending, NegativationSubmitting, NegativationFailed, NegativationRemoving} {
@@ -640,7 +652,7 @@ func (s *NegativationService) syncIntegration(ctx context.Context, i Integration
 	if len(todo) == 0 {
 		return nil
 	}
-	if _, err := s.Integrations.Account(ctx, i); err != nil {
+	if _, err := d.bureau.Account(ctx, i); err != nil {
 		return err
 	}
 	actor := who(ctx)
@@ -649,11 +661,7 @@ func (s *NegativationService) syncIntegration(ctx context.Context, i Integration
 		for k, n := range batch {
 			refs[k] = n.ID
 		}
-		var recs []BureauRecord
-		err := s.call(ctx, i, func(a BureauAccount) (err error) {
-			recs, err = s.Bureau.Status(ctx, a, refs)
-			return err
-		})
+		recs, err := d.bureau.Status(ctx, i, refs)
 		if err != nil {
 			return err
 		}
