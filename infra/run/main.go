@@ -4,7 +4,10 @@
 // Gateway on http://127.0.0.1:$PORT (default 3000, the port `sam local
 // start-api` uses). SIGINT or SIGTERM stops everything it started.
 //
-// Environment: PORT, LOCAL_DATA_DIR, LOG_LEVEL, ROLES_CLAIM, and
+// Environment: PORT, LOCAL_DATA_DIR, LOG_LEVEL, ROLES_CLAIM,
+// CORS_ALLOWED_ORIGINS (the comma-separated browser origins allowed to call
+// the API, "*" for any; by default any http://localhost:<port> and
+// http://127.0.0.1:<port>), and
 // DYNAMODB_PORT, S3_PORT, SECRETSMANAGER_PORT, CONNECTSA_PORT for the
 // stand-ins (default PORT+1 to PORT+4, so that they stay put across
 // restarts; 0 takes any free port).
@@ -107,6 +110,9 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	gw := apigateway.New(key, log)
+	if gw.Origins, err = apigateway.ParseOrigins(os.Getenv("CORS_ALLOWED_ORIGINS")); err != nil {
+		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
+	}
 	areas := a.Areas()
 	names := make([]string, 0, len(areas))
 	for name := range areas {
