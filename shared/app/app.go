@@ -202,6 +202,8 @@ func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
 	return httpapi.NewServer(httpapi.Config{
 		Logger: a.log, RolesClaim: a.cfg.RolesClaim,
 		Audit: a.store, Now: a.now, NewID: a.newID,
+		// Only the routes in httpapi.Idempotent use it.
+		Idempotency: a.store,
 	}, areas...)
 }
 

@@ -49,6 +49,9 @@ type Config struct {
 	// Now and NewID stamp audit events (time.Now and UUIDv7 when nil).
 	Now   func() time.Time
 	NewID func() string
+	// Idempotency keeps the Idempotency-Key of the routes in Idempotent;
+	// nil ignores the header (unit tests of one area).
+	Idempotency credit.IdempotencyStore
 }
 
 // Server serves a set of areas with routing, authorization, logging and the
@@ -117,8 +120,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(sw, r)
 }
 
-// serve wraps one route with authentication, authorization and the body
-// limit.
+// serve wraps one route with authentication, authorization, the body
+// limit and, on the routes that honour one, the idempotency key.
 func (s *Server) serve(rt Route) http.Handler {
 	pattern := rt.Pattern()
 	public := IsPublic(pattern)
@@ -148,9 +151,7 @@ func (s *Server) serve(rt Route) http.Handler {
 			WriteError(w, r, errBodyTooLarge)
 			return
 		}
-		if err := rt.Handler(w, r); err != nil {
-			WriteError(w, r, err)
-		}
+		s.handle(rt, w, r)
 	})
 }
 
