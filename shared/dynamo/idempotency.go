@@ -105,6 +105,11 @@ func (s *Store) BeginIdempotency(ctx context.Context, c credit.IdempotencyClaim)
 	case !errors.As(err, &ccf):
 		return nil, credit.Internal(err, "dynamo: claim idempotency key")
 	}
+	if len(ccf.Item) == 0 {
+		// The key existed but its item did not come back: nothing to
+		// compare, so nothing may run.
+		return nil, credit.ErrRequestInProgress
+	}
 	var held idempotencyItem
 	if err := attributevalue.UnmarshalMap(ccf.Item, &held); err != nil {
 		return nil, credit.Internal(err, "dynamo: decode idempotency key")
