@@ -14,7 +14,7 @@ import (
 var (
 	CORSAllowMethods  = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 	CORSAllowHeaders  = []string{"Authorization", "Content-Type", "Idempotency-Key"}
-	CORSExposeHeaders = []string{"Location", "Apigw-Requestid"}
+	CORSExposeHeaders = []string{"Location", "Apigw-Requestid", "Idempotent-Replayed"}
 )
 
 // CORSMaxAge is how long, in seconds, a browser may reuse a preflight.

@@ -148,7 +148,7 @@ func TestCORS(t *testing.T) {
 				assert.Equal(t, "600", h.Get("Access-Control-Max-Age"))
 				assert.Empty(t, h.Get("Access-Control-Allow-Credentials"))
 			} else {
-				assert.Equal(t, "location,apigw-requestid", h.Get("Access-Control-Expose-Headers"))
+				assert.Equal(t, "location,apigw-requestid,idempotent-replayed", h.Get("Access-Control-Expose-Headers"))
 			}
 		})
 	}

@@ -208,6 +208,8 @@ func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
 	return httpapi.NewServer(httpapi.Config{
 		Logger: a.log, RolesClaim: a.cfg.RolesClaim,
 		Audit: a.store, Now: a.now, NewID: a.newID, SAMLocal: a.cfg.SAMLocal,
+		// Only the routes in httpapi.Idempotent use it.
+		Idempotency: a.store,
 	}, areas...)
 }
 

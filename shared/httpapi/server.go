@@ -52,6 +52,9 @@ type Config struct {
 	// SAMLocal, set only under SAM CLI (SAMLocalAuthFromEnv), checks the
 	// bearer token when no authorizer claims came with the request.
 	SAMLocal *SAMLocalAuth
+	// Idempotency keeps the Idempotency-Key of the routes in Idempotent;
+	// nil ignores the header (unit tests of one area).
+	Idempotency credit.IdempotencyStore
 }
 
 // Server serves a set of areas with routing, authorization, logging and the
@@ -120,8 +123,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(sw, r)
 }
 
-// serve wraps one route with authentication, authorization and the body
-// limit.
+// serve wraps one route with authentication, authorization, the body
+// limit and, on the routes that honour one, the idempotency key.
 func (s *Server) serve(rt Route) http.Handler {
 	pattern := rt.Pattern()
 	public := IsPublic(pattern)
@@ -154,9 +157,7 @@ func (s *Server) serve(rt Route) http.Handler {
 			WriteError(w, r, errBodyTooLarge)
 			return
 		}
-		if err := rt.Handler(w, r); err != nil {
-			WriteError(w, r, err)
-		}
+		s.handle(rt, w, r)
 	})
 }
 
