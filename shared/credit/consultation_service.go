@@ -182,7 +182,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		return ConsultationOutcome{}, s.recordFailure(context.WithoutCancel(ctx), s.newConsultation(ctx, t, integ, nil), err)
 	}
 	if t.plan.Deprecated() {
-		warnings = append(warnings, Warning{Code: WarningDeprecatedPlan, Message: fmt.Sprintf("O plano %s será descontinuado em breve. %s", t.plan.Name(), DeprecatedPlanRecommendation)})
+		warnings = append(warnings, Warning{Code: WarningDeprecatedPlan, Message: DeprecatedPlanWarning(t.plan)})
 	}
 
 	params, err := s.Parameters.GetParameters(ctx)
@@ -209,7 +209,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		}
 		if found && prev.CreatedAt.After(s.now().Add(-time.Duration(days)*24*time.Hour)) {
 			if !req.ConfirmRepeat {
-				return ConsultationOutcome{}, errRepeatConsultation(t.document, prev, days)
+				return ConsultationOutcome{}, errRepeatConsultation(t.document, prev, days, integ.Environment)
 			}
 			warnings = append(warnings, Warning{Code: WarningRepeatConfirmed, Message: fmt.Sprintf(
 				"Nova consulta confirmada: o documento já havia sido consultado em %s (consulta %s).", formatSaoPaulo(prev.CreatedAt), prev.ID)})
@@ -277,10 +277,16 @@ func (s *ConsultationService) checkPlanOffered(ctx context.Context, integ Integr
 		WithDetails(map[string]any{"plan": string(plan), "offeredPlans": codes})
 }
 
-func errRepeatConsultation(doc Document, prev ConsultationRef, days int) *Error {
+// errRepeatConsultation asks to confirm a repeat; only production charges
+// for it (homologation consultations are free).
+func errRepeatConsultation(doc Document, prev ConsultationRef, days int, env Environment) *Error {
+	confirm := "Confirme para consultar novamente."
+	if env == EnvironmentProduction {
+		confirm = "Confirme para consultar novamente (a consulta será cobrada)."
+	}
 	return Errorf(KindConflict, CodeRepeatConsultation,
-		"O documento %s já foi consultado em %s, há menos de %d dia(s). Confirme para consultar novamente (a consulta será cobrada).",
-		doc.Masked(), formatSaoPaulo(prev.CreatedAt), days).
+		"O documento %s já foi consultado em %s, há menos de %d dia(s). %s",
+		doc.Masked(), formatSaoPaulo(prev.CreatedAt), days, confirm).
 		WithDetails(map[string]any{
 			"previousConsultationId": prev.ID,
 			"previousAt":             prev.CreatedAt.UTC().Format(time.RFC3339),
