@@ -79,16 +79,7 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 	actor := who(ctx)
 
 	claimed, err := s.Store.UpdateNegativation(ctx, id, func(cur *Negativation) error {
-		now := s.now()
-		if !cur.removable(now) {
-			return ErrInvalidStatus(*cur, "baixar")
-		}
-		if cur.Status != NegativationRemoving {
-			cur.StatusBeforeRemoval = cur.Status
-		}
-		cur.Status, cur.RemovalCode, cur.UpdatedAt = NegativationRemoving, code, now
-		cur.record(NegativationEvent{Status: NegativationRemoving, At: now, By: actor, RunID: req.RunID, Message: "Baixa enviada ao bureau."})
-		return nil
+		return cur.StartRemoval(s.now(), actor, req.RunID, code)
 	})
 	if err != nil {
 		return Negativation{}, err
@@ -101,18 +92,10 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 		if cur.Status != NegativationRemoving || cur.Version != claimed.Version {
 			return ErrNoChange
 		}
-		now := s.now()
-		cur.UpdatedAt = now
 		if berr == nil {
-			cur.Status, cur.RemovedAt, cur.RemovedBy, cur.LastError = NegativationRemoved, now, actor, nil
-			cur.record(NegativationEvent{Status: NegativationRemoved, At: now, By: actor, RunID: req.RunID, Message: "Baixa confirmada pelo bureau."})
-			return nil
+			return cur.ConfirmRemoval(s.now(), actor, req.RunID)
 		}
-		code, msg := ErrorCode(berr), ErrorMessage(berr)
-		cur.Status = cur.StatusBeforeRemoval
-		cur.LastError = &NegativationError{Code: code, Message: msg}
-		cur.record(NegativationEvent{Status: cur.Status, At: now, By: actor, RunID: req.RunID, ErrorCode: code, Message: "Falha na baixa: " + msg})
-		return nil
+		return cur.FailRemoval(s.now(), actor, req.RunID, berr)
 	})
 	if err != nil {
 		d.log.Error("negativation removal outcome not recorded", slog.String("negativationId", id),

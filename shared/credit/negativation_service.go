@@ -52,8 +52,8 @@ func errAutomationDisabled(i Integration) *Error {
 		WithDetails(map[string]any{"integrationId": i.ID})
 }
 
-// checkNegativable applies the reference's rules on the debtor and the debt,
-// on the calendar day today (São Paulo).
+// naming adds the record's id and status to a bureau error's details, so the
+// caller of a failed inclusion or removal knows which record holds it.
 func naming(err error, n Negativation) error {
 	e, ok := AsError(err)
 	if !ok || e.Kind == KindInternal {
