@@ -136,7 +136,7 @@ type App struct {
 	// plans caches the accounts' plans for every service of this cold start.
 	plans *credit.PlanCache
 	// now and newID are the clock and the id generator of every service.
-	now   func() time.Time
+	now   credit.Clock
 	newID func() string
 }
 
@@ -155,7 +155,7 @@ func New(cfg Config, clients Clients, log *slog.Logger) *App {
 		store:   &dynamo.Store{Client: clients.DynamoDB, Table: cfg.Table, AuditRetention: cfg.AuditRetention},
 		bureau:  connectsa.New(cfg.ConnectSA, clients.HTTP),
 		plans:   &credit.PlanCache{},
-		now:     func() time.Time { return time.Now().UTC() },
+		now:     time.Now,
 		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
 	}
 	if clients.SecretsManager != nil {

@@ -30,7 +30,7 @@ type BillingRule struct {
 	// NewLimiter builds an integration's rate limit towards the bureau; a
 	// rate.Limiter from Config when nil.
 	NewLimiter func(integrationID string) Limiter
-	Now        func() time.Time
+	Now        Clock
 	NewID      func() string
 	Log        *slog.Logger
 }
@@ -124,7 +124,7 @@ func (r *BillingRule) Start(ctx context.Context) (BillingRun, error) {
 	if err := RequireEnabled(ctx, r.Negativations.Parameters); err != nil {
 		return BillingRun{}, err
 	}
-	now := r.now()
+	now := r.Now.Now()
 	if live, found, err := r.liveRun(ctx, now); err != nil {
 		return BillingRun{}, err
 	} else if found {
@@ -165,7 +165,7 @@ func (r *BillingRule) markFailed(ctx context.Context, id string, cause *Error) {
 		if cur.Status != BillingRunRunning {
 			return ErrNoChange
 		}
-		now := r.now()
+		now := r.Now.Now()
 		cur.Status, cur.FinishedAt = BillingRunFailed, now
 		cur.addError(BillingRunError{At: now, Code: cause.Code, Message: cause.Message})
 		return nil
@@ -179,7 +179,7 @@ func (r *BillingRule) markFailed(ctx context.Context, id string, cause *Error) {
 // deadline (none when zero). The error is only for what a retry of the
 // invocation may fix (the table unreachable); the run records the rest.
 func (r *BillingRule) RunScheduled(ctx context.Context, deadline time.Time) (BillingRun, error) {
-	now := r.now()
+	now := r.Now.Now()
 	run := BillingRun{ID: r.NewID(), Trigger: TriggerSchedule, RequestedBy: BillingRuleActor, Status: BillingRunRunning,
 		Day: DateOf(now, SaoPaulo), StartedAt: now, LeaseUntil: leaseFor(deadline, now), Version: 1}
 	if err := r.Store.CreateBillingRun(ctx, run); err != nil {
@@ -197,7 +197,7 @@ func (r *BillingRule) Execute(ctx context.Context, id string, deadline time.Time
 	errBusy := errors.New("held")
 	var seen BillingRun
 	run, err := r.Store.UpdateBillingRun(ctx, id, func(cur *BillingRun) error {
-		now := r.now()
+		now := r.Now.Now()
 		seen = *cur
 		if cur.Status != BillingRunRunning || (!cur.LeaseUntil.IsZero() && !cur.Abandoned(now)) {
 			return errBusy
@@ -236,7 +236,7 @@ func (r *BillingRule) resumable(ctx context.Context, run BillingRun) (BillingRun
 		if prev.ID == run.ID {
 			continue
 		}
-		if prev.Day != run.Day || !prev.Unfinished(r.now()) {
+		if prev.Day != run.Day || !prev.Unfinished(r.Now.Now()) {
 			return BillingRun{}, false, nil
 		}
 		return prev, true, nil
@@ -279,7 +279,7 @@ func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time
 
 	if err := RequireEnabled(ctx, r.Negativations.Parameters); err != nil {
 		if ErrorCode(err) == CodeCreditAnalysisDisabled {
-			run.addError(BillingRunError{At: r.now(), Code: ErrorCode(err), Message: ErrorMessage(err)})
+			run.addError(BillingRunError{At: r.Now.Now(), Code: ErrorCode(err), Message: ErrorMessage(err)})
 			return r.finish(ctx, log, run, BillingRunFinished, nil)
 		}
 		return r.finish(ctx, log, run, BillingRunFailed, err)
@@ -298,7 +298,7 @@ func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time
 // finish records how the run ended; the error returned is the one a retry
 // may fix.
 func (r *BillingRule) finish(ctx context.Context, log *slog.Logger, run BillingRun, status BillingRunStatus, cause error) (BillingRun, error) {
-	now := r.now()
+	now := r.Now.Now()
 	if cause != nil {
 		run.addError(BillingRunError{At: now, Code: ErrorCode(cause), Message: ErrorMessage(cause)})
 	}
@@ -336,7 +336,7 @@ func (r *BillingRule) continueRun(ctx context.Context, log *slog.Logger, prev Bi
 	if r.Starter == nil {
 		return
 	}
-	now := r.now()
+	now := r.Now.Now()
 	next := BillingRun{ID: r.NewID(), Trigger: prev.Trigger, RequestedBy: prev.RequestedBy, Status: BillingRunRunning,
 		Day: prev.Day, StartedAt: now, Position: prev.Position.clone(), ResumedFrom: prev.ID, Version: 1}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
@@ -351,13 +351,6 @@ func (r *BillingRule) continueRun(ctx context.Context, log *slog.Logger, prev Bi
 		return
 	}
 	log.Info("billing run continues", slog.String("continuation", next.ID))
-}
-
-func (r *BillingRule) now() time.Time {
-	if r.Now != nil {
-		return r.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
 }
 
 func (r *BillingRule) log() *slog.Logger {

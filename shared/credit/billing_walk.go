@@ -57,12 +57,12 @@ func (r *BillingRule) newWalk(ctx context.Context, run BillingRun, deadline time
 		tasks:    make(chan billingTask),
 		progress: newBillingProgress(run),
 		aborted:  map[string]bool{},
-		params:   &runParameters{ParametersStore: r.Negativations.Parameters, now: r.now},
-		integrations: &runIntegrations{IntegrationStore: r.Negativations.Integrations, now: r.now,
+		params:   &runParameters{ParametersStore: r.Negativations.Parameters, now: r.Now.Now},
+		integrations: &runIntegrations{IntegrationStore: r.Negativations.Integrations, now: r.Now.Now,
 			byID: map[string]runCached[Integration]{}, byBranch: map[string]runCached[Integration]{}},
 	}
 	if !deadline.IsZero() {
-		margin := min(cfg.SafetyMargin, deadline.Sub(r.now())/4)
+		margin := min(cfg.SafetyMargin, deadline.Sub(r.Now.Now())/4)
 		w.stopAt = deadline.Add(-margin)
 	}
 	return w
@@ -119,7 +119,7 @@ func (w *billingWalk) checkpoint(ctx context.Context) {
 		}
 		cur.Counts, cur.Errors, cur.Position = counts, errs, pos
 		if w.stopAt.IsZero() {
-			cur.LeaseUntil = leaseFor(time.Time{}, w.rule.now())
+			cur.LeaseUntil = leaseFor(time.Time{}, w.rule.Now.Now())
 		}
 		return nil
 	})
@@ -133,7 +133,7 @@ func (w *billingWalk) checkpoint(ctx context.Context) {
 func (w *billingWalk) stopped() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.stopAt.IsZero() && !w.rule.now().Before(w.stopAt) {
+	if !w.stopAt.IsZero() && !w.rule.Now.Now().Before(w.stopAt) {
 		w.deadlined = true
 	}
 	return w.deadlined || w.disabled || w.failure != nil
@@ -253,7 +253,7 @@ func (w *billingWalk) sync(ctx context.Context, i Integration, d negativationDep
 	w.progress.synced(res.Examined)
 	if err != nil {
 		w.log.Warn("billing run sync failed", slog.String("integrationId", i.ID), slog.String("code", ErrorCode(err)), slog.String("error", err.Error()))
-		w.progress.addError(BillingRunError{At: w.rule.now(), IntegrationID: i.ID, Code: ErrorCode(err), Message: ErrorMessage(err)})
+		w.progress.addError(BillingRunError{At: w.rule.Now.Now(), IntegrationID: i.ID, Code: ErrorCode(err), Message: ErrorMessage(err)})
 		w.react(i.ID, err)
 	}
 }
@@ -378,7 +378,7 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 			failure.NegativationID = id
 		}
 	}
-	failure.At, failure.Code, failure.Message = w.rule.now(), ErrorCode(err), ErrorMessage(err)
+	failure.At, failure.Code, failure.Message = w.rule.Now.Now(), ErrorCode(err), ErrorMessage(err)
 	w.log.Warn("billing run item failed", slog.String("integrationId", failure.IntegrationID), slog.String("customerId", failure.CustomerID),
 		slog.String("invoiceId", failure.InvoiceID), slog.String("negativationId", failure.NegativationID),
 		slog.String("code", failure.Code), slog.String("error", err.Error()))

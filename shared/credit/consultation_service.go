@@ -27,7 +27,7 @@ type ConsultationService struct {
 	Bureau       *BureauAccess
 	Reports      ReportStore
 	Renderer     ReportRenderer
-	Now          func() time.Time
+	Now          Clock
 	NewID        func() string
 	Log          *slog.Logger
 }
@@ -207,7 +207,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		if err != nil {
 			return ConsultationOutcome{}, err
 		}
-		if found && prev.CreatedAt.After(s.now().Add(-time.Duration(days)*24*time.Hour)) {
+		if found && prev.CreatedAt.After(s.Now.Now().Add(-time.Duration(days)*24*time.Hour)) {
 			if !req.ConfirmRepeat {
 				return ConsultationOutcome{}, errRepeatConsultation(t.document, prev, days)
 			}
@@ -254,7 +254,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 func (s *ConsultationService) newConsultation(ctx context.Context, t consultationTarget, integ Integration, warnings []Warning) Consultation {
 	actor, _ := ActorFrom(ctx)
 	return Consultation{
-		ID: s.NewID(), CreatedAt: s.now(), Document: t.document, UF: t.uf, Plan: t.plan,
+		ID: s.NewID(), CreatedAt: s.Now.Now(), Document: t.document, UF: t.uf, Plan: t.plan,
 		IntegrationID: integ.ID, BranchID: integ.BranchID, Environment: integ.Environment,
 		Party: t.party, RequestedBy: Actor{Subject: actor.Subject, Name: actor.Name}, Warnings: warnings,
 	}
@@ -315,7 +315,7 @@ func (s *ConsultationService) recordFailure(ctx context.Context, c Consultation,
 }
 
 func (s *ConsultationService) storePDF(ctx context.Context, c Consultation) error {
-	pdf, err := s.Renderer.Render(ReportDocument{Consultation: c, GeneratedAt: s.now()})
+	pdf, err := s.Renderer.Render(ReportDocument{Consultation: c, GeneratedAt: s.Now.Now()})
 	if err != nil {
 		return err
 	}
@@ -399,13 +399,6 @@ func randomHex(n int) string {
 // formatSaoPaulo writes an instant the way people in Brazil read it.
 func formatSaoPaulo(t time.Time) string {
 	return t.In(SaoPaulo).Format("02/01/2006 às 15:04")
-}
-
-func (s *ConsultationService) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
 }
 
 func (s *ConsultationService) log() *slog.Logger {

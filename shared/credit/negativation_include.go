@@ -85,7 +85,7 @@ func (s *NegativationService) include(ctx context.Context, d negativationDeps, r
 		return Negativation{}, notFoundAs(err, "Fatura")
 	}
 
-	now := s.now()
+	now := s.Now.Now()
 	existing, err := s.Store.GetNegativationByInvoice(ctx, req.CustomerID, req.InvoiceID)
 	switch {
 	case err == nil && !existing.retryable(now):
@@ -171,7 +171,7 @@ func checkNegativable(c Party, inv Invoice, today Date) error {
 // create writes a new submitting record with the invoice's marker; of
 // concurrent creates for one invoice only one gets here with nil error.
 func (s *NegativationService) create(ctx context.Context, c Party, inv Invoice, i Integration, code string, req IncludeRequest, actor Actor) (Negativation, error) {
-	now := s.now()
+	now := s.Now.Now()
 	n := Negativation{
 		ID:         s.NewID(),
 		CustomerID: c.ID, InvoiceID: inv.ID, IntegrationID: i.ID, BranchID: c.BranchID,
@@ -205,7 +205,7 @@ func (s *NegativationService) create(ctx context.Context, c Party, inv Invoice, 
 // submitting and get already_negativated.
 func (s *NegativationService) claimRetry(ctx context.Context, id string, c Party, inv Invoice, code string, actor Actor, runID string) (Negativation, error) {
 	n, err := s.Store.UpdateNegativation(ctx, id, func(cur *Negativation) error {
-		if err := cur.Submit(s.now(), actor, runID); err != nil {
+		if err := cur.Submit(s.Now.Now(), actor, runID); err != nil {
 			return err
 		}
 		cur.RestrictionCode = code
@@ -262,9 +262,9 @@ func (s *NegativationService) submit(ctx context.Context, d negativationDeps, i 
 			return ErrNoChange // settled meanwhile by the sync or a takeover
 		}
 		if berr != nil {
-			return cur.FailInclusion(s.now(), actor, runID, berr)
+			return cur.FailInclusion(s.Now.Now(), actor, runID, berr)
 		}
-		return cur.ApplyBureauRecord(s.now(), actor, runID, rec)
+		return cur.ApplyBureauRecord(s.Now.Now(), actor, runID, rec)
 	})
 	if err != nil {
 		// The bureau call is done but its outcome is not written: the record

@@ -40,14 +40,14 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 	if err != nil {
 		return Negativation{}, err
 	}
-	if !n.removable(s.now()) {
+	if !n.removable(s.Now.Now()) {
 		return Negativation{}, ErrInvalidStatus(n, "baixar")
 	}
 	integration, err := d.integrations.GetIntegration(ctx, n.IntegrationID)
 	if err != nil {
 		return Negativation{}, err
 	}
-	removedOn := DateOf(s.now(), SaoPaulo)
+	removedOn := DateOf(s.Now.Now(), SaoPaulo)
 	inv, err := s.Parties.GetInvoice(ctx, n.CustomerID, n.InvoiceID)
 	switch {
 	case err == nil && inv.Status != InvoiceOpen && !inv.SettledOn.IsZero():
@@ -79,7 +79,7 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 	actor := who(ctx)
 
 	claimed, err := s.Store.UpdateNegativation(ctx, id, func(cur *Negativation) error {
-		return cur.StartRemoval(s.now(), actor, req.RunID, code)
+		return cur.StartRemoval(s.Now.Now(), actor, req.RunID, code)
 	})
 	if err != nil {
 		return Negativation{}, err
@@ -93,9 +93,9 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 			return ErrNoChange
 		}
 		if berr == nil {
-			return cur.ConfirmRemoval(s.now(), actor, req.RunID)
+			return cur.ConfirmRemoval(s.Now.Now(), actor, req.RunID)
 		}
-		return cur.FailRemoval(s.now(), actor, req.RunID, berr)
+		return cur.FailRemoval(s.Now.Now(), actor, req.RunID, berr)
 	})
 	if err != nil {
 		d.log.Error("negativation removal outcome not recorded", slog.String("negativationId", id),

@@ -15,7 +15,7 @@ type NegativationService struct {
 	Parameters   ParametersStore
 	Integrations IntegrationStore
 	Bureau       RegistryAccess
-	Now          func() time.Time
+	Now          Clock
 	NewID        func() string
 	Log          *slog.Logger
 }
@@ -86,15 +86,6 @@ func (s *NegativationService) ListByCustomer(ctx context.Context, customerID str
 		return nil, "", notFoundAs(err, "Cliente")
 	}
 	return s.Store.ListNegativations(ctx, NegativationFilter{CustomerID: customerID}, p.Normalized())
-}
-
-// now is truncated to the millisecond, the precision the stores keep, so
-// that an answer equals the record read back.
-func (s *NegativationService) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
 }
 
 // who is the caller as recorded on a negativation: identity only, not the

@@ -93,7 +93,7 @@ func (s *NegativationService) sync(ctx context.Context, d negativationDeps, req 
 }
 
 func (s *NegativationService) syncIntegration(ctx context.Context, d negativationDeps, i Integration, runID string, res *SyncResult) error {
-	now := s.now()
+	now := s.Now.Now()
 	var todo []Negativation
 	for _, st := range []NegativationStatus{NegativationPending, NegativationSubmitting, NegativationFailed, NegativationRemoving} {
 		err := s.each(ctx, NegativationFilter{IntegrationID: i.ID, Status: st}, func(n Negativation) {
@@ -133,7 +133,7 @@ func (s *NegativationService) syncIntegration(ctx context.Context, d negativatio
 			rec, found := known[n.ID]
 			changed := false
 			updated, err := s.Store.UpdateNegativation(ctx, n.ID, func(cur *Negativation) error {
-				err := cur.Reconcile(s.now(), actor, runID, rec, found)
+				err := cur.Reconcile(s.Now.Now(), actor, runID, rec, found)
 				changed = err == nil
 				return err
 			})

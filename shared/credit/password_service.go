@@ -42,7 +42,7 @@ type PasswordService struct {
 	Hasher PasswordHasher
 	// Lease is DefaultPasswordLease when zero.
 	Lease time.Duration
-	Now   func() time.Time
+	Now   Clock
 	NewID func() string
 	Log   *slog.Logger
 }
@@ -164,7 +164,7 @@ func (s *PasswordService) Change(ctx context.Context, req PasswordChangeRequest)
 	if c.ReplacedHash, err = s.hasher().Hash(current.password(req.Kind)); err != nil {
 		return err
 	}
-	c.StartedAt = s.now()
+	c.StartedAt = s.Now.Now()
 	if err := s.Store.BeginPasswordChange(ctx, c); err != nil {
 		return err
 	}
@@ -418,7 +418,7 @@ func (s *PasswordService) checkNotReused(ctx context.Context, integrationID stri
 // once another holder may have started.
 func (s *PasswordService) hold(ctx context.Context, integrationID, holderID string, kind CredentialKind) (context.Context, func(), error) {
 	lease := s.lease()
-	if err := s.Store.AcquirePasswordLease(ctx, PasswordLease{IntegrationID: integrationID, HolderID: holderID, Kind: kind, Until: s.now().Add(lease)}); err != nil {
+	if err := s.Store.AcquirePasswordLease(ctx, PasswordLease{IntegrationID: integrationID, HolderID: holderID, Kind: kind, Until: s.Now.Now().Add(lease)}); err != nil {
 		return nil, nil, err
 	}
 	held, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease*3/4)
@@ -436,7 +436,7 @@ func (s *PasswordService) hold(ctx context.Context, integrationID, holderID stri
 // finish records how c ended and writes its audit line. A failed write only
 // leaves the record open: the next change or recovery closes it.
 func (s *PasswordService) finish(ctx context.Context, c PasswordChange, outcome PasswordChangeOutcome, code string) PasswordChange {
-	c.Outcome, c.ErrorCode, c.FinishedAt = outcome, code, s.now()
+	c.Outcome, c.ErrorCode, c.FinishedAt = outcome, code, s.Now.Now()
 	if err := s.Store.FinishPasswordChange(ctx, c); err != nil {
 		s.log().Error("password change record not closed; the next change closes it", s.attrs(c, slog.String("error", err.Error()))...)
 	}
@@ -477,13 +477,6 @@ func (s *PasswordService) lease() time.Duration {
 		return s.Lease
 	}
 	return DefaultPasswordLease
-}
-
-func (s *PasswordService) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
 }
 
 func (s *PasswordService) log() *slog.Logger {
