@@ -120,9 +120,11 @@ func AWSClients(ctx context.Context) (Clients, error) {
 	}, nil
 }
 
-// NewLogger is the JSON logger every function writes with.
+// NewLogger is the JSON logger every function writes with; each line also
+// carries what the context names (credit.WithLogAttrs: the request, the
+// billing run).
 func NewLogger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	return slog.New(credit.NewLogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})))
 }
 
 // App holds the adapters every area shares.

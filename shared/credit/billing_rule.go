@@ -138,7 +138,7 @@ func (r *BillingRule) Start(ctx context.Context) (BillingRun, error) {
 		return BillingRun{}, err
 	}
 	if err := r.Starter.StartBillingRun(ctx, run.ID); err != nil {
-		r.log().Error("billing run not handed over", slog.String("runId", run.ID), slog.String("error", err.Error()))
+		r.log().ErrorContext(WithLogAttrs(ctx, slog.String("runId", run.ID)), "billing run not handed over", slog.String("error", err.Error()))
 		failed := NewError(KindUnavailable, CodeBillingRunNotStarted, "Não foi possível iniciar a execução da régua de cobrança; tente novamente.")
 		r.markFailed(context.WithoutCancel(ctx), run.ID, failed)
 		return BillingRun{}, failed.WithCause(err)
@@ -171,7 +171,7 @@ func (r *BillingRule) markFailed(ctx context.Context, id string, cause *Error) {
 		return nil
 	})
 	if err != nil {
-		r.log().Error("billing run not marked failed", slog.String("runId", id), slog.String("error", err.Error()))
+		r.log().ErrorContext(WithLogAttrs(ctx, slog.String("runId", id)), "billing run not marked failed", slog.String("error", err.Error()))
 	}
 }
 
@@ -206,8 +206,8 @@ func (r *BillingRule) Execute(ctx context.Context, id string, deadline time.Time
 		return nil
 	})
 	if errors.Is(err, errBusy) {
-		r.log().Info("billing run not executed: finished or held by another invocation",
-			slog.String("runId", id), slog.String("status", string(seen.Status)))
+		r.log().InfoContext(WithLogAttrs(ctx, slog.String("runId", id)), "billing run not executed: finished or held by another invocation",
+			slog.String("status", string(seen.Status)))
 		return seen, nil
 	}
 	if err != nil {
@@ -248,7 +248,9 @@ func (p BillingPosition) empty() bool { return len(p.Done) == 0 && len(p.Partial
 
 // execute works run through and records how it ended.
 func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time.Time) (BillingRun, error) {
-	log := r.log().With(slog.String("runId", run.ID))
+	// Every line written for the run names it, the services' own included.
+	ctx = WithLogAttrs(ctx, slog.String("runId", run.ID))
+	log := r.log()
 	actor := run.RequestedBy
 	if actor.Subject == "" {
 		actor = BillingRuleActor
@@ -274,7 +276,7 @@ func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time
 			}
 		}
 	}
-	log.Info("billing run started", slog.String("trigger", string(run.Trigger)), slog.String("day", run.Day.String()),
+	log.InfoContext(ctx, "billing run started", slog.String("trigger", string(run.Trigger)), slog.String("day", run.Day.String()),
 		slog.String("resumedFrom", run.ResumedFrom), slog.Int("integrationsDone", len(run.Position.Done)))
 
 	if err := RequireEnabled(ctx, r.Negativations.Parameters); err != nil {
@@ -311,7 +313,7 @@ func (r *BillingRule) finish(ctx context.Context, log *slog.Logger, run BillingR
 		return nil
 	})
 	if err != nil {
-		log.Error("billing run end not recorded", slog.String("status", string(status)), slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "billing run end not recorded", slog.String("status", string(status)), slog.String("error", err.Error()))
 		return run, err
 	}
 	attrs := []any{slog.String("status", string(status)), slog.Int("examined", saved.Counts.Examined),
@@ -319,13 +321,13 @@ func (r *BillingRule) finish(ctx context.Context, log *slog.Logger, run BillingR
 		slog.Int("synced", saved.Counts.Synced), slog.Any("skipped", saved.Counts.Skipped), slog.Int("failed", saved.Counts.Failed),
 		slog.Int64("durationMs", now.Sub(saved.StartedAt).Milliseconds())}
 	if cause != nil {
-		log.Error("billing run failed", append(attrs, slog.String("error", cause.Error()))...)
+		log.ErrorContext(ctx, "billing run failed", append(attrs, slog.String("error", cause.Error()))...)
 		if ErrorKind(cause) == KindInternal {
 			return saved, cause
 		}
 		return saved, nil
 	}
-	log.Info("billing run ended", attrs...)
+	log.InfoContext(ctx, "billing run ended", attrs...)
 	return saved, nil
 }
 
@@ -342,15 +344,15 @@ func (r *BillingRule) continueRun(ctx context.Context, log *slog.Logger, prev Bi
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
 	defer cancel()
 	if err := r.Store.CreateBillingRun(wctx, next); err != nil {
-		log.Error("billing run continuation not recorded", slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "billing run continuation not recorded", slog.String("error", err.Error()))
 		return
 	}
 	if err := r.Starter.StartBillingRun(wctx, next.ID); err != nil {
-		log.Error("billing run continuation not handed over", slog.String("continuation", next.ID), slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "billing run continuation not handed over", slog.String("continuation", next.ID), slog.String("error", err.Error()))
 		r.markFailed(wctx, next.ID, NewError(KindUnavailable, CodeBillingRunNotStarted, "A continuação da execução não pôde ser iniciada."))
 		return
 	}
-	log.Info("billing run continues", slog.String("continuation", next.ID))
+	log.InfoContext(ctx, "billing run continues", slog.String("continuation", next.ID))
 }
 
 func (r *BillingRule) log() *slog.Logger {

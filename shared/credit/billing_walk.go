@@ -124,7 +124,7 @@ func (w *billingWalk) checkpoint(ctx context.Context) {
 		return nil
 	})
 	if err != nil {
-		w.log.Warn("billing run progress not recorded", slog.String("error", err.Error()))
+		w.log.WarnContext(ctx, "billing run progress not recorded", slog.String("error", err.Error()))
 	}
 }
 
@@ -252,7 +252,7 @@ func (w *billingWalk) sync(ctx context.Context, i Integration, d negativationDep
 	res, err := w.rule.Negativations.sync(ctx, d, SyncRequest{IntegrationID: i.ID, RunID: w.run.ID})
 	w.progress.synced(res.Examined)
 	if err != nil {
-		w.log.Warn("billing run sync failed", slog.String("integrationId", i.ID), slog.String("code", ErrorCode(err)), slog.String("error", err.Error()))
+		w.log.WarnContext(ctx, "billing run sync failed", slog.String("integrationId", i.ID), slog.String("code", ErrorCode(err)), slog.String("error", err.Error()))
 		w.progress.addError(BillingRunError{At: w.rule.Now.Now(), IntegrationID: i.ID, Code: ErrorCode(err), Message: ErrorMessage(err)})
 		w.react(i.ID, err)
 	}
@@ -300,7 +300,7 @@ func (w *billingWalk) inclusions(ctx context.Context, i Integration, d negativat
 			default:
 				if fields, _ := c.MissingForNegativation(); len(fields) > 0 {
 					reason = CodeMissingCustomerFields
-					w.log.Debug("billing run skips a customer missing fields", slog.String("customerId", c.ID), slog.Any("fields", fields))
+					w.log.DebugContext(ctx, "billing run skips a customer missing fields", slog.String("customerId", c.ID), slog.Any("fields", fields))
 				}
 			}
 			if reason != "" {
@@ -379,7 +379,7 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 		}
 	}
 	failure.At, failure.Code, failure.Message = w.rule.Now.Now(), ErrorCode(err), ErrorMessage(err)
-	w.log.Warn("billing run item failed", slog.String("integrationId", failure.IntegrationID), slog.String("customerId", failure.CustomerID),
+	w.log.WarnContext(ctx, "billing run item failed", slog.String("integrationId", failure.IntegrationID), slog.String("customerId", failure.CustomerID),
 		slog.String("invoiceId", failure.InvoiceID), slog.String("negativationId", failure.NegativationID),
 		slog.String("code", failure.Code), slog.String("error", err.Error()))
 	w.react(t.integration.ID, err)

@@ -199,7 +199,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 			}
 			defer func() {
 				if err := s.Store.UnlockDocument(context.WithoutCancel(ctx), t.document, owner); err != nil {
-					s.log().Warn("document mark not removed; it expires by itself", slog.String("document", t.document.Masked()), slog.String("error", err.Error()))
+					s.log().WarnContext(ctx, "document mark not removed; it expires by itself", slog.String("document", t.document.Masked()), slog.String("error", err.Error()))
 				}
 			}()
 		}
@@ -227,24 +227,24 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	c.Status, c.Report, c.Overview = ConsultationSucceeded, &report, report.Overview()
 	c.PDFKey = newReportKey(c.CreatedAt)
 	if err := s.Store.CreateConsultation(ctx, c); err != nil {
-		s.log().Error("consultation answered by the bureau but not recorded",
+		s.log().ErrorContext(ctx, "consultation answered by the bureau but not recorded",
 			slog.String("consultationId", c.ID), slog.String("protocol", report.Protocol), slog.String("document", c.Document.Masked()),
 			slog.String("error", err.Error()))
 		return ConsultationOutcome{}, err
 	}
-	s.log().Info("consultation recorded", slog.String("consultationId", c.ID), slog.String("status", string(c.Status)),
+	s.log().InfoContext(ctx, "consultation recorded", slog.String("consultationId", c.ID), slog.String("status", string(c.Status)),
 		slog.String("plan", string(c.Plan)), slog.String("environment", string(c.Environment)),
 		slog.String("document", c.Document.Masked()), slog.String("protocol", report.Protocol))
 
 	out := ConsultationOutcome{Consultation: c}
 	if err := s.storePDF(ctx, c); err != nil {
-		s.log().Error("report PDF not stored; it will be rendered on download", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
+		s.log().ErrorContext(ctx, "report PDF not stored; it will be rendered on download", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
 		out.Consultation.Warnings = append(out.Consultation.Warnings, Warning{Code: WarningPDFPending,
 			Message: "O PDF do relatório será gerado no primeiro download."})
 		return out, nil
 	}
 	if url, exp, err := s.Reports.PresignGet(ctx, c.PDFKey, ReportURLTTL); err != nil {
-		s.log().Error("report URL not signed", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
+		s.log().ErrorContext(ctx, "report URL not signed", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
 	} else {
 		out.PDF = &PresignedURL{URL: url, ExpiresAt: exp}
 	}
@@ -299,7 +299,7 @@ func (s *ConsultationService) recordFailure(ctx context.Context, c Consultation,
 	s.log().Log(ctx, level, "consultation failed at the bureau", slog.String("consultationId", c.ID),
 		slog.String("code", c.ErrorCode), slog.String("document", c.Document.Masked()), slog.String("error", cause.Error()))
 	if err := s.Store.CreateConsultation(ctx, c); err != nil {
-		s.log().Error("failed consultation not recorded", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
+		s.log().ErrorContext(ctx, "failed consultation not recorded", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
 		return cause
 	}
 	e, ok := AsError(cause)

@@ -79,7 +79,7 @@ func (s *IntegrationService) Create(ctx context.Context, req NewIntegration) (In
 	i.SecretRef = ref
 	if err := s.Store.CreateIntegration(ctx, i); err != nil {
 		if derr := s.Secrets.ScheduleDeletion(context.WithoutCancel(ctx), ref); derr != nil {
-			s.log().Error("orphan secret left after a refused create", slog.String("integrationId", i.ID), slog.String("error", derr.Error()))
+			s.log().ErrorContext(ctx, "orphan secret left after a refused create", slog.String("integrationId", i.ID), slog.String("error", derr.Error()))
 		}
 		return Integration{}, err
 	}
@@ -124,7 +124,7 @@ func (s *IntegrationService) Delete(ctx context.Context, id string) error {
 	}
 	if err := s.Secrets.ScheduleDeletion(context.WithoutCancel(ctx), i.SecretRef); err != nil && ErrorKind(err) != KindNotFound {
 		// The record is gone; the secret waits for the operator. Say so loudly.
-		s.log().Error("secret deletion not scheduled", slog.String("integrationId", i.ID), slog.String("error", err.Error()))
+		s.log().ErrorContext(ctx, "secret deletion not scheduled", slog.String("integrationId", i.ID), slog.String("error", err.Error()))
 	}
 	return nil
 }

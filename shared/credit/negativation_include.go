@@ -269,12 +269,12 @@ func (s *NegativationService) submit(ctx context.Context, d negativationDeps, i 
 	if err != nil {
 		// The bureau call is done but its outcome is not written: the record
 		// stays submitting until a retry or the sync asks the bureau.
-		d.log.Error("negativation outcome not recorded", slog.String("negativationId", n.ID),
+		d.log.ErrorContext(ctx, "negativation outcome not recorded", slog.String("negativationId", n.ID),
 			slog.String("document", n.Document.Masked()), slog.String("bureauOutcome", ErrorCode(berr)), slog.String("error", err.Error()))
 		return Negativation{}, err
 	}
 	if berr != nil {
-		d.log.Warn("negativation inclusion failed", slog.String("negativationId", n.ID), slog.String("document", n.Document.Masked()),
+		d.log.WarnContext(ctx, "negativation inclusion failed", slog.String("negativationId", n.ID), slog.String("document", n.Document.Masked()),
 			slog.String("code", ErrorCode(berr)), slog.Bool("outcomeUnknown", updated.OutcomeUnknown), slog.String("error", berr.Error()))
 		return updated, naming(berr, updated)
 	}

@@ -98,12 +98,12 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 		return cur.FailRemoval(s.Now.Now(), actor, req.RunID, berr)
 	})
 	if err != nil {
-		d.log.Error("negativation removal outcome not recorded", slog.String("negativationId", id),
+		d.log.ErrorContext(ctx, "negativation removal outcome not recorded", slog.String("negativationId", id),
 			slog.String("bureauOutcome", ErrorCode(berr)), slog.String("error", err.Error()))
 		return Negativation{}, err
 	}
 	if berr != nil {
-		d.log.Warn("negativation removal failed", slog.String("negativationId", id), slog.String("document", n.Document.Masked()),
+		d.log.WarnContext(ctx, "negativation removal failed", slog.String("negativationId", id), slog.String("document", n.Document.Masked()),
 			slog.String("code", ErrorCode(berr)), slog.String("error", berr.Error()))
 		return updated, naming(berr, updated)
 	}

@@ -23,7 +23,7 @@ type NegativationService struct {
 // negativationDeps are what an operation reads and calls through: the
 // service's own, or a billing-rule run's wrapping of them (its throttle on
 // the bureau, its short-lived caches of the master switch and the
-// integrations, its log naming the run).
+// integrations, its log naming the integration; the context names the run).
 type negativationDeps struct {
 	params       ParametersStore
 	integrations IntegrationStore

@@ -97,7 +97,7 @@ func (s *PasswordService) resolve(ctx context.Context, i Integration) (resolutio
 			return res, err
 		}
 		res.Outcome, res.pending, res.changed = outcome, pending, changedKinds(current, pending)
-		s.log().Info("password recovery", slog.String("integrationId", i.ID), slog.String("outcome", string(outcome)))
+		s.log().InfoContext(ctx, "password recovery", slog.String("integrationId", i.ID), slog.String("outcome", string(outcome)))
 	}
 
 	open, err := s.Store.OpenPasswordChanges(ctx, i.ID)

@@ -140,7 +140,7 @@ func (s *PasswordService) Change(ctx context.Context, req PasswordChangeRequest)
 		// answer lost: take it back (or leave it to the next recovery,
 		// which will find the bureau on the current password).
 		if derr := s.Secrets.DiscardPending(ctx, i.SecretRef); derr != nil {
-			s.log().Warn("password change: pending version left for recovery", s.attrs(c, slog.String("error", derr.Error()))...)
+			s.log().WarnContext(ctx, "password change: pending version left for recovery", s.attrs(c, slog.String("error", derr.Error()))...)
 		}
 		s.finish(ctx, c, PasswordChangeFailed, ErrorCode(err))
 		return err
@@ -163,7 +163,7 @@ func (s *PasswordService) afterBureauFailure(ctx context.Context, i Integration,
 			outcome = PasswordChangeRejected
 		}
 		if err := s.Secrets.DiscardPending(ctx, i.SecretRef); err != nil {
-			s.log().Warn("password change: pending version left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
+			s.log().WarnContext(ctx, "password change: pending version left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
 		}
 		s.finish(ctx, c, outcome, ErrorCode(cause))
 		return cause
@@ -171,21 +171,21 @@ func (s *PasswordService) afterBureauFailure(ctx context.Context, i Integration,
 	outcome, err := s.settle(ctx, i, current, next, versionID)
 	switch {
 	case outcome == RecoveryCompleted && err != nil:
-		s.log().Error("password change: the bureau holds the new password, the secret store not yet; left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
+		s.log().ErrorContext(ctx, "password change: the bureau holds the new password, the secret store not yet; left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
 		return ErrPasswordChangeIncomplete(c.Kind).WithCause(err)
 	case outcome == RecoveryCompleted:
 		s.finish(ctx, c, PasswordChanged, "")
 		return nil
 	case outcome == RecoveryRolledBack:
 		if err != nil {
-			s.log().Warn("password change: pending version left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
+			s.log().WarnContext(ctx, "password change: pending version left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
 		}
 		s.finish(ctx, c, PasswordChangeFailed, ErrorCode(cause))
 		return cause
 	default:
 		// The bureau could not tell: the pending version and the open
 		// record wait for the next recovery.
-		s.log().Warn("password change: outcome unknown, left for recovery", s.attrs(c, slog.String("error", err.Error()), slog.String("cause", cause.Error()))...)
+		s.log().WarnContext(ctx, "password change: outcome unknown, left for recovery", s.attrs(c, slog.String("error", err.Error()), slog.String("cause", cause.Error()))...)
 		return cause
 	}
 }
@@ -197,7 +197,7 @@ func (s *PasswordService) complete(ctx context.Context, i Integration, c Passwor
 		// The pending version keeps the new password safe; one more try,
 		// then the next reader or retry finishes it.
 		if err := s.Secrets.Promote(ctx, i.SecretRef, versionID); err != nil {
-			s.log().Error("password change: the bureau holds the new password, the secret store not yet; left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
+			s.log().ErrorContext(ctx, "password change: the bureau holds the new password, the secret store not yet; left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
 			return ErrPasswordChangeIncomplete(c.Kind).WithCause(err)
 		}
 	}
@@ -266,7 +266,7 @@ func (s *PasswordService) hold(ctx context.Context, integrationID, holderID stri
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer rcancel()
 		if err := s.Store.ReleasePasswordLease(rctx, integrationID, holderID); err != nil {
-			s.log().Error("password lease not released; it expires by itself", slog.String("integrationId", integrationID), slog.String("error", err.Error()))
+			s.log().ErrorContext(ctx, "password lease not released; it expires by itself", slog.String("integrationId", integrationID), slog.String("error", err.Error()))
 		}
 	}
 	return held, release, nil
@@ -277,7 +277,7 @@ func (s *PasswordService) hold(ctx context.Context, integrationID, holderID stri
 func (s *PasswordService) finish(ctx context.Context, c PasswordChange, outcome PasswordChangeOutcome, code string) PasswordChange {
 	c.Outcome, c.ErrorCode, c.FinishedAt = outcome, code, s.Now.Now()
 	if err := s.Store.FinishPasswordChange(ctx, c); err != nil {
-		s.log().Error("password change record not closed; the next change closes it", s.attrs(c, slog.String("error", err.Error()))...)
+		s.log().ErrorContext(ctx, "password change record not closed; the next change closes it", s.attrs(c, slog.String("error", err.Error()))...)
 	}
 	level := slog.LevelInfo
 	if outcome != PasswordChanged {
