@@ -120,9 +120,11 @@ func AWSClients(ctx context.Context) (Clients, error) {
 	}, nil
 }
 
-// NewLogger is the JSON logger every function writes with.
+// NewLogger is the JSON logger every function writes with; each line also
+// carries what the context names (credit.WithLogAttrs: the request, the
+// billing run).
 func NewLogger(level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
+	return slog.New(credit.NewLogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})))
 }
 
 // App holds the adapters every area shares.
@@ -136,7 +138,7 @@ type App struct {
 	// plans caches the accounts' plans for every service of this cold start.
 	plans *credit.PlanCache
 	// now and newID are the clock and the id generator of every service.
-	now   func() time.Time
+	now   credit.Clock
 	newID func() string
 }
 
@@ -155,7 +157,7 @@ func New(cfg Config, clients Clients, log *slog.Logger) *App {
 		store:   &dynamo.Store{Client: clients.DynamoDB, Table: cfg.Table, AuditRetention: cfg.AuditRetention},
 		bureau:  connectsa.New(cfg.ConnectSA, clients.HTTP),
 		plans:   &credit.PlanCache{},
-		now:     func() time.Time { return time.Now().UTC() },
+		now:     time.Now,
 		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
 	}
 	if clients.SecretsManager != nil {

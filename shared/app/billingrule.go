@@ -15,7 +15,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/config"
 	awslambdasdk "github.com/aws/aws-sdk-go-v2/service/lambda"
 )
@@ -131,26 +130,21 @@ func BillingRuleMain() {
 		a.log.Error("configuration", slog.String("error", err.Error()))
 		os.Exit(1)
 	}
-	// Each invocation's rule logs with the invocation's request id.
-	ruleFor := func(ctx context.Context) *credit.BillingRule {
-		log := a.log
-		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			log = log.With(slog.String("requestId", lc.AwsRequestID))
-		}
-		return a.BillingRule(cfg, log)
-	}
+	// One rule for every invocation: the handler puts the invocation's
+	// request id in the context, which every log line carries.
+	rule := a.BillingRule(cfg, a.log)
 	h := &awslambda.Handler{
-		HTTP: a.Server(&httpapi.BillingRuleHandler{Rule: a.BillingRule(cfg, a.log)}),
+		HTTP: a.Server(&httpapi.BillingRuleHandler{Rule: rule}),
 		Scheduled: func(ctx context.Context, e events.EventBridgeEvent) error {
 			deadline, _ := ctx.Deadline()
-			_, err := ruleFor(ctx).RunScheduled(ctx, deadline)
+			_, err := rule.RunScheduled(ctx, deadline)
 			return err
 		},
 		RunRequested: func(ctx context.Context, runID string) error {
 			deadline, _ := ctx.Deadline()
-			_, err := ruleFor(ctx).Execute(ctx, runID, deadline)
+			_, err := rule.Execute(ctx, runID, deadline)
 			if credit.ErrorKind(err) == credit.KindNotFound {
-				a.log.Error("run requested for an unknown run", slog.String("runId", runID))
+				a.log.ErrorContext(ctx, "run requested for an unknown run", slog.String("runId", runID))
 				return nil // no retry will make it exist
 			}
 			return err

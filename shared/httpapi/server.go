@@ -72,6 +72,8 @@ func NewServer(cfg Config, areas ...Area) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	// The request's identity reaches every line through the context.
+	cfg.Logger = slog.New(credit.NewLogHandler(cfg.Logger.Handler()))
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	for _, a := range areas {
 		for _, rt := range a.Routes() {
@@ -92,14 +94,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ctx := r.Context()
 	reqID := requestIDOf(r)
-	log := s.cfg.Logger.With(slog.String("requestId", reqID))
-	ctx = WithLogger(WithRequestID(ctx, reqID), log)
+	ctx = credit.WithLogAttrs(WithRequestID(ctx, reqID), requestLogAttrs(ctx, reqID)...)
+	log := s.cfg.Logger
+	ctx = WithLogger(ctx, log)
 	r = r.WithContext(ctx)
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error("panic", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			log.ErrorContext(ctx, "panic", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 			WriteError(sw, r, fmt.Errorf("panic: %v", p))
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
@@ -139,7 +142,7 @@ func (s *Server) serve(rt Route) http.Handler {
 		if !public {
 			actor, ok, err := s.actor(r)
 			if err != nil {
-				Logger(ctx).Info("sam local: bearer token refused", slog.String("error", err.Error()))
+				Logger(ctx).InfoContext(ctx, "sam local: bearer token refused", slog.String("error", err.Error()))
 			}
 			if !ok {
 				WriteError(w, r, credit.NewError(credit.KindUnauthorized, credit.CodeUnauthorized, "Autenticação necessária."))
@@ -150,7 +153,7 @@ func (s *Server) serve(rt Route) http.Handler {
 				return
 			}
 			ctx = credit.WithActor(ctx, actor)
-			ctx = WithLogger(ctx, Logger(ctx).With(slog.String("actor", actor.Subject)))
+			ctx = credit.WithLogAttrs(ctx, slog.String("actor", actor.Subject))
 			r = r.WithContext(ctx)
 		}
 		if r.ContentLength > MaxBodyBytes {
@@ -218,7 +221,7 @@ func (s *Server) audit(r *http.Request, rt Route, status int, code string) {
 		e.Target = nil
 	}
 	if err := s.cfg.Audit.AppendAudit(context.WithoutCancel(r.Context()), e); err != nil {
-		Logger(r.Context()).Error("audit event not recorded", slog.String("action", e.Action), slog.String("error", err.Error()))
+		Logger(r.Context()).ErrorContext(r.Context(), "audit event not recorded", slog.String("action", e.Action), slog.String("error", err.Error()))
 	}
 }
 
@@ -231,6 +234,16 @@ func wildcards(path string) []string {
 		}
 	}
 	return names
+}
+
+// requestLogAttrs name the request on every log line: its id and, when it
+// differs, the id of the Lambda invocation serving it.
+func requestLogAttrs(ctx context.Context, reqID string) []slog.Attr {
+	attrs := []slog.Attr{slog.String("requestId", reqID)}
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" && lc.AwsRequestID != reqID {
+		attrs = append(attrs, slog.String("awsRequestId", lc.AwsRequestID))
+	}
+	return attrs
 }
 
 func requestIDOf(r *http.Request) string {
