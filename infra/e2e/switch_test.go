@@ -111,3 +111,58 @@ func TestSwitchOffKeepsRemovalsGoing(t *testing.T) {
 	_, err = store.GetNegativationByInvoice(ctx, fresh.CustomerID, fresh.ID)
 	assert.Equal(t, credit.CodeNotFound, credit.ErrorCode(err), "the overdue invoice was not included")
 }
+
+// TestAccountCannotMoveUnderLiveNegativations: through the local API
+// Gateway on DynamoDB Local, changing the login of an integration with a
+// live negativation is 409 integration_has_active_negativations with the
+// count; another field still changes.
+func TestAccountCannotMoveUnderLiveNegativations(t *testing.T) {
+	ctx := context.Background()
+	st, err := stack.Start(ctx, stack.Options{InMemory: true})
+	require.NoError(t, err)
+	t.Cleanup(st.Stop)
+	base := localGateway(t, st, nil)
+	admin := token(t, credit.RoleAdmin)
+
+	a := stackApp(t, st, stackConfig(t, st, ""), nil)
+	store := dynamo.New(st.Clients().DynamoDB, st.Env()["TABLE_NAME"])
+	require.NoError(t, store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
+	login := sandboxtest.Account().Credentials.Login
+	integ, err := a.Integrations().Create(ctx, credit.NewIntegration{
+		IntegrationSettings: credit.IntegrationSettings{Intermediary: credit.IntermediaryConnect, BranchID: "7",
+			Environment: credit.EnvironmentHomologation, Login: login,
+			DefaultPlan: credit.PlanReportScore, SendSMSOnInclusion: true, ResponsibleCPF: "529.982.247-25",
+			Automation: credit.Automation{Enabled: false}},
+		ConsultationPassword: "Sand@123", PEFINPassword: "246802",
+	})
+	require.NoError(t, err)
+	c := credittest.NewTestCustomer("c-1", "7")
+	_, err = store.PutParty(ctx, c)
+	require.NoError(t, err)
+	inv := credittest.NewTestInvoice(c, "inv-1", credit.DateOf(time.Now(), credit.SaoPaulo).AddDays(-60), 12990)
+	require.NoError(t, store.PutInvoice(ctx, inv))
+	_, err = a.Negativations().Include(credit.WithActor(ctx, credit.Actor{Subject: "u-collector"}),
+		credit.IncludeRequest{CustomerID: c.ID, InvoiceID: inv.ID, RestrictionCode: "02"})
+	require.NoError(t, err)
+
+	put := func(login string, sms bool) (int, map[string]any) {
+		body := fmt.Sprintf(`{"intermediary":"connect","branchId":"7","environment":"homologation","login":%q,
+			"defaultPlan":"report_score","sendSmsOnInclusion":%t,"responsibleCpf":"529.982.247-25","automation":{"enabled":false}}`, login, sms)
+		resp, raw := httpDo(t, "PUT", base+"/integrations/"+integ.ID, admin, body)
+		out := map[string]any{}
+		require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
+		return resp.StatusCode, out
+	}
+	status, answer := put("another-login", true)
+	require.Equal(t, 409, status, "%v", answer)
+	e := answer["error"].(map[string]any)
+	assert.Equal(t, credit.CodeIntegrationHasActiveNegativation, e["code"])
+	assert.EqualValues(t, 1, e["details"].(map[string]any)["liveNegativations"])
+
+	status, answer = put(login, false)
+	require.Equal(t, 200, status, "%v", answer)
+	assert.Equal(t, false, answer["sendSmsOnInclusion"])
+	got, err := store.GetIntegration(ctx, integ.ID)
+	require.NoError(t, err)
+	assert.Equal(t, login, got.Login, "the account did not move")
+}
