@@ -127,7 +127,7 @@ func (h *BillingRuleHandler) get(w http.ResponseWriter, r *http.Request) error {
 func (h *BillingRuleHandler) start(w http.ResponseWriter, r *http.Request) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
+		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 {
 		if len(body) > MaxBodyBytes {

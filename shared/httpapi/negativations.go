@@ -260,7 +260,7 @@ func (h *NegativationsHandler) byCustomer(w http.ResponseWriter, r *http.Request
 func decodeOptional(r *http.Request, v any) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
+		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil
