@@ -62,13 +62,17 @@ func (it partyItem) party() credit.Party {
 	}
 }
 
-func (s *Store) PutParty(ctx context.Context, p credit.Party) (bool, error) {
-	item, err := marshal(partyItem{
+func toPartyItem(p credit.Party) partyItem {
+	return partyItem{
 		Kind: string(p.Kind), ID: p.ID, BranchID: p.BranchID, Document: p.Document.Number(), Name: p.Name,
 		Gender: string(p.Gender), BirthDate: dateString(p.BirthDate), MobilePhone: p.MobilePhone, Address: p.Address,
 		AutoNegativation: string(p.AutoNegativation), CreatedAt: formatTime(p.CreatedAt), UpdatedAt: formatTime(p.UpdatedAt),
 		UpdatedBy: toActorItem(p.UpdatedBy),
-	}, map[string]string{attrPK: partyPK(p.Kind, p.ID), attrSK: partySK})
+	}
+}
+
+func (s *Store) PutParty(ctx context.Context, p credit.Party) (bool, error) {
+	item, err := marshal(toPartyItem(p), map[string]string{attrPK: partyPK(p.Kind, p.ID), attrSK: partySK})
 	if err != nil {
 		return false, err
 	}

@@ -203,6 +203,11 @@ type pendingRemovalView struct {
 	Late                bool                 `json:"late"`
 }
 
+func viewPendingRemoval(p credit.PendingRemoval) pendingRemovalView {
+	return pendingRemovalView{Negativation: viewNegativation(p.Negativation), InvoiceStatus: p.InvoiceStatus,
+		SettledOn: p.SettledOn, BusinessDaysElapsed: p.BusinessDaysElapsed, Deadline: p.Deadline, Late: p.Late}
+}
+
 // pendingRemovals pages through the list the service computes whole (it
 // must be sorted by payment date): the cursor is the offset of the next
 // page.
@@ -227,8 +232,7 @@ func (h *NegativationsHandler) pendingRemovals(w http.ResponseWriter, r *http.Re
 	end := min(start+p.Limit, len(list))
 	views := make([]pendingRemovalView, 0, end-start)
 	for _, p := range list[start:end] {
-		views = append(views, pendingRemovalView{Negativation: viewNegativation(p.Negativation), InvoiceStatus: p.InvoiceStatus,
-			SettledOn: p.SettledOn, BusinessDaysElapsed: p.BusinessDaysElapsed, Deadline: p.Deadline, Late: p.Late})
+		views = append(views, viewPendingRemoval(p))
 	}
 	next := ""
 	if end < len(list) {
