@@ -7,11 +7,11 @@ type Parameters struct {
 	// CreditAnalysisEnabled is the master switch ("Utilizar integração de
 	// análise de crédito"): while off, consultations and negativations are
 	// refused.
-	CreditAnalysisEnabled bool `json:"creditAnalysisEnabled"`
+	CreditAnalysisEnabled bool
 	// RepeatConsultationIntervalDays ("Intervalo de dias para consultar o
 	// mesmo CPF/CNPJ"): a second consultation of a document inside this many
 	// days needs confirmation; 0 never asks.
-	RepeatConsultationIntervalDays int `json:"repeatConsultationIntervalDays"`
+	RepeatConsultationIntervalDays int
 }
 
 const MaxRepeatConsultationIntervalDays = 365

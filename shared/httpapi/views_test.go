@@ -126,9 +126,9 @@ func TestViewsGolden(t *testing.T) {
 		name string
 		body any
 	}{
-		{"parameters", credit.Parameters{CreditAnalysisEnabled: true, RepeatConsultationIntervalDays: 30}},
-		{"parameters-zero", credit.Parameters{}},
-		{"audit", NewList([]credit.AuditEvent{
+		{"parameters", viewParameters(credit.Parameters{CreditAnalysisEnabled: true, RepeatConsultationIntervalDays: 30})},
+		{"parameters-zero", viewParameters(credit.Parameters{})},
+		{"audit", auditList([]credit.AuditEvent{
 			{ID: "a-1", At: at, Actor: admin, Action: "PUT /parameters", Target: map[string]string{"id": "x"}, RequestID: "req-1",
 				Outcome: credit.AuditOutcome{Status: 400, Code: credit.CodeValidation}},
 			{ID: "a-2", At: at, Actor: credit.Actor{}, Action: "GET /health", RequestID: "req-2", Outcome: credit.AuditOutcome{Status: 200}},
@@ -179,4 +179,12 @@ func TestViewsGolden(t *testing.T) {
 			assert.Equal(t, string(want), string(got))
 		})
 	}
+}
+
+func auditList(events []credit.AuditEvent, next string) List[auditEventView] {
+	views := make([]auditEventView, len(events))
+	for i, e := range events {
+		views[i] = viewAuditEvent(e)
+	}
+	return NewList(views, next)
 }
