@@ -136,9 +136,9 @@ func TestViewsGolden(t *testing.T) {
 		{"party-admin", viewParty(party, admin)},
 		{"party-viewer", viewParty(party, viewer)},
 		{"party-lead-viewer", viewParty(lead, viewer)},
-		{"invoice", invoice},
-		{"invoices", NewList([]credit.Invoice{invoice, {CustomerID: "c-1", ID: "i-2", BranchID: "b-1", DueDate: credit.NewDate(2026, 1, 10),
-			Status: credit.InvoiceOpen, UpdatedAt: at}}, "")},
+		{"invoice", viewInvoice(invoice)},
+		{"invoices", NewList(viewInvoices([]credit.Invoice{invoice, {CustomerID: "c-1", ID: "i-2", BranchID: "b-1", DueDate: credit.NewDate(2026, 1, 10),
+			Status: credit.InvoiceOpen, UpdatedAt: at}}), "")},
 		{"integration", viewIntegration(integration)},
 		{"integration-without-secret", viewIntegration(credit.Integration{ID: "int-2", CreatedAt: at, UpdatedAt: at})},
 		{"plans", NewList([]credit.PlanInfo{
