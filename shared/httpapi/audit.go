@@ -46,11 +46,7 @@ func (h *AuditHandler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	views := make([]auditEventView, len(items))
-	for i, e := range items {
-		views[i] = viewAuditEvent(e)
-	}
-	WriteJSON(w, http.StatusOK, NewList(views, next))
+	WriteJSON(w, http.StatusOK, NewList(viewAll(items, viewAuditEvent), next))
 	return nil
 }
 

@@ -153,14 +153,6 @@ func viewInvoice(inv credit.Invoice) invoiceView {
 	}
 }
 
-func viewInvoices(items []credit.Invoice) []invoiceView {
-	views := make([]invoiceView, len(items))
-	for i, inv := range items {
-		views[i] = viewInvoice(inv)
-	}
-	return views
-}
-
 type invoiceRequest struct {
 	AmountCents    *int64 `json:"amountCents"`
 	DueDate        string `json:"dueDate"`
@@ -211,6 +203,6 @@ func (h *PartiesHandler) listInvoices(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, NewList(viewInvoices(items), next))
+	WriteJSON(w, http.StatusOK, NewList(viewAll(items, viewInvoice), next))
 	return nil
 }

@@ -15,3 +15,12 @@ type actorView struct {
 }
 
 func viewActor(a credit.Actor) actorView { return actorView{Subject: a.Subject, Name: a.Name} }
+
+// viewAll maps a list to its views; never nil, so that a list answers [].
+func viewAll[T, V any](items []T, view func(T) V) []V {
+	out := make([]V, len(items))
+	for i, it := range items {
+		out[i] = view(it)
+	}
+	return out
+}

@@ -128,25 +128,25 @@ func TestViewsGolden(t *testing.T) {
 	}{
 		{"parameters", viewParameters(credit.Parameters{CreditAnalysisEnabled: true, RepeatConsultationIntervalDays: 30})},
 		{"parameters-zero", viewParameters(credit.Parameters{})},
-		{"audit", auditList([]credit.AuditEvent{
+		{"audit", NewList(viewAll([]credit.AuditEvent{
 			{ID: "a-1", At: at, Actor: admin, Action: "PUT /parameters", Target: map[string]string{"id": "x"}, RequestID: "req-1",
 				Outcome: credit.AuditOutcome{Status: 400, Code: credit.CodeValidation}},
 			{ID: "a-2", At: at, Actor: credit.Actor{}, Action: "GET /health", RequestID: "req-2", Outcome: credit.AuditOutcome{Status: 200}},
-		}, "cursor-1")},
+		}, viewAuditEvent), "cursor-1")},
 		{"party-admin", viewParty(party, admin)},
 		{"party-viewer", viewParty(party, viewer)},
 		{"party-lead-viewer", viewParty(lead, viewer)},
 		{"invoice", viewInvoice(invoice)},
-		{"invoices", NewList(viewInvoices([]credit.Invoice{invoice, {CustomerID: "c-1", ID: "i-2", BranchID: "b-1", DueDate: credit.NewDate(2026, 1, 10),
-			Status: credit.InvoiceOpen, UpdatedAt: at}}), "")},
+		{"invoices", NewList(viewAll([]credit.Invoice{invoice, {CustomerID: "c-1", ID: "i-2", BranchID: "b-1", DueDate: credit.NewDate(2026, 1, 10),
+			Status: credit.InvoiceOpen, UpdatedAt: at}}, viewInvoice), "")},
 		{"integration", viewIntegration(integration)},
 		{"integration-without-secret", viewIntegration(credit.Integration{ID: "int-2", CreatedAt: at, UpdatedAt: at})},
-		{"plans", NewList([]credit.PlanInfo{
+		{"plans", NewList(viewAll([]credit.PlanInfo{
 			{Code: credit.PlanCrednetTop, Name: "Crednet Top", ProductCode: "CT1", Deprecated: true, Recommendation: "use outro"},
 			{Code: credit.PlanReportScore, Name: "Relato", ProductCode: "RS1"},
-		}, "")},
-		{"codes", NewList([]credit.BureauCode{{Code: "R1", Description: "Restrição"}}, "")},
-		{"connection-test", credit.ConnectionTest{OK: false, LatencyMs: 120, Message: "Senha PEFIN recusada.", Consultation: true}},
+		}, viewPlan), "")},
+		{"codes", NewList(viewAll([]credit.BureauCode{{Code: "R1", Description: "Restrição"}}, viewBureauCode), "")},
+		{"connection-test", viewConnectionTest(credit.ConnectionTest{OK: false, LatencyMs: 120, Message: "Senha PEFIN recusada.", Consultation: true})},
 		{"consultation", viewConsultation(consultation, true)},
 		{"consultation-listed", viewConsultation(consultation, false)},
 		{"consultation-cnpj", viewConsultation(cnpjConsultation, true)},
@@ -179,12 +179,4 @@ func TestViewsGolden(t *testing.T) {
 			assert.Equal(t, string(want), string(got))
 		})
 	}
-}
-
-func auditList(events []credit.AuditEvent, next string) List[auditEventView] {
-	views := make([]auditEventView, len(events))
-	for i, e := range events {
-		views[i] = viewAuditEvent(e)
-	}
-	return NewList(views, next)
 }
