@@ -151,7 +151,7 @@ func TestViewsGolden(t *testing.T) {
 		{"consultation-listed", viewConsultation(consultation, false)},
 		{"consultation-cnpj", viewConsultation(cnpjConsultation, true)},
 		{"consultation-failed", viewConsultation(failed, true)},
-		{"consultation-pdf-link", credit.PresignedURL{URL: "https://reports.example/abc.pdf?sig=1", ExpiresAt: later}},
+		{"consultation-pdf-link", pdfLinkView(credit.PresignedURL{URL: "https://reports.example/abc.pdf?sig=1", ExpiresAt: later})},
 		{"negativation", viewNegativation(negativation)},
 		{"negativation-pending", viewNegativation(pending)},
 		{"pending-removal", viewPendingRemoval(credit.PendingRemoval{Negativation: pending, InvoiceStatus: credit.InvoicePaid,
