@@ -21,6 +21,7 @@ import (
 	"creditanalysis/infra/swaggerui"
 	"creditanalysis/shared/app"
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/httpapi"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -208,7 +209,7 @@ return out;`, &got)
 		assert.Regexp(t, `^/integrations/[^/]+$`, got.Location, "the page reads Location")
 		assert.NotEmpty(t, got.RequestID, "the page reads the request id")
 		assert.Equal(t, 403, got.Refused)
-		assert.Equal(t, credit.CodeForbidden, got.Code)
+		assert.Equal(t, httpapi.CodeForbidden, got.Code)
 		assert.Equal(t, 400, got.Invalid)
 		assert.Equal(t, []string{"repeatConsultationIntervalDays"}, got.Fields)
 		assert.Equal(t, 401, got.NoToken)

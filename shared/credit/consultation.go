@@ -44,14 +44,14 @@ const (
 
 // Warning is a note on a consultation that did not stop it.
 type Warning struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string
+	Message string
 }
 
 // PartyRef names the customer, lead or prospect a consultation was made for.
 type PartyRef struct {
-	Kind PartyKind `json:"kind"`
-	ID   string    `json:"id"`
+	Kind PartyKind
+	ID   string
 }
 
 // Consultation is one credit consultation as the consultation center ("Central
@@ -95,14 +95,14 @@ type ConsultationRef struct {
 // ReportOverview is what the consultation center lists of a report, so that a
 // list does not carry whole reports.
 type ReportOverview struct {
-	Name string `json:"name"`
+	Name string
 	// Score is nil when the plan gives none.
-	Score       *int   `json:"score"`
-	ScoreClass  string `json:"scoreClass,omitempty"`
-	Occurrences int    `json:"occurrences"`
+	Score       *int
+	ScoreClass  string
+	Occurrences int
 	// NothingRecorded is "nada consta".
-	NothingRecorded bool  `json:"nothingRecorded"`
-	PendenciesTotal Cents `json:"pendenciesTotalCents"`
+	NothingRecorded bool
+	PendenciesTotal Cents
 }
 
 // Overview summarizes r for lists.
@@ -225,6 +225,6 @@ type ReportRenderer interface {
 
 // PresignedURL is a short-lived download link.
 type PresignedURL struct {
-	URL       string    `json:"url"`
-	ExpiresAt time.Time `json:"expiresAt"`
+	URL       string
+	ExpiresAt time.Time
 }

@@ -134,7 +134,7 @@ func toConsultationItem(c credit.Consultation) (consultationItem, error) {
 		it.Warnings = append(it.Warnings, warningItem(w))
 	}
 	if c.Report != nil {
-		js, err := json.Marshal(c.Report)
+		js, err := json.Marshal(toReportItem(*c.Report))
 		if err != nil {
 			return it, credit.Internal(err, "dynamo: encode report")
 		}
@@ -173,10 +173,11 @@ func (it consultationItem) consultation() (credit.Consultation, error) {
 		if err != nil {
 			return c, credit.Internal(err, "dynamo: decompress report of %s", it.ID)
 		}
-		var r credit.Report
-		if err := json.Unmarshal(js, &r); err != nil {
+		var ri reportItem
+		if err := json.Unmarshal(js, &ri); err != nil {
 			return c, credit.Internal(err, "dynamo: decode report of %s", it.ID)
 		}
+		r := ri.report()
 		c.Report = &r
 	}
 	return c, nil
