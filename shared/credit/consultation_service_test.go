@@ -753,3 +753,33 @@ func TestConsultationFilterRangeIsSaoPauloDays(t *testing.T) {
 	assert.False(t, f.Matches(credit.Consultation{CreatedAt: time.Date(2026, 2, 1, 3, 0, 0, 0, time.UTC)}))
 	assert.False(t, f.Matches(credit.Consultation{CreatedAt: time.Date(2026, 1, 31, 2, 59, 0, 0, time.UTC)}))
 }
+
+// TestConsultWithinTheRequestsDeadline: a bureau slower than the request is
+// cut before the deadline; the consultation is recorded failed and the
+// answer is bureau_unavailable naming it.
+func TestConsultWithinTheRequestsDeadline(t *testing.T) {
+	f := newConsultFixture(t)
+	f.svc.Bureau.Margin = 100 * time.Millisecond
+	f.bureau.consult = func(ctx context.Context, _ credit.BureauAccount, _ credit.ConsultQuery) (credit.Report, error) {
+		select {
+		case <-ctx.Done():
+			return credit.Report{}, credit.BureauTimeout(ctx.Err())
+		case <-time.After(time.Minute):
+			return credittest.FullReport(), nil
+		}
+	}
+	deadline := time.Now().Add(500 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(analystCtx(), deadline)
+	defer cancel()
+
+	_, err := f.svc.Consult(ctx, byDocument(testCPF, "SP"))
+
+	assert.True(t, time.Now().Before(deadline), "the answer comes before the request's deadline")
+	e := errorOf(t, err)
+	assert.Equal(t, credit.CodeBureauUnavailable, e.Code)
+	assert.Equal(t, credit.KindBadGateway, e.Kind)
+	all := recorded(t, f)
+	require.Len(t, all, 1)
+	assert.Equal(t, credit.ConsultationFailed, all[0].Status)
+	assert.Equal(t, all[0].ID, e.Details["consultationId"])
+}
