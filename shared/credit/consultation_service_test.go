@@ -539,6 +539,7 @@ func TestConsultSuccessIsRecorded(t *testing.T) {
 		ID: c.ID, CreatedAt: f.clock(), Status: credit.ConsultationSucceeded, Document: credit.MustParseDocument(testCPF), UF: "SP",
 		Plan: credit.PlanReportScore, IntegrationID: f.integration.ID, BranchID: "b1", Environment: credit.EnvironmentHomologation,
 		RequestedBy: credit.Actor{Subject: "analyst-1", Name: "Ana Analista"}, Overview: report.Overview(), Report: &report, PDFKey: c.PDFKey,
+		Protocol: report.Protocol,
 	}
 	assert.Equal(t, want, c)
 	stored, err := f.svc.Get(context.Background(), c.ID)
@@ -782,4 +783,57 @@ func TestConsultWithinTheRequestsDeadline(t *testing.T) {
 	require.Len(t, all, 1)
 	assert.Equal(t, credit.ConsultationFailed, all[0].Status)
 	assert.Equal(t, all[0].ID, e.Details["consultationId"])
+}
+
+// failingArchive refuses every report.
+type failingArchive struct{}
+
+func (failingArchive) PutReport(context.Context, string, credit.Report) error {
+	return credit.Internal(errors.New("injected: bucket down"), "archive")
+}
+
+func (failingArchive) GetReport(context.Context, string) (credit.Report, error) {
+	return credit.Report{}, credit.NotFound("Relatório")
+}
+
+// TestConsultLargeReport: the full report goes to the archive, the record
+// keeps the overview and the protocol; when the archive fails after the
+// bureau answered, a minimal record with the protocol stays.
+func TestConsultLargeReport(t *testing.T) {
+	large := credittest.LargeReport(15000)
+	t.Run("archived, recorded without it, read back whole", func(t *testing.T) {
+		f := newConsultFixture(t)
+		f.svc.Archive = memory.NewReports()
+		f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
+			return large, nil
+		}
+		out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.NoError(t, err)
+		stored, err := f.consultations.GetConsultation(context.Background(), out.Consultation.ID)
+		require.NoError(t, err)
+		assert.Nil(t, stored.Report, "the record does not hold the report")
+		assert.NotEmpty(t, stored.ReportKey)
+		assert.Equal(t, large.Protocol, stored.Protocol)
+		assert.Equal(t, 15000, stored.Overview.Occurrences)
+		got, err := f.svc.Get(context.Background(), out.Consultation.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got.Report)
+		assert.Len(t, got.Report.Pendencies.Entries, 15000)
+		assert.Equal(t, len(large.Raw), len(got.Report.Raw))
+	})
+	t.Run("the archive fails: a minimal record with the protocol", func(t *testing.T) {
+		f := newConsultFixture(t)
+		f.svc.Archive = failingArchive{}
+		f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
+			return large, nil
+		}
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.Error(t, err)
+		all := recorded(t, f)
+		require.Len(t, all, 1)
+		assert.Equal(t, credit.ConsultationSucceeded, all[0].Status)
+		assert.Equal(t, large.Protocol, all[0].Protocol)
+		assert.Equal(t, testCPF, all[0].Document.Number())
+		assert.Contains(t, f.logs.String(), large.Protocol, "the protocol is logged for reconciliation")
+	})
 }
