@@ -82,7 +82,13 @@ type Consultation struct {
 	Report *Report
 	// PDFKey is where the report's PDF lives in the report store: random,
 	// never derived from the document, never shown to callers.
-	PDFKey   string
+	PDFKey string
+	// ReportKey is where the full report lives in the report archive; empty
+	// when the record holds the report itself or has none.
+	ReportKey string
+	// Protocol is the bureau's number for a success, kept even when the
+	// report could not be: the charge is reconciled by it.
+	Protocol string
 	Warnings []Warning
 }
 
@@ -208,6 +214,21 @@ type ReportStore interface {
 	Put(ctx context.Context, key string, pdf []byte) error
 	Exists(ctx context.Context, key string) (bool, error)
 	PresignGet(ctx context.Context, key string, ttl time.Duration) (url string, expiresAt time.Time, err error)
+}
+
+// ReportArchive keeps a consultation's full report, the bureau's raw answer
+// included, beside its PDF: private, encrypted at rest and expired with it.
+// A report may be megabytes (thousands of pendencies), more than a table
+// item holds.
+//
+//   - PutReport stores r under key, replacing what was there.
+//   - GetReport reads it back; not_found when key holds none (never stored,
+//     or expired).
+//
+// Errors: not_found from GetReport, internal otherwise.
+type ReportArchive interface {
+	PutReport(ctx context.Context, key string, r Report) error
+	GetReport(ctx context.Context, key string) (Report, error)
 }
 
 // ReportDocument is what a report PDF shows: the consultation (with its
