@@ -8,14 +8,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"time"
 
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/reportdoc"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -121,7 +122,7 @@ var _ credit.ReportArchive = (*Reports)(nil)
 // rest like the PDFs; the bucket's lifecycle expires both alike.
 func (r *Reports) PutReport(ctx context.Context, key string, rep credit.Report) error {
 	var buf bytes.Buffer
-	js, err := json.Marshal(toReportItem(rep))
+	js, err := reportdoc.Marshal(rep)
 	if err != nil {
 		return credit.Internal(err, "s3: encode report")
 	}
@@ -165,9 +166,13 @@ func (r *Reports) GetReport(ctx context.Context, key string) (credit.Report, err
 	if err != nil {
 		return credit.Report{}, credit.Internal(err, "s3: decompress report")
 	}
-	var it reportItem
-	if err := json.NewDecoder(zr).Decode(&it); err != nil {
+	js, err := io.ReadAll(zr)
+	if err != nil {
+		return credit.Report{}, credit.Internal(err, "s3: decompress report")
+	}
+	rep, err := reportdoc.Unmarshal(js)
+	if err != nil {
 		return credit.Report{}, credit.Internal(err, "s3: decode report")
 	}
-	return it.report(), nil
+	return rep, nil
 }
