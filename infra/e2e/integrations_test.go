@@ -3,6 +3,7 @@ package e2e_test
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/stack"
+	"creditanalysis/shared/credit"
+	"creditanalysis/shared/dynamo"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -95,4 +98,79 @@ func TestIntegrationCredentialsLiveOnlyInSecretsManager(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotNil(t, desc.DeletedDate, "the secret is scheduled for deletion")
 	assert.True(t, strings.HasPrefix(aws.ToString(desc.Name), "e2e/integrations/"))
+}
+
+// TestIntegrationEditedLikeAForm edits an integration through the local API
+// Gateway on DynamoDB Local as an edit form does: a merge patch of one field
+// changes only that field, and a full PUT that sends back the CPF masked as
+// GET showed it keeps the CPF.
+func TestIntegrationEditedLikeAForm(t *testing.T) {
+	ctx := context.Background()
+	st, err := stack.Start(ctx, stack.Options{InMemory: true})
+	require.NoError(t, err)
+	t.Cleanup(st.Stop)
+	base := localGateway(t, st, nil)
+	admin := token(t, credit.RoleAdmin)
+
+	send := func(method, path, contentType, body string) (int, map[string]any) {
+		t.Helper()
+		req, err := http.NewRequestWithContext(ctx, method, base+path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		var out map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&out))
+		return resp.StatusCode, out
+	}
+
+	status, created := send("POST", "/integrations", "application/json", `{"intermediary":"connect","branchId":"7","environment":"homologation",
+		"login":"provedor-exemplo","consultationPassword":"Sand@123","pefinPassword":"246802","defaultPlan":"report_score",
+		"sendSmsOnInclusion":true,"responsibleCpf":"529.982.247-25",
+		"automation":{"enabled":true,"restrictionCode":"02","removalCode":"01","daysAfterDue":30}}`)
+	require.Equal(t, http.StatusCreated, status, created)
+	path := "/integrations/" + created["id"].(string)
+
+	status, before := send("GET", path, "", "")
+	require.Equal(t, http.StatusOK, status, before)
+	assert.Equal(t, "***.982.247-**", before["responsibleCpf"])
+
+	status, patched := send("PATCH", path, "application/merge-patch+json", `{"automation":{"daysAfterDue":45}}`)
+	require.Equal(t, http.StatusOK, status, patched)
+	status, after := send("GET", path, "", "")
+	require.Equal(t, http.StatusOK, status, after)
+	assert.Equal(t, after, patched)
+	want := maps.Clone(before)
+	want["automation"] = map[string]any{"enabled": true, "restrictionCode": "02", "removalCode": "01", "daysAfterDue": float64(45)}
+	want["updatedAt"] = after["updatedAt"]
+	assert.Equal(t, want, after, "only the patched field changed")
+
+	// Null on a required field is refused and writes nothing.
+	status, refused := send("PATCH", path, "application/merge-patch+json", `{"login":null}`)
+	require.Equal(t, http.StatusBadRequest, status, refused)
+	assert.Equal(t, []any{"login"}, refused["error"].(map[string]any)["details"].(map[string]any)["fields"])
+
+	// The form sends everything back, the CPF as GET showed it.
+	form := maps.Clone(after)
+	for _, k := range []string{"id", "consultationPasswordSet", "pefinPasswordSet", "createdAt", "updatedAt", "createdBy", "updatedBy"} {
+		delete(form, k)
+	}
+	form["sendSmsOnInclusion"] = false
+	body, err := json.Marshal(form)
+	require.NoError(t, err)
+	status, put := send("PUT", path, "application/json", string(body))
+	require.Equal(t, http.StatusOK, status, put)
+	assert.Equal(t, "***.982.247-**", put["responsibleCpf"])
+	assert.Equal(t, false, put["sendSmsOnInclusion"])
+
+	store := dynamo.New(st.Clients().DynamoDB, st.Env()["TABLE_NAME"])
+	stored, err := store.GetIntegration(ctx, created["id"].(string))
+	require.NoError(t, err)
+	assert.Equal(t, "52998224725", stored.ResponsibleCPF.Number(), "the CPF is kept, not replaced by its mask")
+	assert.Equal(t, 45, stored.Automation.DaysAfterDue)
+	assert.Equal(t, "provedor-exemplo", stored.Login)
 }

@@ -77,6 +77,14 @@ type IntegrationSettings struct {
 // validate checks every field, recording each problem in fe, and returns the
 // parsed responsible CPF.
 func (s IntegrationSettings) validate(fe *FieldErrors) Document {
+	return s.validateKeeping(fe, Document{})
+}
+
+// validateKeeping is validate for a change of a stored record whose
+// responsible CPF is kept: that CPF masked, exactly as a read shows it,
+// means "unchanged", so an edit form need not ask for it again. Any other
+// masked value is still refused.
+func (s IntegrationSettings) validateKeeping(fe *FieldErrors, kept Document) Document {
 	if s.Intermediary != IntermediaryConnect {
 		fe.Add("intermediary", `deve ser "connect"`)
 	}
@@ -92,9 +100,12 @@ func (s IntegrationSettings) validate(fe *FieldErrors) Document {
 	if !s.DefaultPlan.Valid() {
 		fe.Add("defaultPlan", `deve ser "negative_indicator", "crednet_top", "report_score" ou "all"`)
 	}
-	cpf, err := ParseDocument(s.ResponsibleCPF)
-	if err != nil || cpf.Kind() != CPF {
-		fe.Add("responsibleCpf", "deve ser um CPF válido")
+	cpf := kept
+	if kept.IsZero() || s.ResponsibleCPF != kept.Masked() {
+		var err error
+		if cpf, err = ParseDocument(s.ResponsibleCPF); err != nil || cpf.Kind() != CPF {
+			fe.Add("responsibleCpf", "deve ser um CPF válido")
+		}
 	}
 	if a := s.Automation; a.Enabled {
 		if a.RestrictionCode == "" {
@@ -124,6 +135,83 @@ func (s IntegrationSettings) apply(i *Integration, cpf Document) {
 	i.SendSMSOnInclusion = s.SendSMSOnInclusion
 	i.ResponsibleCPF = cpf
 	i.Automation = s.Automation
+}
+
+// settings is what a read shows of i's settings, the responsible CPF masked.
+func (i Integration) settings() IntegrationSettings {
+	return IntegrationSettings{
+		Intermediary: i.Intermediary, BranchID: i.BranchID, Environment: i.Environment, Login: i.Login,
+		DefaultPlan: i.DefaultPlan, SendSMSOnInclusion: i.SendSMSOnInclusion,
+		ResponsibleCPF: i.ResponsibleCPF.Masked(), Automation: i.Automation,
+	}
+}
+
+// IntegrationPatch is a merge patch of the settings (RFC 7396): a nil field
+// is left as it is, the automation merges field by field, and Removed names
+// the fields the patch sets to null ("automation.removalCode" for a nested
+// one).
+type IntegrationPatch struct {
+	Intermediary       *Intermediary
+	BranchID           *string
+	Environment        *Environment
+	Login              *string
+	DefaultPlan        *Plan
+	SendSMSOnInclusion *bool
+	ResponsibleCPF     *string
+	Automation         AutomationPatch
+	Removed            []string
+}
+
+// AutomationPatch is the automation part of an IntegrationPatch.
+type AutomationPatch struct {
+	Enabled         *bool
+	RestrictionCode *string
+	RemovalCode     *string
+	DaysAfterDue    *int
+}
+
+// removable are the fields a patch may set to null: the codes, which are
+// optional while the automation is off. Every other field is required.
+var removable = map[string]bool{"automation.restrictionCode": true, "automation.removalCode": true}
+
+// checkRemoved refuses null on a required field.
+func (p IntegrationPatch) checkRemoved(fe *FieldErrors) {
+	for _, f := range p.Removed {
+		if !removable[f] {
+			fe.Add(f, "obrigatório; não pode ser removido (null)")
+		}
+	}
+}
+
+// over returns set with the patch applied.
+func (p IntegrationPatch) over(set IntegrationSettings) IntegrationSettings {
+	merge(&set.Intermediary, p.Intermediary)
+	merge(&set.BranchID, p.BranchID)
+	merge(&set.Environment, p.Environment)
+	merge(&set.Login, p.Login)
+	merge(&set.DefaultPlan, p.DefaultPlan)
+	merge(&set.SendSMSOnInclusion, p.SendSMSOnInclusion)
+	merge(&set.ResponsibleCPF, p.ResponsibleCPF)
+	a := p.Automation
+	merge(&set.Automation.Enabled, a.Enabled)
+	merge(&set.Automation.RestrictionCode, a.RestrictionCode)
+	merge(&set.Automation.RemovalCode, a.RemovalCode)
+	merge(&set.Automation.DaysAfterDue, a.DaysAfterDue)
+	for _, f := range p.Removed {
+		switch f {
+		case "automation.restrictionCode":
+			set.Automation.RestrictionCode = ""
+		case "automation.removalCode":
+			set.Automation.RemovalCode = ""
+		}
+	}
+	return set
+}
+
+func merge[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // IntegrationStore keeps integrations and the one-integration-per-branch

@@ -99,20 +99,42 @@ func (s *IntegrationService) List(ctx context.Context, p Page) ([]Integration, s
 }
 
 // Update replaces the non-secret settings; moving to another branch obeys
-// the one-per-branch rule.
+// the one-per-branch rule. The stored responsible CPF, masked as a read
+// shows it, keeps that CPF.
 func (s *IntegrationService) Update(ctx context.Context, id string, set IntegrationSettings) (Integration, error) {
+	actor, _ := ActorFrom(ctx)
+	return s.Store.UpdateIntegration(ctx, id, func(i *Integration) error {
+		return s.change(i, set, actor)
+	})
+}
+
+// Patch changes only the settings p gives, over the record as it is when
+// written, then checks the result as Update does: the same validation, the
+// same optimistic concurrency, branch rule and account guard of the store.
+func (s *IntegrationService) Patch(ctx context.Context, id string, p IntegrationPatch) (Integration, error) {
 	var fe FieldErrors
-	cpf := set.validate(&fe)
+	p.checkRemoved(&fe)
 	if err := fe.Err(); err != nil {
 		return Integration{}, err
 	}
 	actor, _ := ActorFrom(ctx)
 	return s.Store.UpdateIntegration(ctx, id, func(i *Integration) error {
-		set.apply(i, cpf)
-		i.UpdatedAt = s.Now.Now()
-		i.UpdatedBy = actor
-		return nil
+		return s.change(i, p.over(i.settings()), actor)
 	})
+}
+
+// change validates set against the stored record i and applies it; an error
+// aborts the store's update, so nothing is written.
+func (s *IntegrationService) change(i *Integration, set IntegrationSettings, actor Actor) error {
+	var fe FieldErrors
+	cpf := set.validateKeeping(&fe, i.ResponsibleCPF)
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	set.apply(i, cpf)
+	i.UpdatedAt = s.Now.Now()
+	i.UpdatedBy = actor
+	return nil
 }
 
 // Delete removes the integration (refused while it has live negativations)

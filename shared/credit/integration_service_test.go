@@ -211,3 +211,143 @@ func TestIntegrationServiceCachesOfferedPlans(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, bureau.planCalls(), "asked again once the TTL passed")
 }
+
+// staleStore answers every update as a store does when the record kept
+// changing under it, after fn has run.
+type staleStore struct{ *memory.Store }
+
+func (s staleStore) UpdateIntegration(ctx context.Context, id string, fn func(*credit.Integration) error) (credit.Integration, error) {
+	i, err := s.GetIntegration(ctx, id)
+	if err != nil {
+		return credit.Integration{}, err
+	}
+	if err := fn(&i); err != nil {
+		return credit.Integration{}, err
+	}
+	return credit.Integration{}, credit.NewError(credit.KindConflict, credit.CodeConcurrentUpdate, "A integração foi alterada por outra requisição; tente novamente.")
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestIntegrationServicePatch(t *testing.T) {
+	tests := []struct {
+		name  string
+		patch credit.IntegrationPatch
+		// live puts a pending negativation on the integration first.
+		live  bool
+		stale bool
+		// want changes a copy of the stored record into the expected one;
+		// nil means the patch is refused with code (and fields).
+		want   func(*credit.Integration)
+		code   string
+		fields []string
+	}{
+		{"one field changes, the rest stays", credit.IntegrationPatch{DefaultPlan: ptr(credit.PlanCrednetTop)}, false, false,
+			func(i *credit.Integration) { i.DefaultPlan = credit.PlanCrednetTop }, "", nil},
+		{"automation merges field by field", credit.IntegrationPatch{Automation: credit.AutomationPatch{DaysAfterDue: ptr(45)}}, false, false,
+			func(i *credit.Integration) { i.Automation.DaysAfterDue = 45 }, "", nil},
+		{"an empty patch changes nothing", credit.IntegrationPatch{}, false, false, func(*credit.Integration) {}, "", nil},
+		{"the masked CPF as read means unchanged", credit.IntegrationPatch{ResponsibleCPF: ptr("***.982.247-**"), SendSMSOnInclusion: ptr(false)}, false, false,
+			func(i *credit.Integration) { i.SendSMSOnInclusion = false }, "", nil},
+		{"a new CPF replaces it", credit.IntegrationPatch{ResponsibleCPF: ptr("111.444.777-35")}, false, false,
+			func(i *credit.Integration) { i.ResponsibleCPF = credit.MustParseDocument("111.444.777-35") }, "", nil},
+		{"null clears a code while the automation is off",
+			credit.IntegrationPatch{Automation: credit.AutomationPatch{Enabled: ptr(false)}, Removed: []string{"automation.removalCode"}}, false, false,
+			func(i *credit.Integration) { i.Automation.Enabled, i.Automation.RemovalCode = false, "" }, "", nil},
+		{"a field other than the account's changes under live negativations", credit.IntegrationPatch{DefaultPlan: ptr(credit.PlanAll)}, true, false,
+			func(i *credit.Integration) { i.DefaultPlan = credit.PlanAll }, "", nil},
+
+		{"another masked CPF is refused", credit.IntegrationPatch{ResponsibleCPF: ptr("***.444.777-**")}, false, false,
+			nil, credit.CodeValidation, []string{"responsibleCpf"}},
+		{"null on a required field is refused", credit.IntegrationPatch{Removed: []string{"login", "automation.daysAfterDue"}}, false, false,
+			nil, credit.CodeValidation, []string{"login", "automation.daysAfterDue"}},
+		{"null on a code the automation needs", credit.IntegrationPatch{Removed: []string{"automation.restrictionCode"}}, false, false,
+			nil, credit.CodeValidation, []string{"automation.restrictionCode"}},
+		{"the result is validated as a whole", credit.IntegrationPatch{Environment: ptr(credit.Environment("test")), Login: ptr("")}, false, false,
+			nil, credit.CodeValidation, []string{"environment", "login"}},
+		{"the account does not move under live negativations", credit.IntegrationPatch{Login: ptr("outro")}, true, false,
+			nil, credit.CodeIntegrationHasActiveNegativation, nil},
+		{"the branch rule holds", credit.IntegrationPatch{BranchID: ptr("8")}, false, false,
+			nil, credit.CodeBranchAlreadyIntegrated, nil},
+		{"a record that kept changing is a conflict", credit.IntegrationPatch{DefaultPlan: ptr(credit.PlanCrednetTop)}, false, true,
+			nil, credit.CodeConcurrentUpdate, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, store, _ := newIntegrationService(nil, nil)
+			ctx := credit.WithActor(context.Background(), credit.Actor{Subject: "admin-2", Name: "Outra Admin"})
+			before, err := svc.Create(context.Background(), validNewIntegration("7"))
+			require.NoError(t, err)
+			_, err = svc.Create(context.Background(), validNewIntegration("8"))
+			require.NoError(t, err)
+			if tt.live {
+				require.NoError(t, store.CreateNegativation(ctx, credit.Negativation{
+					ID: "neg-1", IntegrationID: before.ID, CustomerID: "cli-1", InvoiceID: "fat-1", Status: credit.NegativationPending,
+				}))
+			}
+			if tt.stale {
+				svc.Store = staleStore{store}
+			}
+
+			got, err := svc.Patch(ctx, before.ID, tt.patch)
+			stored, gerr := store.GetIntegration(context.Background(), before.ID)
+			require.NoError(t, gerr)
+			if tt.want == nil {
+				require.Error(t, err)
+				assert.Equal(t, tt.code, credit.ErrorCode(err))
+				if tt.fields != nil {
+					e, _ := credit.AsError(err)
+					assert.ElementsMatch(t, tt.fields, e.Details["fields"])
+				}
+				assert.Equal(t, before, stored, "nothing is written on a refusal")
+				return
+			}
+			require.NoError(t, err)
+			want := before
+			tt.want(&want)
+			want.Version++
+			want.UpdatedBy = credit.Actor{Subject: "admin-2", Name: "Outra Admin"}
+			assert.Equal(t, want, got)
+			assert.Equal(t, want, stored)
+		})
+	}
+}
+
+func TestIntegrationServiceUpdateMaskedCPF(t *testing.T) {
+	tests := []struct {
+		name string
+		cpf  string
+		want string // the stored CPF after; "" means refused
+	}{
+		{"the masked CPF as read keeps it", "***.982.247-**", "52998224725"},
+		{"a full CPF replaces it", "111.444.777-35", "11144477735"},
+		{"another masked CPF is refused", "***.444.777-**", ""},
+		{"a mask of the wrong shape is refused", "***982247**", ""},
+		{"an invalid CPF is refused", "123", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svc, store, _ := newIntegrationService(nil, nil)
+			i, err := svc.Create(context.Background(), validNewIntegration("7"))
+			require.NoError(t, err)
+			set := validNewIntegration("7").IntegrationSettings
+			set.Login = "outro-login"
+			set.ResponsibleCPF = tt.cpf
+			u, err := svc.Update(context.Background(), i.ID, set)
+			stored, gerr := store.GetIntegration(context.Background(), i.ID)
+			require.NoError(t, gerr)
+			if tt.want == "" {
+				e, ok := credit.AsError(err)
+				require.True(t, ok, "%v", err)
+				assert.Equal(t, credit.CodeValidation, e.Code)
+				assert.Equal(t, []string{"responsibleCpf"}, e.Details["fields"])
+				assert.Equal(t, i, stored, "nothing is written on a refusal")
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, u.ResponsibleCPF.Number())
+			assert.Equal(t, "outro-login", stored.Login)
+			assert.Equal(t, tt.want, stored.ResponsibleCPF.Number())
+		})
+	}
+}

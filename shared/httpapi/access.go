@@ -32,6 +32,7 @@ var Access = map[string][]credit.Role{
 	"GET /integrations":                             roles(admin, analyst, collector, viewer),
 	"GET /integrations/{id}":                        roles(admin, analyst, collector, viewer),
 	"PUT /integrations/{id}":                        roles(admin),
+	"PATCH /integrations/{id}":                      roles(admin),
 	"DELETE /integrations/{id}":                     roles(admin),
 	"GET /branches/{branchId}/integration":          roles(admin, analyst, collector, viewer),
 	"GET /integrations/{id}/plans":                  roles(admin, analyst, collector, viewer),

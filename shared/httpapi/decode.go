@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 
@@ -30,17 +31,73 @@ const (
 // every field of the right type. Every refusal is a 4xx *credit.Error naming
 // the problem, the field in details.fields as every validation error does.
 func Decode(r *http.Request, v any) error {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
-		return credit.NewError(credit.KindInvalid, CodeUnsupportedMT, "O corpo da requisição deve ser JSON (Content-Type: application/json).")
+	body, err := readBody(r, "application/json")
+	if err != nil {
+		return err
+	}
+	return DecodeBytes(body, v)
+}
+
+// MergePatchType is the media type of a JSON merge patch (RFC 7396).
+const MergePatchType = "application/merge-patch+json"
+
+// DecodeMergePatch is Decode for a JSON merge patch: the body may also be
+// sent as application/merge-patch+json. It returns the body too, so that
+// the caller can tell a member set to null (a removal) from one left out.
+func DecodeMergePatch(r *http.Request, v any) ([]byte, error) {
+	body, err := readBody(r, "application/json", MergePatchType)
+	if err != nil {
+		return nil, err
+	}
+	return body, DecodeBytes(body, v)
+}
+
+// readBody reads at most MaxBodyBytes of r's body, refusing a Content-Type
+// other than the given media types (none is taken as the first).
+func readBody(r *http.Request, mediaTypes ...string) ([]byte, error) {
+	if ct := strings.ToLower(r.Header.Get("Content-Type")); ct != "" {
+		ok := false
+		for _, mt := range mediaTypes {
+			ok = ok || strings.HasPrefix(ct, mt)
+		}
+		if !ok {
+			return nil, credit.NewError(credit.KindInvalid, CodeUnsupportedMT,
+				"O corpo da requisição deve ser JSON (Content-Type: "+strings.Join(mediaTypes, " ou ")+").")
+		}
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
+		return nil, credit.NewError(credit.KindInvalid, CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
 	}
 	if len(body) > MaxBodyBytes {
-		return errBodyTooLarge
+		return nil, errBodyTooLarge
 	}
-	return DecodeBytes(body, v)
+	return body, nil
+}
+
+// nullMembers lists the members of the JSON object body, and of the objects
+// nested in it ("automation.removalCode"), whose value is null. body must
+// already have decoded.
+func nullMembers(body []byte) []string {
+	var walk func(prefix string, raw json.RawMessage) []string
+	walk = func(prefix string, raw json.RawMessage) []string {
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(raw, &obj) != nil {
+			return nil
+		}
+		var out []string
+		for k, v := range obj {
+			switch t := bytes.TrimSpace(v); {
+			case string(t) == "null":
+				out = append(out, prefix+k)
+			case len(t) > 0 && t[0] == '{':
+				out = append(out, walk(prefix+k+".", t)...)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	return walk("", body)
 }
 
 var errBodyTooLarge = credit.NewError(KindTooLarge, CodeBodyTooLarge, "O corpo da requisição excede 64 KiB.")
@@ -183,6 +240,9 @@ func walkJSON(dec *json.Decoder, path string, typ reflect.Type) error {
 							return fieldError(CodeUnknownField, "Campo desconhecido", field, fmt.Sprintf("o nome do campo é %q", name))
 						}
 					}
+					// Named here with its whole path: the decoder would
+					// name a nested one by its last part only.
+					return fieldError(CodeUnknownField, "Campo desconhecido", field, "não existe")
 				}
 			}
 			if err := walkJSON(dec, field, next); err != nil {

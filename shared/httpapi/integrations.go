@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"slices"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -20,6 +21,7 @@ func (h *IntegrationsHandler) Routes() []Route {
 		{"GET", "/integrations", h.list},
 		{"GET", "/integrations/{id}", h.get},
 		{"PUT", "/integrations/{id}", h.update},
+		{"PATCH", "/integrations/{id}", h.patch},
 		{"DELETE", "/integrations/{id}", h.delete},
 		{"GET", "/branches/{branchId}/integration", h.byBranch},
 		{"GET", "/integrations/{id}/plans", h.plans},
@@ -171,8 +173,7 @@ func (h *IntegrationsHandler) update(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	if req.ConsultationPassword != nil || req.PEFINPassword != nil {
-		return credit.NewError(credit.KindInvalid, credit.CodePasswordsNotChangedHere,
-			"As senhas não são alteradas por aqui: use Alterar Senha Consulta ou Alterar Senha PEFIN.")
+		return errPasswordsNotChangedHere
 	}
 	i, err := h.Service.Update(r.Context(), id, req.settings())
 	if err != nil {
@@ -181,6 +182,66 @@ func (h *IntegrationsHandler) update(w http.ResponseWriter, r *http.Request) err
 	WriteJSON(w, http.StatusOK, viewIntegration(i))
 	return nil
 }
+
+// patchIntegrationRequest is a merge patch of the settings: each member
+// given changes that field, the automation field by field.
+type patchIntegrationRequest struct {
+	Intermediary       *string                 `json:"intermediary"`
+	BranchID           *string                 `json:"branchId"`
+	Environment        *string                 `json:"environment"`
+	Login              *string                 `json:"login"`
+	DefaultPlan        *string                 `json:"defaultPlan"`
+	SendSMSOnInclusion *bool                   `json:"sendSmsOnInclusion"`
+	ResponsibleCPF     *string                 `json:"responsibleCpf"`
+	Automation         *automationPatchRequest `json:"automation"`
+	// Present only to refuse them, as PUT does.
+	ConsultationPassword *string `json:"consultationPassword"`
+	PEFINPassword        *string `json:"pefinPassword"`
+}
+
+type automationPatchRequest struct {
+	Enabled         *bool   `json:"enabled"`
+	RestrictionCode *string `json:"restrictionCode"`
+	RemovalCode     *string `json:"removalCode"`
+	DaysAfterDue    *int    `json:"daysAfterDue"`
+}
+
+func (r patchIntegrationRequest) patch(removed []string) credit.IntegrationPatch {
+	p := credit.IntegrationPatch{
+		Intermediary: (*credit.Intermediary)(r.Intermediary), BranchID: r.BranchID,
+		Environment: (*credit.Environment)(r.Environment), Login: r.Login, DefaultPlan: (*credit.Plan)(r.DefaultPlan),
+		SendSMSOnInclusion: r.SendSMSOnInclusion, ResponsibleCPF: r.ResponsibleCPF, Removed: removed,
+	}
+	if a := r.Automation; a != nil {
+		p.Automation = credit.AutomationPatch{Enabled: a.Enabled, RestrictionCode: a.RestrictionCode, RemovalCode: a.RemovalCode, DaysAfterDue: a.DaysAfterDue}
+	}
+	return p
+}
+
+func (h *IntegrationsHandler) patch(w http.ResponseWriter, r *http.Request) error {
+	id, err := PathID(r, "id")
+	if err != nil {
+		return err
+	}
+	var req patchIntegrationRequest
+	body, err := DecodeMergePatch(r, &req)
+	if err != nil {
+		return err
+	}
+	removed := nullMembers(body)
+	if req.ConsultationPassword != nil || req.PEFINPassword != nil || slices.Contains(removed, "consultationPassword") || slices.Contains(removed, "pefinPassword") {
+		return errPasswordsNotChangedHere
+	}
+	i, err := h.Service.Patch(r.Context(), id, req.patch(removed))
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, viewIntegration(i))
+	return nil
+}
+
+var errPasswordsNotChangedHere = credit.NewError(credit.KindInvalid, credit.CodePasswordsNotChangedHere,
+	"As senhas não são alteradas por aqui: use Alterar Senha Consulta ou Alterar Senha PEFIN.")
 
 func (h *IntegrationsHandler) delete(w http.ResponseWriter, r *http.Request) error {
 	id, err := PathID(r, "id")
