@@ -24,7 +24,7 @@ func (a *App) Consultations() *credit.ConsultationService {
 	}
 	return &credit.ConsultationService{
 		Parameters: a.store, Integrations: a.Integrations(), Parties: a.store, Store: a.store,
-		Bureau: a.bureau, Reports: reports, Renderer: pdf.Renderer{},
+		Bureau: a.BureauAccess(), Reports: reports, Renderer: pdf.Renderer{},
 		Now: a.now, NewID: a.newID, Log: a.log,
 	}
 }

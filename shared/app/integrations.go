@@ -15,7 +15,7 @@ func init() {
 // branch's integration and its credentials.
 func (a *App) Integrations() *credit.IntegrationService {
 	return &credit.IntegrationService{
-		Store: a.store, Secrets: a.secrets, Bureau: a.bureau, Refresh: a.Passwords().WithAccount,
+		Store: a.store, Secrets: a.secrets, Bureau: a.BureauAccess(),
 		Offered: a.plans, Now: a.now, NewID: a.newID, Log: a.log,
 	}
 }

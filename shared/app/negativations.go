@@ -17,7 +17,7 @@ func init() {
 // idempotency.
 func (a *App) Negativations() *credit.NegativationService {
 	return &credit.NegativationService{
-		Store: a.store, Parties: a.store, Parameters: a.store, Integrations: a.Integrations(), Bureau: a.bureau,
+		Store: a.store, Parties: a.store, Parameters: a.store, Integrations: a.store, Bureau: a.BureauAccess(),
 		Now: a.now, NewID: a.newID, Log: a.log,
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 // ChangeConsultationPassword changes the consultation password at the
-// partner (see credit.Bureau). It is never retried once sent: after a
+// partner (see credit.BureauAccounts). It is never retried once sent: after a
 // bureau_unavailable, CheckCredentials tells which password holds.
 func (cl *Client) ChangeConsultationPassword(ctx context.Context, acct credit.BureauAccount, newPassword string) error {
 	return cl.changePassword(ctx, acct, credit.CredentialConsultation, newPassword)

@@ -25,7 +25,11 @@ type Client struct {
 	products map[string]credit.Plan // product code -> plan
 }
 
-var _ credit.Bureau = (*Client)(nil)
+var (
+	_ credit.ConsultationBureau = (*Client)(nil)
+	_ credit.PEFINRegistry      = (*Client)(nil)
+	_ credit.BureauAccounts     = (*Client)(nil)
+)
 
 // New returns a client with cfg (zero fields take DefaultConfig's values)
 // over hc; nil hc gets a pooled client of its own. Whatever hc says,

@@ -14,7 +14,7 @@ import (
 	"creditanalysis/shared/credit"
 )
 
-// Consult buys a report (see credit.Bureau). In homologation it asks for the
+// Consult buys a report (see credit.ConsultationBureau). In homologation it asks for the
 // partner's static, non-charged simulation.
 func (cl *Client) Consult(ctx context.Context, acct credit.BureauAccount, q credit.ConsultQuery) (credit.Report, error) {
 	if err := q.Validate(); err != nil {

@@ -1,7 +1,9 @@
-// Package connectsa is the adapter of credit.Bureau for the Connect SA bureau
-// partner: it owns the wire format, the timeouts, the retry policy and the
-// mapping of the partner's answers to domain types and error codes. Nothing
-// outside this package knows a field name of the partner.
+// Package connectsa is the adapter of the bureau's three ports
+// (credit.ConsultationBureau, credit.PEFINRegistry, credit.BureauAccounts)
+// for the Connect SA bureau partner: it owns the wire format, the timeouts,
+// the retry policy and the mapping of the partner's answers to domain types
+// and error codes. Nothing outside this package knows a field name of the
+// partner.
 //
 // # Wire format
 //

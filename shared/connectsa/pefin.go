@@ -25,7 +25,7 @@ const (
 	widthContract     = 30
 )
 
-// Include registers a debt (see credit.Bureau). The reference travels as
+// Include registers a debt (see credit.PEFINRegistry). The reference travels as
 // referencia and as the Idempotency-Key header, which makes the call safe to
 // retry.
 func (cl *Client) Include(ctx context.Context, acct credit.BureauAccount, r credit.NegativationRequest) (credit.BureauRecord, error) {
@@ -85,7 +85,7 @@ func (cl *Client) Include(ctx context.Context, acct credit.BureauAccount, r cred
 	return toRecord(*out.Record, r.Reference)
 }
 
-// Remove takes a record off (see credit.Bureau); retried like an inclusion,
+// Remove takes a record off (see credit.PEFINRegistry); retried like an inclusion,
 // since removing a removed record succeeds.
 func (cl *Client) Remove(ctx context.Context, acct credit.BureauAccount, r credit.RemovalRequest) error {
 	if err := r.Validate(); err != nil {
@@ -118,7 +118,7 @@ func (cl *Client) Remove(ctx context.Context, acct credit.BureauAccount, r credi
 	return nil
 }
 
-// Status reads records (see credit.Bureau), in calls of at most 100
+// Status reads records (see credit.PEFINRegistry), in calls of at most 100
 // references.
 func (cl *Client) Status(ctx context.Context, acct credit.BureauAccount, references []string) ([]credit.BureauRecord, error) {
 	var fe credit.FieldErrors

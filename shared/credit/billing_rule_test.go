@@ -76,9 +76,11 @@ func newBillingEnv(t *testing.T) *billingEnv {
 	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	ctx := context.Background()
 	require.NoError(t, e.store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
-	e.integrations = &credit.IntegrationService{Store: e.store, Secrets: memory.NewSecrets(), Bureau: e.bureau, Now: now, NewID: newID, Log: log}
-	e.negs = &credit.NegativationService{Store: e.store, Parties: e.store, Parameters: e.store, Integrations: e.integrations,
-		Bureau: e.bureau, Now: now, NewID: newID, Log: log}
+	secrets := memory.NewSecrets()
+	access := &credit.BureauAccess{Secrets: secrets, Registry: e.bureau, Log: log}
+	e.integrations = &credit.IntegrationService{Store: e.store, Secrets: secrets, Bureau: access, Now: now, NewID: newID, Log: log}
+	e.negs = &credit.NegativationService{Store: e.store, Parties: e.store, Parameters: e.store, Integrations: e.store,
+		Bureau: access, Now: now, NewID: newID, Log: log}
 	e.rule = &credit.BillingRule{Store: e.billing, Negativations: e.negs, Starter: e.starter,
 		Config: credit.BillingRuleConfig{BureauConcurrency: 3, Workers: 6, RatePerIntegration: 1e6, CheckpointEvery: 5},
 		Now:    now, NewID: newID, Log: log}
@@ -550,17 +552,13 @@ func TestBillingRuleTwoRunsAtOnce(t *testing.T) {
 	}
 }
 
-// clockBureau moves the test's clock by step on every inclusion, so that a
-// run's deadline comes after a known amount of work, without waiting.
-type clockBureau struct {
-	*credittest.FakeBureau
-	e    *billingEnv
-	step time.Duration
-}
-
-func (b clockBureau) Include(ctx context.Context, acct credit.BureauAccount, r credit.NegativationRequest) (credit.BureauRecord, error) {
-	b.e.advance(b.step)
-	return b.FakeBureau.Include(ctx, acct, r)
+// tick moves the test's clock by step on every inclusion, so that a run's
+// deadline comes after a known amount of work, without waiting.
+func (e *billingEnv) tick(step time.Duration) {
+	e.bureau.BeforeInclude = func(credit.NegativationRequest) error {
+		e.advance(step)
+		return nil
+	}
 }
 
 // TestBillingRuleStopsAtDeadlineAndResumes: a run whose deadline is near
@@ -573,7 +571,7 @@ func TestBillingRuleStopsAtDeadlineAndResumes(t *testing.T) {
 		c := e.customer(t, fmt.Sprintf("c%02d", k), "b1", func(*credit.Party) {})
 		e.invoice(t, c, fmt.Sprintf("inv-%02d", k), 31+k, func(*credit.Invoice) {})
 	}
-	e.negs.Bureau = clockBureau{FakeBureau: e.bureau, e: e, step: time.Minute}
+	e.tick(time.Minute)
 	e.rule.Config.SafetyMargin = 5 * time.Minute
 
 	first, err := e.rule.RunScheduled(context.Background(), billingNow.Add(20*time.Minute))
@@ -682,12 +680,11 @@ func TestBillingRuleResumesTheDaysUnfinishedRun(t *testing.T) {
 	}
 }
 
-// gateBureau lets n inclusions into the bureau at once, and only all
-// together: if the rule allowed fewer at a time, they would wait for each
-// other for ever (the guard ends the test); if it allowed more, the
-// in-flight count would show it.
-type gateBureau struct {
-	*credittest.FakeBureau
+// gate lets n inclusions into the bureau at once, and only all together:
+// if the rule allowed fewer at a time, they would wait for each other for
+// ever (the guard ends the test); if it allowed more, the in-flight count
+// would show it.
+type gate struct {
 	n        int
 	mu       sync.Mutex
 	inFlight int
@@ -696,30 +693,27 @@ type gateBureau struct {
 	release  chan struct{}
 }
 
-func (b *gateBureau) Include(ctx context.Context, acct credit.BureauAccount, r credit.NegativationRequest) (credit.BureauRecord, error) {
-	b.mu.Lock()
-	b.inFlight++
-	b.maxSeen = max(b.maxSeen, b.inFlight)
-	b.arrived++
-	gate := b.release
-	if b.arrived == b.n {
-		close(b.release)
-		b.arrived, b.release = 0, make(chan struct{})
+func (g *gate) pass(credit.NegativationRequest) error {
+	g.mu.Lock()
+	g.inFlight++
+	g.maxSeen = max(g.maxSeen, g.inFlight)
+	g.arrived++
+	open := g.release
+	if g.arrived == g.n {
+		close(g.release)
+		g.arrived, g.release = 0, make(chan struct{})
 	}
-	b.mu.Unlock()
+	g.mu.Unlock()
 	var err error
 	select {
-	case <-gate:
+	case <-open:
 	case <-time.After(10 * time.Second): // a guard against a hang, not a timing
 		err = errors.New("fewer calls in flight than the concurrency allows")
 	}
-	b.mu.Lock()
-	b.inFlight--
-	b.mu.Unlock()
-	if err != nil {
-		return credit.BureauRecord{}, err
-	}
-	return b.FakeBureau.Include(ctx, acct, r)
+	g.mu.Lock()
+	g.inFlight--
+	g.mu.Unlock()
+	return err
 }
 
 // TestBillingRuleBureauConcurrency: the run keeps exactly
@@ -732,12 +726,12 @@ func TestBillingRuleBureauConcurrency(t *testing.T) {
 		c := e.customer(t, fmt.Sprintf("c%02d", k), "b1", func(*credit.Party) {})
 		e.invoice(t, c, fmt.Sprintf("inv-%02d", k), 40, func(*credit.Invoice) {})
 	}
-	gate := &gateBureau{FakeBureau: e.bureau, n: concurrency, release: make(chan struct{})}
-	e.negs.Bureau = gate
+	g := &gate{n: concurrency, release: make(chan struct{})}
+	e.bureau.BeforeInclude = g.pass
 
 	run := e.runScheduled(t)
 	assert.Equal(t, 3*concurrency, run.Counts.Included, "%+v", run.Errors)
-	assert.Equal(t, concurrency, gate.maxSeen)
+	assert.Equal(t, concurrency, g.maxSeen)
 }
 
 // countingLimiter counts the waits of one integration.
@@ -907,18 +901,6 @@ func (c *countingParameters) GetParameters(ctx context.Context) (credit.Paramete
 	return c.ParametersStore.GetParameters(ctx)
 }
 
-// hookBureau calls hook before each inclusion.
-type hookBureau struct {
-	*credittest.FakeBureau
-	hook func(n int)
-	n    atomic.Int64
-}
-
-func (b *hookBureau) Include(ctx context.Context, acct credit.BureauAccount, r credit.NegativationRequest) (credit.BureauRecord, error) {
-	b.hook(int(b.n.Add(1)))
-	return b.FakeBureau.Include(ctx, acct, r)
-}
-
 // TestBillingRuleReadsOncePerWhile: a run does not read the parameters for
 // every invoice, and still sees the master switch turned off within
 // seconds: it stops there.
@@ -932,12 +914,14 @@ func TestBillingRuleReadsOncePerWhile(t *testing.T) {
 	}
 	params := &countingParameters{ParametersStore: e.store}
 	e.negs.Parameters = params
-	e.negs.Bureau = &hookBureau{FakeBureau: e.bureau, hook: func(n int) {
+	var included atomic.Int64
+	e.bureau.BeforeInclude = func(credit.NegativationRequest) error {
 		e.advance(10 * time.Second)
-		if n == 5 {
+		if included.Add(1) == 5 {
 			require.NoError(t, e.store.PutParameters(context.Background(), credit.Parameters{}))
 		}
-	}}
+		return nil
+	}
 
 	run := e.runScheduled(t)
 	assert.Equal(t, credit.BillingRunFinished, run.Status)
@@ -948,29 +932,6 @@ func TestBillingRuleReadsOncePerWhile(t *testing.T) {
 	includes, _, _, _ := e.bureau.Counts()
 	assert.Equal(t, run.Counts.Included, includes, "nothing sent once seen off")
 	assert.Less(t, params.reads.Load(), int64(run.Counts.Examined), "not one read per invoice")
-}
-
-// meetBureau holds every removal until an inclusion arrives: with one
-// integration's removals pending and another's inclusions waiting, only
-// integrations walked together get through.
-type meetBureau struct {
-	*credittest.FakeBureau
-	met  chan struct{}
-	once sync.Once
-}
-
-func (b *meetBureau) Remove(ctx context.Context, acct credit.BureauAccount, r credit.RemovalRequest) error {
-	select {
-	case <-b.met:
-	case <-time.After(10 * time.Second): // a guard against a hang, not a timing
-		return errors.New("no inclusion came while the removal waited")
-	}
-	return b.FakeBureau.Remove(ctx, acct, r)
-}
-
-func (b *meetBureau) Include(ctx context.Context, acct credit.BureauAccount, r credit.NegativationRequest) (credit.BureauRecord, error) {
-	b.once.Do(func() { close(b.met) })
-	return b.FakeBureau.Include(ctx, acct, r)
 }
 
 // TestBillingRuleWalksIntegrationsTogether: integrations are walked a few
@@ -987,7 +948,22 @@ func TestBillingRuleWalksIntegrationsTogether(t *testing.T) {
 	for k := range 3 {
 		e.invoice(t, c2, fmt.Sprintf("inv-b2-%d", k), 40+k, func(*credit.Invoice) {})
 	}
-	e.negs.Bureau = &meetBureau{FakeBureau: e.bureau, met: make(chan struct{})}
+	// Every removal waits for an inclusion: with one integration's removals
+	// pending and another's inclusions waiting, only integrations walked
+	// together get through.
+	met, once := make(chan struct{}), sync.Once{}
+	e.bureau.BeforeRemove = func(credit.RemovalRequest) error {
+		select {
+		case <-met:
+			return nil
+		case <-time.After(10 * time.Second): // a guard against a hang, not a timing
+			return errors.New("no inclusion came while the removal waited")
+		}
+	}
+	e.bureau.BeforeInclude = func(credit.NegativationRequest) error {
+		once.Do(func() { close(met) })
+		return nil
+	}
 	run := e.runScheduled(t)
 	assert.Equal(t, 3, run.Counts.Included, "%+v", run.Errors)
 	assert.Equal(t, 1, run.Counts.Removed, "%+v", run.Errors)
@@ -1008,7 +984,7 @@ func TestBillingRuleResumesAcrossIntegrations(t *testing.T) {
 			e.invoice(t, c, fmt.Sprintf("inv-%s-%02d", b, k), 31+k, func(*credit.Invoice) {})
 		}
 	}
-	e.negs.Bureau = clockBureau{FakeBureau: e.bureau, e: e, step: time.Minute}
+	e.tick(time.Minute)
 	e.rule.Config.SafetyMargin = 5 * time.Minute
 
 	first, err := e.rule.RunScheduled(context.Background(), billingNow.Add(20*time.Minute))

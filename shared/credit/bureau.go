@@ -10,10 +10,14 @@ import (
 	"unicode/utf8"
 )
 
-// Bureau is the credit bureau partner (Connect SA, reseller of Serasa
-// Experian / SPC Brasil), seen from the domain. Every call names the account
-// it acts for, environment and credentials, explicitly: nothing is cached
-// between calls, so a password change takes effect on the next call.
+// The credit bureau partner (Connect SA, reseller of Serasa Experian / SPC
+// Brasil), seen from the domain, is three ports, one per role: consultation,
+// the PEFIN registry and the account's administration. Every call names the
+// account it acts for, environment and credentials, explicitly: nothing is
+// cached between calls, so a password change takes effect on the next call.
+// The services never call them with credentials of their own making, except
+// the password change: they go through BureauAccess, which reads the
+// integration's credentials and recovers when the bureau refuses them.
 //
 // Errors (*Error codes), for every method unless said otherwise:
 //   - validation_failed (400): the request is incomplete or malformed; nothing
@@ -30,15 +34,26 @@ import (
 //     (wrong types, truncated, too large);
 //   - bureau_record_not_found (404): Remove only, for a reference the bureau
 //     never received.
-type Bureau interface {
+
+// ConsultationBureau sells credit reports; its calls need the account's
+// consultation password.
+type ConsultationBureau interface {
 	// Consult buys a credit report of q.Document with q.Plan. It is charged
 	// in production: a failed call is never repeated unless the request
 	// provably never left.
 	Consult(ctx context.Context, acct BureauAccount, q ConsultQuery) (Report, error)
-	// Include registers a debt with the bureau (negativação). The request's
-	// Reference is the idempotency key: including the same reference again
-	// returns the record already registered, whatever its state, and never
-	// registers the debt twice. A new record starts pending.
+	// Plans lists the plans the account may consult, with the bureau's
+	// product codes and names.
+	Plans(ctx context.Context, acct BureauAccount) ([]BureauPlan, error)
+}
+
+// PEFINRegistry registers debts with the bureau (negativação) and takes
+// them off; its calls need the account's PEFIN password.
+type PEFINRegistry interface {
+	// Include registers a debt. The request's Reference is the idempotency
+	// key: including the same reference again returns the record already
+	// registered, whatever its state, and never registers the debt twice. A
+	// new record starts pending.
 	Include(ctx context.Context, acct BureauAccount, r NegativationRequest) (BureauRecord, error)
 	// Remove takes a pending or active record off (baixa). Removing a removed
 	// record succeeds again, so that a retry is safe; a rejected record
@@ -48,27 +63,36 @@ type Bureau interface {
 	// References the bureau does not know are absent from the answer, never
 	// an error, so that one stray reference cannot block a whole sync.
 	Status(ctx context.Context, acct BureauAccount, references []string) ([]BureauRecord, error)
+	// RestrictionCodes lists the bureau's codes for the kind of debt
+	// (código de restrição), offered on inclusion.
+	RestrictionCodes(ctx context.Context, acct BureauAccount) ([]BureauCode, error)
+	// RemovalCodes lists the bureau's reasons for a removal (código de baixa).
+	RemovalCodes(ctx context.Context, acct BureauAccount) ([]BureauCode, error)
+}
+
+// BureauAccounts administers the account's two passwords.
+type BureauAccounts interface {
 	// ChangeConsultationPassword replaces the consultation password held in
 	// acct with newPassword. The bureau refuses (bureau_rejected) a password
 	// outside its rules or used before by the account.
 	ChangeConsultationPassword(ctx context.Context, acct BureauAccount, newPassword string) error
 	// ChangePEFINPassword is ChangeConsultationPassword for the PEFIN password.
 	ChangePEFINPassword(ctx context.Context, acct BureauAccount, newPassword string) error
-	// Plans lists the plans the account may consult, with the bureau's
-	// product codes and names.
-	Plans(ctx context.Context, acct BureauAccount) ([]BureauPlan, error)
-	// RestrictionCodes lists the bureau's codes for the kind of debt
-	// (código de restrição), offered on inclusion.
-	RestrictionCodes(ctx context.Context, acct BureauAccount) ([]BureauCode, error)
-	// RemovalCodes lists the bureau's reasons for a removal (código de baixa).
-	RemovalCodes(ctx context.Context, acct BureauAccount) ([]BureauCode, error)
 	// CheckCredentials asks the bureau, without any charge, which of the
 	// account's passwords it accepts right now. Refused passwords are false
 	// flags, not errors.
 	CheckCredentials(ctx context.Context, acct BureauAccount) (CredentialCheck, error)
 }
 
-// Error codes of the Bureau port (bureau_unavailable and bureau_rejected are
+// Bureau is the whole partner, every role: what an adapter of the bureau
+// implements and what the composition root hands out role by role.
+type Bureau interface {
+	ConsultationBureau
+	PEFINRegistry
+	BureauAccounts
+}
+
+// Error codes of the bureau's ports (bureau_unavailable and bureau_rejected are
 // declared with the shared codes).
 const (
 	CodeBureauBadCredentials  = "bureau_bad_credentials"

@@ -24,7 +24,7 @@ type ConsultationService struct {
 	Integrations *IntegrationService
 	Parties      PartyStore
 	Store        ConsultationStore
-	Bureau       Bureau
+	Bureau       *BureauAccess
 	Reports      ReportStore
 	Renderer     ReportRenderer
 	Now          func() time.Time
@@ -217,11 +217,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	}
 
 	c := s.newConsultation(ctx, t, integ, warnings)
-	var report Report
-	cerr := s.Integrations.WithAccount(ctx, integ, func(acct BureauAccount) (err error) {
-		report, err = s.Bureau.Consult(ctx, acct, ConsultQuery{Document: t.document, Plan: t.plan, UF: t.uf, CEP: t.cep, Phone: t.phone})
-		return err
-	})
+	report, cerr := s.Bureau.Consult(ctx, integ, ConsultQuery{Document: t.document, Plan: t.plan, UF: t.uf, CEP: t.cep, Phone: t.phone})
 	// The bureau has answered (and may have charged): record it even when
 	// the caller has gone.
 	ctx = context.WithoutCancel(ctx)

@@ -19,16 +19,15 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// consultBureau answers Consult and Plans only; the rest of the port panics
-// through the nil embedded interface.
+// consultBureau is a consultation bureau that keeps what it was asked.
 type consultBureau struct {
-	credit.Bureau
 	mu       sync.Mutex
 	queries  []credit.ConsultQuery
 	accts    []credit.BureauAccount
-	consult  func(ctx context.Context, q credit.ConsultQuery) (credit.Report, error)
+	consult  func(ctx context.Context, acct credit.BureauAccount, q credit.ConsultQuery) (credit.Report, error)
 	offered  []credit.Plan
 	plansErr error
+	plans    int
 }
 
 func (b *consultBureau) Consult(ctx context.Context, acct credit.BureauAccount, q credit.ConsultQuery) (credit.Report, error) {
@@ -37,13 +36,16 @@ func (b *consultBureau) Consult(ctx context.Context, acct credit.BureauAccount, 
 	b.accts = append(b.accts, acct)
 	b.mu.Unlock()
 	if b.consult != nil {
-		return b.consult(ctx, q)
+		return b.consult(ctx, acct, q)
 	}
 	r := credittest.FullReport()
 	return r, nil
 }
 
 func (b *consultBureau) Plans(_ context.Context, _ credit.BureauAccount) ([]credit.BureauPlan, error) {
+	b.mu.Lock()
+	b.plans++
+	b.mu.Unlock()
 	if b.plansErr != nil {
 		return nil, b.plansErr
 	}
@@ -52,6 +54,12 @@ func (b *consultBureau) Plans(_ context.Context, _ credit.BureauAccount) ([]cred
 		out = append(out, credit.BureauPlan{Plan: p, ProductCode: "P-" + string(p), Name: p.Name()})
 	}
 	return out, nil
+}
+
+func (b *consultBureau) planCalls() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.plans
 }
 
 func (b *consultBureau) calls() int {
@@ -164,7 +172,9 @@ func newConsultFixture(t *testing.T) *consultFixture {
 	n := 0
 	var idMu sync.Mutex
 	newID := func() string { idMu.Lock(); defer idMu.Unlock(); n++; return fmt.Sprintf("id-%d", n) }
-	integrations := &credit.IntegrationService{Store: f.store, Secrets: memory.NewSecrets(), Bureau: f.bureau, Now: f.clock, NewID: newID, Log: log}
+	secrets := memory.NewSecrets()
+	access := &credit.BureauAccess{Secrets: secrets, Consultation: f.bureau, Log: log}
+	integrations := &credit.IntegrationService{Store: f.store, Secrets: secrets, Bureau: access, Now: f.clock, NewID: newID, Log: log}
 	ctx := context.Background()
 	i, err := integrations.Create(ctx, validNewIntegration("b1"))
 	require.NoError(t, err)
@@ -180,7 +190,7 @@ func newConsultFixture(t *testing.T) *consultFixture {
 	f.setParameters(t, true, 30)
 	f.svc = &credit.ConsultationService{
 		Parameters: f.store, Integrations: integrations, Parties: f.store, Store: f.consultations,
-		Bureau: f.bureau, Reports: f.reports, Renderer: f.renderer, Now: f.clock, NewID: newID, Log: log,
+		Bureau: access, Reports: f.reports, Renderer: f.renderer, Now: f.clock, NewID: newID, Log: log,
 	}
 	return f
 }
@@ -468,7 +478,7 @@ func TestConsultRepeatInterval(t *testing.T) {
 	})
 	t.Run("a failed consultation does not count", func(t *testing.T) {
 		f := newConsultFixture(t)
-		f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) {
+		f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
 			return credit.Report{}, credit.BureauUnavailable(errors.New("503"))
 		}
 		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
@@ -482,7 +492,7 @@ func TestConsultRepeatInterval(t *testing.T) {
 func TestConcurrentConsultationsOfOneDocumentChargeOnce(t *testing.T) {
 	f := newConsultFixture(t)
 	entered, release := make(chan struct{}), make(chan struct{})
-	f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) {
+	f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
 		close(entered)
 		<-release
 		return credittest.FullReport(), nil
@@ -563,7 +573,9 @@ func TestConsultBureauFailureIsRecorded(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newConsultFixture(t)
-			f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) { return credit.Report{}, tt.err }
+			f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
+				return credit.Report{}, tt.err
+			}
 			_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
 			e := errorOf(t, err)
 			assert.Equal(t, tt.code, e.Code)
@@ -594,7 +606,7 @@ func TestConsultBureauFailureIsRecorded(t *testing.T) {
 func TestConsultRecordsEvenWhenTheCallerHasGone(t *testing.T) {
 	f := newConsultFixture(t)
 	ctx, cancel := context.WithCancel(analystCtx())
-	f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) {
+	f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
 		cancel() // the client hangs up while the bureau answers
 		return credittest.FullReport(), nil
 	}
@@ -671,7 +683,7 @@ func TestReportURL(t *testing.T) {
 		assert.Equal(t, out.Consultation.CreatedAt, last.Consultation.CreatedAt)
 	})
 	t.Run("a failed consultation has no report", func(t *testing.T) {
-		f.bureau.consult = func(context.Context, credit.ConsultQuery) (credit.Report, error) {
+		f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
 			return credit.Report{}, credit.BureauRejected("não")
 		}
 		_, err := f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))

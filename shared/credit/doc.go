@@ -3,6 +3,17 @@
 // the value types (documents, money, plans), the rules the product must keep,
 // the one error type, and the ports the adapters implement.
 //
+// The bureau is three ports, one per role: ConsultationBureau (reports and
+// plans), PEFINRegistry (negativations and their codes) and BureauAccounts
+// (the account's passwords). The services never assemble credentials
+// themselves: BureauAccess reads an integration's credentials, makes the
+// call, and when the bureau refuses them has the password service settle a
+// change left half done and makes the call once more with fresher ones.
+// Consultations, negativations, the integration's plans, codes and
+// connection test go through it; the billing rule wraps it with its
+// throttle. Only the password change calls BureauAccounts directly, with
+// the passwords it is changing.
+//
 // Nothing in this package knows about HTTP, Lambda, DynamoDB or the bureau's
 // wire format; adapters live in packages named after their technology.
 package credit

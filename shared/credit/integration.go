@@ -54,10 +54,12 @@ type Integration struct {
 	Version int64 `json:"-"`
 }
 
-// Account is what the bureau port needs to act for this integration.
-func (i Integration) Account(c Credentials) BureauAccount {
-	c.Login = i.Login
-	return BureauAccount{Environment: i.Environment, Credentials: c}
+// Account is what the bureau's ports need to act for this integration with
+// the passwords sec: the one place credentials are built from a secret.
+func (i Integration) Account(sec IntegrationSecrets) BureauAccount {
+	return BureauAccount{Environment: i.Environment, Credentials: Credentials{
+		Login: i.Login, ConsultationPassword: sec.ConsultationPassword, PEFINPassword: sec.PEFINPassword,
+	}}
 }
 
 // IntegrationSettings are the non-secret fields a caller sets.

@@ -12,15 +12,11 @@ import (
 type IntegrationService struct {
 	Store   IntegrationStore
 	Secrets SecretStore
-	Bureau  Bureau
-	// Refresh, when set, runs a bureau call with the integration's
-	// credentials and handles their going stale: PasswordService.WithAccount
-	// settles a half-done password change and re-reads past the cache when
-	// the bureau refuses them.
-	Refresh func(ctx context.Context, i Integration, call func(BureauAccount) error) error
-	Now     func() time.Time
-	NewID   func() string
-	Log     *slog.Logger
+	// Bureau answers the plans, the codes and the connection test.
+	Bureau *BureauAccess
+	Now    func() time.Time
+	NewID  func() string
+	Log    *slog.Logger
 
 	// Offered, when set, caches each account's plans for PlansTTL: a
 	// consultation checks its plan against them, and the list changes only
@@ -133,28 +129,6 @@ func (s *IntegrationService) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// Account reads the integration's current credentials for a bureau call.
-func (s *IntegrationService) Account(ctx context.Context, i Integration) (BureauAccount, error) {
-	sec, err := s.Secrets.Current(ctx, i.SecretRef)
-	if err != nil {
-		return BureauAccount{}, err
-	}
-	return i.Account(Credentials{ConsultationPassword: sec.ConsultationPassword, PEFINPassword: sec.PEFINPassword}), nil
-}
-
-// WithAccount runs call with the integration's current credentials, through
-// Refresh when set. Every bureau call of every area goes through it.
-func (s *IntegrationService) WithAccount(ctx context.Context, i Integration, call func(BureauAccount) error) error {
-	if s.Refresh != nil {
-		return s.Refresh(ctx, i, call)
-	}
-	acct, err := s.Account(ctx, i)
-	if err != nil {
-		return err
-	}
-	return call(acct)
-}
-
 // OfferedPlans is the account's plans, from the bureau at most once per
 // PlansTTL per account.
 func (s *IntegrationService) OfferedPlans(ctx context.Context, i Integration) ([]BureauPlan, error) {
@@ -168,11 +142,8 @@ func (s *IntegrationService) OfferedPlans(ctx context.Context, i Integration) ([
 			return e.plans, nil
 		}
 	}
-	var plans []BureauPlan
-	if err := s.WithAccount(ctx, i, func(acct BureauAccount) (err error) {
-		plans, err = s.Bureau.Plans(ctx, acct)
-		return err
-	}); err != nil {
+	plans, err := s.Bureau.Plans(ctx, i)
+	if err != nil {
 		return nil, err
 	}
 	if c := s.Offered; c != nil {
@@ -201,11 +172,8 @@ func (s *IntegrationService) Plans(ctx context.Context, id string) ([]PlanInfo, 
 	if err != nil {
 		return nil, err
 	}
-	var plans []BureauPlan
-	if err := s.WithAccount(ctx, i, func(acct BureauAccount) (err error) {
-		plans, err = s.Bureau.Plans(ctx, acct)
-		return err
-	}); err != nil {
+	plans, err := s.Bureau.Plans(ctx, i)
+	if err != nil {
 		return nil, err
 	}
 	out := make([]PlanInfo, 0, len(plans))
@@ -225,17 +193,12 @@ func (s *IntegrationService) RemovalCodes(ctx context.Context, id string) ([]Bur
 	return s.codes(ctx, id, s.Bureau.RemovalCodes)
 }
 
-func (s *IntegrationService) codes(ctx context.Context, id string, list func(context.Context, BureauAccount) ([]BureauCode, error)) ([]BureauCode, error) {
+func (s *IntegrationService) codes(ctx context.Context, id string, list func(context.Context, Integration) ([]BureauCode, error)) ([]BureauCode, error) {
 	i, err := s.Store.GetIntegration(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	var codes []BureauCode
-	err = s.WithAccount(ctx, i, func(acct BureauAccount) (err error) {
-		codes, err = list(ctx, acct)
-		return err
-	})
-	return codes, err
+	return list(ctx, i)
 }
 
 // ConnectionTest is the answer of "Testar": whether the bureau accepts the
@@ -257,11 +220,10 @@ func (s *IntegrationService) TestConnection(ctx context.Context, id string) (Con
 	if err != nil {
 		return ConnectionTest{}, err
 	}
-	sec, err := s.Secrets.Reload(ctx, i.SecretRef)
+	acct, err := s.Bureau.StoredAccount(ctx, i)
 	if err != nil {
 		return ConnectionTest{}, err
 	}
-	acct := i.Account(Credentials{ConsultationPassword: sec.ConsultationPassword, PEFINPassword: sec.PEFINPassword})
 	start := s.now()
 	check, err := s.Bureau.CheckCredentials(ctx, acct)
 	t := ConnectionTest{LatencyMs: s.now().Sub(start).Milliseconds(), Consultation: check.Consultation, PEFIN: check.PEFIN}

@@ -15,27 +15,14 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// fakeBureau answers only the calls a test sets; the others panic through the
-// nil embedded interface, so a test cannot use one by accident.
-type fakeBureau struct {
-	credit.Bureau
-	checkCredentials func(credit.BureauAccount) (credit.CredentialCheck, error)
-	plans            func(credit.BureauAccount) ([]credit.BureauPlan, error)
-}
-
-func (f *fakeBureau) CheckCredentials(_ context.Context, a credit.BureauAccount) (credit.CredentialCheck, error) {
-	return f.checkCredentials(a)
-}
-
-func (f *fakeBureau) Plans(_ context.Context, a credit.BureauAccount) ([]credit.BureauPlan, error) {
-	return f.plans(a)
-}
-
-func newIntegrationService(bureau credit.Bureau) (*credit.IntegrationService, *memory.Store, *memory.Secrets) {
+// newIntegrationService wires the service on the memory stores, reaching
+// the bureau through plans and accounts (either may be nil when a test
+// makes no such call).
+func newIntegrationService(plans credit.ConsultationBureau, accounts credit.BureauAccounts) (*credit.IntegrationService, *memory.Store, *memory.Secrets) {
 	store, secrets := memory.New(), memory.NewSecrets()
 	n := 0
 	return &credit.IntegrationService{
-		Store: store, Secrets: secrets, Bureau: bureau,
+		Store: store, Secrets: secrets, Bureau: &credit.BureauAccess{Secrets: secrets, Consultation: plans, Accounts: accounts},
 		Now:   func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) },
 		NewID: func() string { n++; return fmt.Sprintf("int-%d", n) },
 		Log:   slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil)),
@@ -76,7 +63,7 @@ func TestIntegrationServiceCreateValidation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			svc, store, _ := newIntegrationService(nil)
+			svc, store, _ := newIntegrationService(nil, nil)
 			req := validNewIntegration("7")
 			tt.modify(&req)
 			i, err := svc.Create(context.Background(), req)
@@ -96,7 +83,7 @@ func TestIntegrationServiceCreateValidation(t *testing.T) {
 }
 
 func TestIntegrationServiceKeepsPasswordsInTheSecretStoreOnly(t *testing.T) {
-	svc, store, secrets := newIntegrationService(nil)
+	svc, store, secrets := newIntegrationService(nil, nil)
 	ctx := context.Background()
 	i, err := svc.Create(ctx, validNewIntegration("7"))
 	require.NoError(t, err)
@@ -111,7 +98,7 @@ func TestIntegrationServiceKeepsPasswordsInTheSecretStoreOnly(t *testing.T) {
 }
 
 func TestIntegrationServiceSecondIntegrationForBranch(t *testing.T) {
-	svc, _, secrets := newIntegrationService(nil)
+	svc, _, secrets := newIntegrationService(nil, nil)
 	ctx := context.Background()
 	_, err := svc.Create(ctx, validNewIntegration("7"))
 	require.NoError(t, err)
@@ -123,7 +110,7 @@ func TestIntegrationServiceSecondIntegrationForBranch(t *testing.T) {
 }
 
 func TestIntegrationServiceDeleteSchedulesSecretDeletion(t *testing.T) {
-	svc, _, secrets := newIntegrationService(nil)
+	svc, _, secrets := newIntegrationService(nil, nil)
 	ctx := context.Background()
 	i, err := svc.Create(ctx, validNewIntegration("7"))
 	require.NoError(t, err)
@@ -135,7 +122,7 @@ func TestIntegrationServiceDeleteSchedulesSecretDeletion(t *testing.T) {
 }
 
 func TestIntegrationServiceUpdateChangesSettingsOnly(t *testing.T) {
-	svc, _, _ := newIntegrationService(nil)
+	svc, _, _ := newIntegrationService(nil, nil)
 	ctx := credit.WithActor(context.Background(), credit.Actor{Subject: "admin-2", Name: "Outra Admin"})
 	i, err := svc.Create(ctx, validNewIntegration("7"))
 	require.NoError(t, err)
@@ -154,25 +141,25 @@ func TestIntegrationServiceUpdateChangesSettingsOnly(t *testing.T) {
 }
 
 func TestIntegrationServiceConnectionTest(t *testing.T) {
+	// The bureau holds consultation and pefin; the integration stores
+	// Abcd@123 and 135790.
 	tests := []struct {
-		name    string
-		check   credit.CredentialCheck
-		err     error
-		ok      bool
-		message string
+		name                string
+		consultation, pefin string
+		err                 error
+		ok                  bool
+		message             string
 	}{
-		{"both accepted", credit.CredentialCheck{Consultation: true, PEFIN: true}, nil, true, "Conexão estabelecida"},
-		{"consultation refused", credit.CredentialCheck{PEFIN: true}, nil, false, "senha de consulta"},
-		{"pefin refused", credit.CredentialCheck{Consultation: true}, nil, false, "senha PEFIN"},
-		{"bureau down", credit.CredentialCheck{}, credit.NewError(credit.KindBadGateway, credit.CodeBureauUnavailable, "O parceiro não respondeu."), false, "não respondeu"},
+		{"both accepted", "Abcd@123", "135790", nil, true, "Conexão estabelecida"},
+		{"consultation refused", "Other@123", "135790", nil, false, "senha de consulta"},
+		{"pefin refused", "Abcd@123", "975310", nil, false, "senha PEFIN"},
+		{"both refused", "Other@123", "975310", nil, false, "senhas de consulta e PEFIN"},
+		{"bureau down", "Abcd@123", "135790", credit.NewError(credit.KindBadGateway, credit.CodeBureauUnavailable, "O parceiro não respondeu."), false, "não respondeu"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var seen credit.BureauAccount
-			svc, _, _ := newIntegrationService(&fakeBureau{checkCredentials: func(a credit.BureauAccount) (credit.CredentialCheck, error) {
-				seen = a
-				return tt.check, tt.err
-			}})
+			bureau := &accountBureau{consultation: tt.consultation, pefin: tt.pefin, check: func() error { return tt.err }}
+			svc, _, _ := newIntegrationService(nil, bureau)
 			ctx := context.Background()
 			i, err := svc.Create(ctx, validNewIntegration("7"))
 			require.NoError(t, err)
@@ -180,6 +167,7 @@ func TestIntegrationServiceConnectionTest(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.ok, res.OK)
 			assert.Contains(t, res.Message, tt.message)
+			seen := bureau.lastChecked()
 			assert.Equal(t, "provedor", seen.Credentials.Login)
 			assert.Equal(t, "Abcd@123", seen.Credentials.ConsultationPassword, "the bureau gets the stored password")
 			assert.Equal(t, credit.EnvironmentHomologation, seen.Environment)
@@ -188,9 +176,7 @@ func TestIntegrationServiceConnectionTest(t *testing.T) {
 }
 
 func TestIntegrationServicePlansMarkDeprecated(t *testing.T) {
-	svc, _, _ := newIntegrationService(&fakeBureau{plans: func(credit.BureauAccount) ([]credit.BureauPlan, error) {
-		return []credit.BureauPlan{{Plan: credit.PlanCrednetTop, ProductCode: "CREDNET_TOP"}, {Plan: credit.PlanReportScore, ProductCode: "RELATORIO_SCORE"}}, nil
-	}})
+	svc, _, _ := newIntegrationService(&consultBureau{offered: []credit.Plan{credit.PlanCrednetTop, credit.PlanReportScore}}, nil)
 	ctx := context.Background()
 	i, err := svc.Create(ctx, validNewIntegration("7"))
 	require.NoError(t, err)
@@ -205,11 +191,8 @@ func TestIntegrationServicePlansMarkDeprecated(t *testing.T) {
 }
 
 func TestIntegrationServiceCachesOfferedPlans(t *testing.T) {
-	calls := 0
-	svc, _, _ := newIntegrationService(&fakeBureau{plans: func(credit.BureauAccount) ([]credit.BureauPlan, error) {
-		calls++
-		return []credit.BureauPlan{{Plan: credit.PlanReportScore, ProductCode: "RELATORIO_SCORE"}}, nil
-	}})
+	bureau := &consultBureau{offered: []credit.Plan{credit.PlanReportScore}}
+	svc, _, _ := newIntegrationService(bureau, nil)
 	now := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 	svc.Now = func() time.Time { return now }
 	svc.Offered = &credit.PlanCache{}
@@ -222,9 +205,9 @@ func TestIntegrationServiceCachesOfferedPlans(t *testing.T) {
 		require.NoError(t, err)
 		require.Len(t, plans, 1)
 	}
-	assert.Equal(t, 1, calls, "one bureau call per account within the TTL")
+	assert.Equal(t, 1, bureau.planCalls(), "one bureau call per account within the TTL")
 	now = now.Add(credit.PlansTTL + time.Second)
 	_, err = svc.OfferedPlans(ctx, i)
 	require.NoError(t, err)
-	assert.Equal(t, 2, calls, "asked again once the TTL passed")
+	assert.Equal(t, 2, bureau.planCalls(), "asked again once the TTL passed")
 }

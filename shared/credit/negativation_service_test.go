@@ -26,6 +26,8 @@ type negEnv struct {
 	svc         *credit.NegativationService
 	store       *memory.Store
 	bureau      *credittest.FakeBureau
+	secrets     *memory.Secrets
+	access      *credit.BureauAccess
 	integration credit.Integration
 	clock       *atomic.Pointer[time.Time]
 	logs        *bytes.Buffer
@@ -46,13 +48,15 @@ func newNegEnv(t *testing.T) *negEnv {
 	n := 0
 	var mu sync.Mutex
 	newID := func() string { mu.Lock(); defer mu.Unlock(); n++; return fmt.Sprintf("id-%d", n) }
-	integrations := &credit.IntegrationService{Store: e.store, Secrets: memory.NewSecrets(), Bureau: e.bureau, Now: now, NewID: newID,
+	e.secrets = memory.NewSecrets()
+	e.access = &credit.BureauAccess{Secrets: e.secrets, Registry: e.bureau, Log: slog.New(slog.NewJSONHandler(e.logs, nil))}
+	integrations := &credit.IntegrationService{Store: e.store, Secrets: e.secrets, Bureau: e.access, Now: now, NewID: newID,
 		Log: slog.New(slog.NewJSONHandler(e.logs, nil))}
 	i, err := integrations.Create(ctx, validNewIntegration("b1"))
 	require.NoError(t, err)
 	e.integration = i
-	e.svc = &credit.NegativationService{Store: e.store, Parties: e.store, Parameters: e.store, Integrations: integrations,
-		Bureau: e.bureau, Now: now, NewID: newID, Log: slog.New(slog.NewJSONHandler(e.logs, nil))}
+	e.svc = &credit.NegativationService{Store: e.store, Parties: e.store, Parameters: e.store, Integrations: e.store,
+		Bureau: e.access, Now: now, NewID: newID, Log: slog.New(slog.NewJSONHandler(e.logs, nil))}
 	e.ctx = credit.WithActor(ctx, collector)
 	e.putCustomer(t, credittest.NewTestCustomer("c1", "b1"))
 	e.putInvoice(t, "inv-1", func(inv *credit.Invoice) {})
@@ -1020,39 +1024,71 @@ func TestNegativationHistoryIsBounded(t *testing.T) {
 	assert.Equal(t, credit.NegativationFailed, n.History[len(n.History)-1].Status)
 }
 
-// TestBureauCallsGoThroughWithAccount: a refused password is retried once
-// with fresher credentials by the hook, and the retry is harmless.
-func TestBureauCallsGoThroughWithAccount(t *testing.T) {
+// rotatingRecovery stands for the password service: each recovery it is
+// asked for finds a change left half done and settles it, so the stored
+// PEFIN password is another one.
+type rotatingRecovery struct {
+	secrets *memory.Secrets
+	ref     string
+	asked   []string
+}
+
+func (r *rotatingRecovery) Recover(ctx context.Context, integrationID string) (credit.Recovery, error) {
+	r.asked = append(r.asked, integrationID)
+	cur, err := r.secrets.Reload(ctx, r.ref)
+	if err != nil {
+		return credit.Recovery{}, err
+	}
+	cur.PEFINPassword = fmt.Sprintf("%06d", 246800+len(r.asked))
+	version, err := r.secrets.PutPending(ctx, r.ref, cur, fmt.Sprintf("recovery-%d", len(r.asked)))
+	if err != nil {
+		return credit.Recovery{}, err
+	}
+	return credit.Recovery{Outcome: credit.RecoveryCompleted}, r.secrets.Promote(ctx, r.ref, version)
+}
+
+// TestBureauCallsGoThroughBureauAccess: every bureau call of the flow
+// (inclusion, sync, removal) whose credentials the bureau refuses has the
+// recovery settle them and is made once more, harmlessly.
+func TestBureauCallsGoThroughBureauAccess(t *testing.T) {
 	e := newNegEnv(t)
-	refusals := 1
+	recovery := &rotatingRecovery{secrets: e.secrets, ref: e.integration.SecretRef}
+	e.access.Recovery = recovery
+	refused := credit.BureauBadCredentials(credit.CredentialPEFIN)
+	includeRefusals, statusRefusals, removeRefusals := 1, 1, 1
 	e.bureau.IncludeFault = func(credit.NegativationRequest) (bool, error) {
-		if refusals > 0 {
-			refusals--
-			return false, credit.BureauBadCredentials(credit.CredentialPEFIN)
+		if includeRefusals > 0 {
+			includeRefusals--
+			return false, refused
 		}
 		return false, nil
 	}
-	var calls []string
-	e.svc.Integrations.Refresh = func(ctx context.Context, i credit.Integration, call func(credit.BureauAccount) error) error {
-		calls = append(calls, i.ID)
-		acct := i.Account(credit.Credentials{ConsultationPassword: "Abcd@123", PEFINPassword: "135790"})
-		if err := call(acct); credit.ErrorCode(err) != credit.CodeBureauBadCredentials {
-			return err
+	e.bureau.StatusFault = func([]string) error {
+		if statusRefusals > 0 {
+			statusRefusals--
+			return refused
 		}
-		return call(acct) // as if reloaded past a stale cache
+		return nil
+	}
+	e.bureau.RemoveFault = func(credit.RemovalRequest) (bool, error) {
+		if removeRefusals > 0 {
+			removeRefusals--
+			return false, refused
+		}
+		return false, nil
 	}
 	n, err := e.include("inv-1")
 	require.NoError(t, err)
 	assert.Equal(t, credit.NegativationPending, n.Status)
 	assert.Equal(t, 1, n.Attempts)
-	_, err = e.svc.Sync(e.ctx, credit.SyncRequest{})
+	res, err := e.svc.Sync(e.ctx, credit.SyncRequest{})
 	require.NoError(t, err)
+	assert.Empty(t, res.Errors)
 	_, err = e.svc.Remove(e.ctx, n.ID, credit.RemoveRequest{})
 	require.NoError(t, err)
-	assert.Equal(t, []string{e.integration.ID, e.integration.ID, e.integration.ID}, calls, "inclusion, sync, removal")
-	includes, registered, _, _ := e.bureau.Counts()
-	assert.Equal(t, 2, includes)
-	assert.Equal(t, 1, registered)
+	assert.Equal(t, []string{e.integration.ID, e.integration.ID, e.integration.ID}, recovery.asked, "inclusion, sync, removal")
+	includes, registered, removes, statusCalls := e.bureau.Counts()
+	assert.Equal(t, [4]int{2, 1, 2, 2}, [4]int{includes, registered, removes, statusCalls})
 }
 
 func TestNegativationMessagesArePortuguese(t *testing.T) {

@@ -151,16 +151,18 @@ func newRealFixture(t *testing.T, bureauTimeout time.Duration) *realFixture {
 	bureau, sb := sandboxtest.Bureau(t, sandbox.Config{}, connectsa.Config{CallTimeout: bureauTimeout, Logger: log})
 	store := dynamo.New(ad.client, ad.table)
 
-	integrations := &credit.IntegrationService{Store: store, Secrets: secrets, Bureau: bureau, NewID: ad.ids, Log: log}
+	svc := &credit.PasswordService{
+		Integrations: store, Store: store, Secrets: secrets, Bureau: bureau,
+		Hasher: cheapHasher, NewID: ad.ids, Log: log,
+	}
+	access := &credit.BureauAccess{Secrets: secrets, Consultation: bureau, Registry: bureau, Accounts: bureau, Recovery: svc, Log: log}
+	integrations := &credit.IntegrationService{Store: store, Secrets: secrets, Bureau: access, NewID: ad.ids, Log: log}
 	req := validNewIntegration("branch-" + ad.ids())
 	req.Login = sandboxtest.Account().Credentials.Login
 	i, err := integrations.Create(credit.WithActor(ctx, admin), req)
 	require.NoError(t, err)
 	f := &realFixture{
-		svc: &credit.PasswordService{
-			Integrations: store, Store: store, Secrets: secrets, Bureau: bureau,
-			Hasher: cheapHasher, NewID: ad.ids, Log: log,
-		},
+		svc:          svc,
 		integrations: integrations, store: store, secrets: secrets, sm: smServer, sandbox: sb, dynamo: ad,
 		integration: i, logs: logs,
 	}
@@ -289,7 +291,7 @@ func TestPasswordChangeOnRealAdapters(t *testing.T) {
 				ctx := context.Background()
 				cur := f.current(t)
 				other := f.passwords.next(kind)
-				acct := f.integration.Account(credit.Credentials{ConsultationPassword: cur.ConsultationPassword, PEFINPassword: cur.PEFINPassword})
+				acct := f.integration.Account(cur)
 				if kind == credit.CredentialPEFIN {
 					require.NoError(t, f.svc.Bureau.ChangePEFINPassword(ctx, acct, other))
 				} else {

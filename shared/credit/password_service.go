@@ -16,6 +16,8 @@ import (
 // briefly.
 const DefaultPasswordLease = 2 * time.Minute
 
+var _ CredentialRecovery = (*PasswordService)(nil)
+
 // PasswordService changes an integration's consultation and PEFIN passwords
 // at the bureau and in the secret store without ever losing one ("Alteração
 // de Senhas", rule 7).
@@ -32,7 +34,9 @@ type PasswordService struct {
 	Integrations IntegrationStore
 	Store        PasswordStore
 	Secrets      SecretStore
-	Bureau       Bureau
+	// Bureau is called with the credentials under test or change, never
+	// through BureauAccess: a change must know which password it used.
+	Bureau BureauAccounts
 	// Hasher hashes replaced passwords; the zero value is
 	// DefaultPasswordHasher.
 	Hasher PasswordHasher
@@ -238,10 +242,10 @@ func (s *PasswordService) complete(ctx context.Context, i Integration, c Passwor
 }
 
 // Recover settles a change of the integration's passwords left half done:
-// for a reader whose credentials the bureau refused (it then reads them
-// again with SecretStore.Reload), or an operator. It holds the lease like a
-// change (password_change_in_progress while one runs), asks the bureau
-// (bureau_unavailable when it cannot tell) and answers
+// for BureauAccess, when the bureau refused the credentials it read (it
+// then reads them again with SecretStore.Reload), or an operator. It holds
+// the lease like a change (password_change_in_progress while one runs),
+// asks the bureau (bureau_unavailable when it cannot tell) and answers
 // password_change_unresolved when the bureau accepts neither password.
 func (s *PasswordService) Recover(ctx context.Context, integrationID string) (Recovery, error) {
 	i, err := s.Integrations.GetIntegration(ctx, integrationID)
@@ -258,35 +262,6 @@ func (s *PasswordService) Recover(ctx context.Context, integrationID string) (Re
 		return Recovery{}, err
 	}
 	return res.Recovery, nil
-}
-
-// WithAccount runs call with the integration's current credentials, for any
-// area that calls the bureau. When the bureau refuses them
-// (bureau_bad_credentials), they may be stale: another process changed them
-// (the secret store's cache lags) or a change was left half done. It then
-// settles such a change (Recover), reads the credentials again past the
-// cache, and runs call once more if they differ; otherwise the refusal
-// stands. A refused login costs nothing at the bureau, so the second call
-// is never a second charge.
-func (s *PasswordService) WithAccount(ctx context.Context, i Integration, call func(BureauAccount) error) error {
-	sec, err := s.Secrets.Current(ctx, i.SecretRef)
-	if err != nil {
-		return err
-	}
-	err = call(i.Account(Credentials{ConsultationPassword: sec.ConsultationPassword, PEFINPassword: sec.PEFINPassword}))
-	if ErrorCode(err) != CodeBureauBadCredentials {
-		return err
-	}
-	if rec, rerr := s.Recover(ctx, i.ID); rerr != nil {
-		s.log().Warn("credentials refused and recovery not possible now", slog.String("integrationId", i.ID), slog.String("error", rerr.Error()))
-	} else if rec.Outcome != RecoveryNothingPending {
-		s.log().Info("credentials refused: a half-done password change was settled", slog.String("integrationId", i.ID), slog.String("outcome", string(rec.Outcome)))
-	}
-	fresh, rerr := s.Secrets.Reload(ctx, i.SecretRef)
-	if rerr != nil || fresh == sec {
-		return err
-	}
-	return call(i.Account(Credentials{ConsultationPassword: fresh.ConsultationPassword, PEFINPassword: fresh.PEFINPassword}))
 }
 
 // History lists the integration's password changes, newest first: who, when,
@@ -395,7 +370,7 @@ func (s *PasswordService) settle(ctx context.Context, i Integration, current, pe
 
 // accepts asks the bureau whether it takes every password of kinds in sec.
 func (s *PasswordService) accepts(ctx context.Context, i Integration, sec IntegrationSecrets, kinds []CredentialKind) (bool, error) {
-	check, err := s.Bureau.CheckCredentials(ctx, i.Account(Credentials{ConsultationPassword: sec.ConsultationPassword, PEFINPassword: sec.PEFINPassword}))
+	check, err := s.Bureau.CheckCredentials(ctx, i.Account(sec))
 	if err != nil {
 		return false, err
 	}
@@ -408,7 +383,7 @@ func (s *PasswordService) accepts(ctx context.Context, i Integration, sec Integr
 }
 
 func (s *PasswordService) changeAtBureau(ctx context.Context, i Integration, kind CredentialKind, current IntegrationSecrets, newPassword string) error {
-	acct := i.Account(Credentials{ConsultationPassword: current.ConsultationPassword, PEFINPassword: current.PEFINPassword})
+	acct := i.Account(current)
 	if kind == CredentialPEFIN {
 		return s.Bureau.ChangePEFINPassword(ctx, acct, newPassword)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/credit/credittest"
 	"creditanalysis/shared/memory"
 
 	"github.com/stretchr/testify/assert"
@@ -23,12 +24,12 @@ import (
 // answers the credential check from them. Hooks fail a call before it takes
 // effect, or after (a lost answer); a hook may block to order a test's steps.
 type accountBureau struct {
-	credit.Bureau
 	mu           sync.Mutex
 	consultation string
 	pefin        string
 	changes      int
 	checks       int
+	checked      credit.BureauAccount
 	beforeChange func(kind credit.CredentialKind) error
 	afterChange  func(kind credit.CredentialKind) error
 	check        func() error
@@ -67,6 +68,9 @@ func (b *accountBureau) ChangePEFINPassword(_ context.Context, acct credit.Burea
 }
 
 func (b *accountBureau) CheckCredentials(_ context.Context, acct credit.BureauAccount) (credit.CredentialCheck, error) {
+	b.mu.Lock()
+	b.checked = acct
+	b.mu.Unlock()
 	if b.check != nil {
 		if err := b.check(); err != nil {
 			return credit.CredentialCheck{}, err
@@ -79,6 +83,13 @@ func (b *accountBureau) CheckCredentials(_ context.Context, acct credit.BureauAc
 		Consultation: acct.Credentials.ConsultationPassword == b.consultation,
 		PEFIN:        acct.Credentials.PEFINPassword == b.pefin,
 	}, nil
+}
+
+// lastChecked is the account of the last credential check.
+func (b *accountBureau) lastChecked() credit.BureauAccount {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.checked
 }
 
 func (b *accountBureau) holds() (consultation, pefin string) {
@@ -133,12 +144,16 @@ var admin = credit.Actor{Subject: "admin-7", Name: "Ana Admin", Roles: []credit.
 type passwordFixture struct {
 	svc          *credit.PasswordService
 	integrations *credit.IntegrationService
-	secrets      *memory.Secrets
-	history      *memory.PasswordHistory
-	bureau       *accountBureau
-	integration  credit.Integration
-	logs         *lockedBuffer
-	passwords    passwordSource
+	// access reaches the bureau as every area does, with the password
+	// service's recovery.
+	access        *credit.BureauAccess
+	consultations *consultBureau
+	secrets       *memory.Secrets
+	history       *memory.PasswordHistory
+	bureau        *accountBureau
+	integration   credit.Integration
+	logs          *lockedBuffer
+	passwords     passwordSource
 }
 
 func newPasswordFixture(t *testing.T) *passwordFixture {
@@ -155,15 +170,31 @@ func newPasswordFixture(t *testing.T) *passwordFixture {
 		return a
 	}}))
 	newID := letterIDs()
-	integrations := &credit.IntegrationService{Store: store, Secrets: secrets, Bureau: bureau, NewID: newID, Log: log}
+	svc := &credit.PasswordService{
+		Integrations: store, Store: history, Secrets: secrets, Bureau: bureau,
+		Hasher: cheapHasher, NewID: newID, Log: log,
+	}
+	// The consultations check the password they are given as the bureau's
+	// account does.
+	consultations := &consultBureau{consult: func(ctx context.Context, acct credit.BureauAccount, _ credit.ConsultQuery) (credit.Report, error) {
+		check, err := bureau.CheckCredentials(ctx, acct)
+		if err != nil {
+			return credit.Report{}, err
+		}
+		if !check.Consultation {
+			return credit.Report{}, credit.BureauBadCredentials(credit.CredentialConsultation)
+		}
+		return credittest.FullReport(), nil
+	}}
+	access := &credit.BureauAccess{Secrets: secrets, Consultation: consultations, Accounts: bureau, Recovery: svc, Log: log}
+	integrations := &credit.IntegrationService{Store: store, Secrets: secrets, Bureau: access, NewID: newID, Log: log}
 	i, err := integrations.Create(credit.WithActor(context.Background(), admin), validNewIntegration("branch-1"))
 	require.NoError(t, err)
 	f := &passwordFixture{
-		svc: &credit.PasswordService{
-			Integrations: store, Store: history, Secrets: secrets, Bureau: bureau,
-			Hasher: cheapHasher, NewID: newID, Log: log,
-		},
-		integrations: integrations, secrets: secrets, history: history, bureau: bureau, integration: i, logs: logs,
+		svc:           svc,
+		access:        access,
+		consultations: consultations,
+		integrations:  integrations, secrets: secrets, history: history, bureau: bureau, integration: i, logs: logs,
 	}
 	f.passwords.used = []string{initialConsultation, initialPEFIN}
 	t.Cleanup(func() { f.requireNoPasswordInLogs(t) })
@@ -998,65 +1029,4 @@ func TestPasswordValuesNeverPrinted(t *testing.T) {
 		assert.NotContains(t, s, "argon2id")
 	}
 	assert.True(t, strings.Contains(fmt.Sprint(req), "[redacted]"))
-}
-
-// TestPasswordWithAccount is what a reader of the credentials gets: a
-// refusal caused by a change left half done is settled and the call repeated
-// once with the credentials that hold.
-func TestPasswordWithAccount(t *testing.T) {
-	down := errors.New("injected: down")
-	check := func(f *passwordFixture, calls *int) func(credit.BureauAccount) error {
-		return func(acct credit.BureauAccount) error {
-			*calls++
-			got, err := f.bureau.CheckCredentials(context.Background(), acct)
-			if err != nil {
-				return err
-			}
-			if !got.OK() {
-				return credit.BureauBadCredentials(credit.CredentialConsultation)
-			}
-			return nil
-		}
-	}
-
-	t.Run("credentials that work: one call", func(t *testing.T) {
-		f := newPasswordFixture(t)
-		calls := 0
-		require.NoError(t, f.svc.WithAccount(f.ctx(), f.integration, check(f, &calls)))
-		assert.Equal(t, 1, calls)
-	})
-
-	t.Run("a change left pending: settled, then the call succeeds", func(t *testing.T) {
-		f := newPasswordFixture(t)
-		pw := f.passwords.next(credit.CredentialConsultation)
-		f.secrets.Inject(failAlways("Promote", down))
-		requireCode(t, f.change(credit.CredentialConsultation, pw), credit.CodePasswordChangeIncomplete, credit.KindUnavailable)
-		f.secrets.Inject(nil)
-
-		calls := 0
-		require.NoError(t, f.svc.WithAccount(f.ctx(), f.integration, check(f, &calls)))
-		assert.Equal(t, 2, calls, "refused with the old password, accepted with the new one")
-		assert.Equal(t, pw, f.current(t).ConsultationPassword)
-		f.requireConsistent(t)
-	})
-
-	t.Run("a refusal nothing explains stands, after one call", func(t *testing.T) {
-		f := newPasswordFixture(t)
-		f.bureau.set(credit.CredentialConsultation, "Elsewh#1")
-		calls := 0
-		err := f.svc.WithAccount(f.ctx(), f.integration, check(f, &calls))
-		requireCode(t, err, credit.CodeBureauBadCredentials, credit.KindUnprocessable)
-		assert.Equal(t, 1, calls)
-	})
-
-	t.Run("other errors are not retried", func(t *testing.T) {
-		f := newPasswordFixture(t)
-		calls := 0
-		err := f.svc.WithAccount(f.ctx(), f.integration, func(credit.BureauAccount) error {
-			calls++
-			return credit.BureauUnavailable(down)
-		})
-		requireCode(t, err, credit.CodeBureauUnavailable, credit.KindBadGateway)
-		assert.Equal(t, 1, calls)
-	})
 }

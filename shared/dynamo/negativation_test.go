@@ -35,12 +35,14 @@ type negativationsOnDynamo struct {
 	ctx          context.Context
 }
 
-func newNegativationsOnDynamo(t *testing.T, bureau credit.Bureau, restriction, removal string) *negativationsOnDynamo {
+func newNegativationsOnDynamo(t *testing.T, registry credit.PEFINRegistry, restriction, removal string) *negativationsOnDynamo {
 	t.Helper()
 	ctx := context.Background()
 	s := newStore(t)
 	require.NoError(t, s.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
-	integrations := &credit.IntegrationService{Store: s, Secrets: memory.NewSecrets(), Bureau: bureau, NewID: uuid.NewString}
+	secrets := memory.NewSecrets()
+	access := &credit.BureauAccess{Secrets: secrets, Registry: registry}
+	integrations := &credit.IntegrationService{Store: s, Secrets: secrets, Bureau: access, NewID: uuid.NewString}
 	i, err := integrations.Create(ctx, credit.NewIntegration{
 		IntegrationSettings: credit.IntegrationSettings{
 			Intermediary: credit.IntermediaryConnect, BranchID: "b1", Environment: credit.EnvironmentHomologation,
@@ -53,7 +55,7 @@ func newNegativationsOnDynamo(t *testing.T, bureau credit.Bureau, restriction, r
 	require.NoError(t, err)
 	e := &negativationsOnDynamo{store: s, integrations: integrations, integration: i,
 		ctx: credit.WithActor(ctx, credit.Actor{Subject: "u-collector", Name: "Cobrança"})}
-	e.svc = &credit.NegativationService{Store: s, Parties: s, Parameters: s, Integrations: integrations, Bureau: bureau, NewID: uuid.NewString}
+	e.svc = &credit.NegativationService{Store: s, Parties: s, Parameters: s, Integrations: s, Bureau: access, NewID: uuid.NewString}
 	return e
 }
 

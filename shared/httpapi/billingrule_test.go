@@ -56,7 +56,9 @@ func billingRuleServer(t *testing.T) billingRuleFixture {
 		return fmt.Sprintf("0192f5a0-0000-7000-8000-%012d", n)
 	}
 	store, bureau := memory.New(), credittest.NewFakeBureau()
-	integrations := &credit.IntegrationService{Store: store, Secrets: memory.NewSecrets(), Bureau: bureau, Now: now, NewID: newID}
+	secrets := memory.NewSecrets()
+	access := &credit.BureauAccess{Secrets: secrets, Registry: bureau}
+	integrations := &credit.IntegrationService{Store: store, Secrets: secrets, Bureau: access, Now: now, NewID: newID}
 	ctx := context.Background()
 	_, err := integrations.Create(ctx, credit.NewIntegration{
 		IntegrationSettings: credit.IntegrationSettings{Intermediary: credit.IntermediaryConnect, BranchID: "7",
@@ -73,7 +75,7 @@ func billingRuleServer(t *testing.T) billingRuleFixture {
 	starter := &recordingStarter{}
 	rule := &credit.BillingRule{
 		Store:         memory.NewBilling(store),
-		Negativations: &credit.NegativationService{Store: store, Parties: store, Parameters: store, Integrations: integrations, Bureau: bureau, Now: now, NewID: newID},
+		Negativations: &credit.NegativationService{Store: store, Parties: store, Parameters: store, Integrations: store, Bureau: access, Now: now, NewID: newID},
 		Starter:       starter, Now: now, NewID: newID,
 	}
 	server := httpapi.NewServer(httpapi.Config{Logger: discardLogger()}, &httpapi.BillingRuleHandler{Rule: rule})

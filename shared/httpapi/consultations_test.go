@@ -28,7 +28,6 @@ import (
 // consultationBureau answers every consultation with the full fixture
 // report, except for the sandbox's "503" document.
 type consultationBureau struct {
-	credit.Bureau
 	mu    sync.Mutex
 	calls int
 }
@@ -84,7 +83,9 @@ func consultationsServer(t *testing.T, logs *bytes.Buffer) (*httpapi.Server, *me
 	log := slog.New(slog.NewJSONHandler(logs, nil))
 	bureau := &consultationBureau{}
 	now := func() time.Time { return consultationNow }
-	integrations := &credit.IntegrationService{Store: store, Secrets: memory.NewSecrets(), Bureau: bureau, Now: now, NewID: func() string { return "int-7" }, Log: log}
+	secrets := memory.NewSecrets()
+	access := &credit.BureauAccess{Secrets: secrets, Consultation: bureau, Log: log}
+	integrations := &credit.IntegrationService{Store: store, Secrets: secrets, Bureau: access, Now: now, NewID: func() string { return "int-7" }, Log: log}
 	_, err := integrations.Create(ctx, credit.NewIntegration{
 		IntegrationSettings: credit.IntegrationSettings{Intermediary: credit.IntermediaryConnect, BranchID: "filial-7",
 			Environment: credit.EnvironmentHomologation, Login: "provedor", DefaultPlan: credit.PlanReportScore, ResponsibleCPF: "52998224725"},
@@ -100,7 +101,7 @@ func consultationsServer(t *testing.T, logs *bytes.Buffer) (*httpapi.Server, *me
 	reports := &memoryReports{objects: map[string][]byte{}}
 	svc := &credit.ConsultationService{
 		Parameters: store, Integrations: integrations, Parties: store, Store: memory.NewConsultations(),
-		Bureau: bureau, Reports: reports, Renderer: pdf.Renderer{}, Now: now,
+		Bureau: access, Reports: reports, Renderer: pdf.Renderer{}, Now: now,
 		NewID: func() string { n++; return fmt.Sprintf("cons-%04d", n) }, Log: log,
 	}
 	return httpapi.NewServer(httpapi.Config{Logger: log}, &httpapi.ConsultationsHandler{Service: svc}), reports, bureau

@@ -19,22 +19,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// stubBureau answers the credential check; other calls panic through the
-// nil interface.
-type stubBureau struct {
-	credit.Bureau
-	check credit.CredentialCheck
-}
-
-func (b stubBureau) CheckCredentials(context.Context, credit.BureauAccount) (credit.CredentialCheck, error) {
-	return b.check, nil
-}
-
 func integrationsServer(logs *bytes.Buffer) (*httpapi.Server, *memory.Store, *memory.Secrets) {
 	store, secrets := memory.New(), memory.NewSecrets()
 	n := 0
 	svc := &credit.IntegrationService{
-		Store: store, Secrets: secrets, Bureau: stubBureau{check: credit.CredentialCheck{Consultation: true, PEFIN: true}},
+		// No fixture of this area reaches the bureau.
+		Store: store, Secrets: secrets,
 		Now:   func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) },
 		NewID: func() string { n++; return fmt.Sprintf("0192f5a0-0000-7000-8000-%012d", n) },
 	}

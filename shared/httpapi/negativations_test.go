@@ -38,7 +38,9 @@ func negativationsServer(t *testing.T) (*httpapi.Server, *memory.Store, *creditt
 		return false, nil
 	}
 	now := func() time.Time { return negativationsNow }
-	integrations := &credit.IntegrationService{Store: store, Secrets: memory.NewSecrets(), Bureau: bureau, Now: now,
+	secrets := memory.NewSecrets()
+	access := &credit.BureauAccess{Secrets: secrets, Registry: bureau}
+	integrations := &credit.IntegrationService{Store: store, Secrets: secrets, Bureau: access, Now: now,
 		NewID: func() string { return "int-filial-7" }, Log: discardLogger()}
 	_, err := integrations.Create(ctx, credit.NewIntegration{
 		IntegrationSettings: credit.IntegrationSettings{
@@ -69,7 +71,7 @@ func negativationsServer(t *testing.T) (*httpapi.Server, *memory.Store, *creditt
 	put(c4, credittest.NewTestInvoice(c4, "fat-80", credit.NewDate(2026, 9, 10), 7000))
 
 	n := 0
-	svc := &credit.NegativationService{Store: store, Parties: store, Parameters: store, Integrations: integrations, Bureau: bureau,
+	svc := &credit.NegativationService{Store: store, Parties: store, Parameters: store, Integrations: store, Bureau: access,
 		Now: now, NewID: func() string { n++; return fmt.Sprintf("neg-%04d", n) }, Log: discardLogger()}
 	return httpapi.NewServer(httpapi.Config{Logger: discardLogger()}, &httpapi.NegativationsHandler{Service: svc}), store, bureau
 }

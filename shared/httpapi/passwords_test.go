@@ -29,7 +29,6 @@ const fixtureIntegrationID = "0192f5a0-0000-7000-8000-000000000001"
 // passwordsBureau holds one account's passwords and changes them like the
 // bureau; fail, when set, answers a change instead.
 type passwordsBureau struct {
-	credit.Bureau
 	mu                  sync.Mutex
 	consultation, pefin string
 	fail                error

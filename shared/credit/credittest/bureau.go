@@ -64,20 +64,34 @@ func requireCode(t *testing.T, err error, code string) *credit.Error {
 
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
-// Bureau is the contract of credit.Bureau. newBureau returns a bureau and a
-// homologation account it has never seen (a fresh login, enrolled by its
-// first call, whose passwords follow the partner's rules); the bureau must
-// honour the scenario documents above, make records active at their first
-// status read, and give up on a stalled answer within a few seconds.
-func Bureau(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.BureauAccount)) {
-	ctx := context.Background()
-	consult := func(t *testing.T, b credit.Bureau, acct credit.BureauAccount, doc credit.Document) (credit.Report, error) {
-		q := credit.ConsultQuery{Document: doc, Plan: credit.PlanReportScore}
-		if doc.Kind() == credit.CPF {
-			q.UF = "SP"
-		}
-		return b.Consult(ctx, acct, q)
+// consult buys a report of doc with the plan every account offers.
+func consult(t *testing.T, b credit.ConsultationBureau, acct credit.BureauAccount, doc credit.Document) (credit.Report, error) {
+	t.Helper()
+	q := credit.ConsultQuery{Document: doc, Plan: credit.PlanReportScore}
+	if doc.Kind() == credit.CPF {
+		q.UF = "SP"
 	}
+	return b.Consult(context.Background(), acct, q)
+}
+
+// Bureau is the contract of credit.Bureau, every role: the contracts of
+// credit.ConsultationBureau and credit.PEFINRegistry, then the account's
+// administration (credit.BureauAccounts), which only the other roles' calls
+// can show at work. newBureau returns a bureau and a homologation account
+// it has never seen (a fresh login, enrolled by its first call, whose
+// passwords follow the partner's rules); the bureau must honour the
+// scenario documents above, make records active at their first status
+// read, and give up on a stalled answer within a few seconds.
+func Bureau(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.BureauAccount)) {
+	ConsultationBureau(t, func(t *testing.T) (credit.ConsultationBureau, credit.BureauAccount) { return newBureau(t) })
+	PEFINRegistry(t, func(t *testing.T) (credit.PEFINRegistry, credit.BureauAccount) { return newBureau(t) })
+	BureauAccounts(t, newBureau)
+}
+
+// ConsultationBureau is the contract of credit.ConsultationBureau; newBureau
+// as Bureau's.
+func ConsultationBureau(t *testing.T, newBureau func(t *testing.T) (credit.ConsultationBureau, credit.BureauAccount)) {
+	ctx := context.Background()
 
 	t.Run("consult nada consta", func(t *testing.T) {
 		t.Parallel()
@@ -244,6 +258,27 @@ func Bureau(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.Bu
 		}
 	})
 
+	t.Run("bad consultation password", func(t *testing.T) {
+		t.Parallel()
+		b, acct := newBureau(t)
+		_, err := b.Plans(ctx, acct) // enrols the account with its passwords
+		require.NoError(t, err)
+		wrong := acct
+		wrong.Credentials.ConsultationPassword += "x"
+		_, err = consult(t, b, wrong, BureauNothingRecorded)
+		e := requireCode(t, err, credit.CodeBureauBadCredentials)
+		assert.Equal(t, "consultation", e.Details["credential"])
+		_, err = b.Plans(ctx, wrong)
+		requireCode(t, err, credit.CodeBureauBadCredentials)
+	})
+}
+
+// BureauAccounts is the contract of credit.BureauAccounts, on a whole
+// bureau: a password's check and change show in the other roles' calls.
+// newBureau as Bureau's.
+func BureauAccounts(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.BureauAccount)) {
+	ctx := context.Background()
+
 	t.Run("bad credentials", func(t *testing.T) {
 		t.Parallel()
 		b, acct := newBureau(t)
@@ -280,27 +315,6 @@ func Bureau(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.Bu
 		require.NoError(t, err)
 		assert.Empty(t, recs)
 	})
-
-	t.Run("code lists", func(t *testing.T) {
-		t.Parallel()
-		b, acct := newBureau(t)
-		for name, list := range map[string]func(context.Context, credit.BureauAccount) ([]credit.BureauCode, error){
-			"restriction": b.RestrictionCodes, "removal": b.RemovalCodes,
-		} {
-			codes, err := list(ctx, acct)
-			require.NoError(t, err, name)
-			require.NotEmpty(t, codes, name)
-			seen := map[string]bool{}
-			for _, c := range codes {
-				assert.NotEmpty(t, c.Code, name)
-				assert.NotEmpty(t, c.Description, name)
-				assert.False(t, seen[c.Code], "%s code %s twice", name, c.Code)
-				seen[c.Code] = true
-			}
-		}
-	})
-
-	BureauNegativations(t, func(t *testing.T) (credit.Bureau, credit.BureauAccount) { return newBureau(t) })
 
 	t.Run("consultation password change", func(t *testing.T) {
 		t.Parallel()
@@ -369,13 +383,32 @@ func mustJSON(t *testing.T, v any) []byte {
 	return b
 }
 
-// BureauNegativations is the negativation part of the Bureau contract
-// (Include, Remove, Status), which the fakes of the negativation flow honour
-// too: inclusion idempotent per reference, records active at their first
-// status read, the negativation scenario documents (inclusion refused, 5xx,
-// rejected after processing, answers lost after registering).
-func BureauNegativations(t *testing.T, newBureau func(t *testing.T) (credit.Bureau, credit.BureauAccount)) {
+// PEFINRegistry is the contract of credit.PEFINRegistry, which the fake of
+// the negativation flow honours too: inclusion idempotent per reference,
+// records active at their first status read, the negativation scenario
+// documents (inclusion refused, 5xx, rejected after processing, answers
+// lost after registering), the code lists. newBureau as Bureau's.
+func PEFINRegistry(t *testing.T, newBureau func(t *testing.T) (credit.PEFINRegistry, credit.BureauAccount)) {
 	ctx := context.Background()
+
+	t.Run("code lists", func(t *testing.T) {
+		t.Parallel()
+		b, acct := newBureau(t)
+		for name, list := range map[string]func(context.Context, credit.BureauAccount) ([]credit.BureauCode, error){
+			"restriction": b.RestrictionCodes, "removal": b.RemovalCodes,
+		} {
+			codes, err := list(ctx, acct)
+			require.NoError(t, err, name)
+			require.NotEmpty(t, codes, name)
+			seen := map[string]bool{}
+			for _, c := range codes {
+				assert.NotEmpty(t, c.Code, name)
+				assert.NotEmpty(t, c.Description, name)
+				assert.False(t, seen[c.Code], "%s code %s twice", name, c.Code)
+				seen[c.Code] = true
+			}
+		}
+	})
 
 	t.Run("include, follow, remove", func(t *testing.T) {
 		t.Parallel()

@@ -7,10 +7,10 @@ import (
 	"creditanalysis/shared/credit/credittest"
 )
 
-// The fake the negativation flow's unit tests use passes the negativation
-// part of the bureau contract, like the real adapter against the sandbox.
-func TestFakeBureauNegativationContract(t *testing.T) {
-	credittest.BureauNegativations(t, func(t *testing.T) (credit.Bureau, credit.BureauAccount) {
+// The fake the negativation flow's unit tests use passes the PEFIN registry
+// contract, like the real adapter against the sandbox.
+func TestFakeBureauRegistryContract(t *testing.T) {
+	credittest.PEFINRegistry(t, func(t *testing.T) (credit.PEFINRegistry, credit.BureauAccount) {
 		f := credittest.NewFakeBureau()
 		f.Scenarios = true
 		return f, credit.BureauAccount{Environment: credit.EnvironmentHomologation, Credentials: credit.Credentials{Login: "fake"}}

@@ -480,13 +480,10 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 	})
 }
 
-// FakeBureau is a hand-written bureau for tests of the negativation flow:
-// inclusions idempotent by reference, as the port requires, counted, with
-// faults a test can inject. The other Bureau methods panic through the nil
-// embedded interface, so a test cannot lean on them by accident.
+// FakeBureau is a hand-written PEFIN registry for tests of the
+// negativation flow: inclusions idempotent by reference, as the port
+// requires, counted, with faults and hooks a test can inject.
 type FakeBureau struct {
-	credit.Bureau
-
 	mu      sync.Mutex
 	records map[string]credit.BureauRecord
 	// Includes, Removes and StatusCalls count the calls; Registered counts
@@ -507,6 +504,11 @@ type FakeBureau struct {
 	// Gate, when set, makes every Include wait for it to close, so a test
 	// can line up concurrent callers.
 	Gate chan struct{}
+	// BeforeInclude and BeforeRemove, when set, run first on every call,
+	// outside the fake's lock, so that they may block to order a test's
+	// steps; an error fails the call before it takes effect.
+	BeforeInclude func(r credit.NegativationRequest) error
+	BeforeRemove  func(r credit.RemovalRequest) error
 	// Scenarios makes the fake behave as the BureauNegativations contract
 	// asks of any bureau: the scenario documents' faults, restriction codes
 	// of two digits, references checked, and records processed (pending to
@@ -516,6 +518,8 @@ type FakeBureau struct {
 
 	rejectOnProcessing map[string]bool
 }
+
+var _ credit.PEFINRegistry = (*FakeBureau)(nil)
 
 // NewFakeBureau returns a faultless fake.
 func NewFakeBureau() *FakeBureau {
@@ -544,6 +548,11 @@ func (f *FakeBureau) scenarioFault(r credit.NegativationRequest) (applied bool, 
 func (f *FakeBureau) Include(ctx context.Context, _ credit.BureauAccount, r credit.NegativationRequest) (credit.BureauRecord, error) {
 	if f.Gate != nil {
 		<-f.Gate
+	}
+	if f.BeforeInclude != nil {
+		if err := f.BeforeInclude(r); err != nil {
+			return credit.BureauRecord{}, err
+		}
 	}
 	if err := r.Validate(); err != nil {
 		return credit.BureauRecord{}, err
@@ -591,6 +600,11 @@ func (f *FakeBureau) Include(ctx context.Context, _ credit.BureauAccount, r cred
 }
 
 func (f *FakeBureau) Remove(ctx context.Context, _ credit.BureauAccount, r credit.RemovalRequest) error {
+	if f.BeforeRemove != nil {
+		if err := f.BeforeRemove(r); err != nil {
+			return err
+		}
+	}
 	if err := r.Validate(); err != nil {
 		return err
 	}
@@ -649,6 +663,16 @@ func (f *FakeBureau) Status(ctx context.Context, _ credit.BureauAccount, refs []
 		out = append(out, rec)
 	}
 	return out, nil
+}
+
+// RestrictionCodes lists two codes of two digits, as the scenarios expect.
+func (f *FakeBureau) RestrictionCodes(context.Context, credit.BureauAccount) ([]credit.BureauCode, error) {
+	return []credit.BureauCode{{Code: "01", Description: "Dívida de serviço"}, {Code: "02", Description: "Dívida de produto"}}, nil
+}
+
+// RemovalCodes lists two removal reasons.
+func (f *FakeBureau) RemovalCodes(context.Context, credit.BureauAccount) ([]credit.BureauCode, error) {
+	return []credit.BureauCode{{Code: "01", Description: "Pagamento da dívida"}, {Code: "02", Description: "Acordo"}}, nil
 }
 
 // SetStatus moves a registered record, as the bureau's processing does.

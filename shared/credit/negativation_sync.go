@@ -1,0 +1,211 @@
+package credit
+
+import (
+	"context"
+	"slices"
+	"time"
+)
+
+// SyncRequest asks the bureau about the records still in motion: of one
+// integration, or of all when IntegrationID is empty.
+type SyncRequest struct {
+	IntegrationID string
+	// RunID names the billing-rule run syncing, if any; history entries
+	// carry it.
+	RunID string
+}
+
+// SyncError is a failure of one integration's sync.
+type SyncError struct {
+	IntegrationID string `json:"integrationId"`
+	Code          string `json:"code"`
+	Message       string `json:"message"`
+}
+
+// SyncResult counts what a sync saw and did.
+type SyncResult struct {
+	Integrations int `json:"integrations"`
+	// Examined records were asked about; Changed moved, counted by their new
+	// status in ByStatus.
+	Examined int                        `json:"examined"`
+	Changed  int                        `json:"changed"`
+	ByStatus map[NegativationStatus]int `json:"byStatus"`
+	Errors   []SyncError                `json:"errors"`
+}
+
+// syncBatch is how many references go in one status call.
+const syncBatch = 50
+
+// Sync asks the bureau about every pending record and every stale
+// submitting, removing or unknown-outcome failed record, and moves each to
+// what the bureau reports, appending to its history who (or which run)
+// synced and the bureau's message. A submitting or failed record the bureau
+// does not know is failed for sure (no longer live), ready to be retried.
+//
+// With an IntegrationID a bureau fault is returned; across all integrations
+// each integration's fault is listed in the result and the others go on.
+func (s *NegativationService) Sync(ctx context.Context, req SyncRequest) (SyncResult, error) {
+	return s.sync(ctx, s.own(), req)
+}
+
+func (s *NegativationService) sync(ctx context.Context, d negativationDeps, req SyncRequest) (SyncResult, error) {
+	res := SyncResult{ByStatus: map[NegativationStatus]int{}, Errors: []SyncError{}}
+	if req.IntegrationID != "" && !ValidID(req.IntegrationID) {
+		var fe FieldErrors
+		fe.Add("integrationId", "identificador inválido")
+		return res, fe.Err()
+	}
+	if req.RunID != "" && !ValidID(req.RunID) {
+		var fe FieldErrors
+		fe.Add("runId", "identificador inválido")
+		return res, fe.Err()
+	}
+	if err := RequireEnabled(ctx, d.params); err != nil {
+		return res, err
+	}
+	if req.IntegrationID != "" {
+		i, err := d.integrations.GetIntegration(ctx, req.IntegrationID)
+		if err != nil {
+			return res, err
+		}
+		res.Integrations = 1
+		return res, s.syncIntegration(ctx, d, i, req.RunID, &res)
+	}
+	cursor := ""
+	for {
+		page, next, err := d.integrations.ListIntegrations(ctx, Page{Limit: MaxPageLimit, Cursor: cursor})
+		if err != nil {
+			return res, err
+		}
+		for _, i := range page {
+			res.Integrations++
+			if err := s.syncIntegration(ctx, d, i, req.RunID, &res); err != nil {
+				if ErrorKind(err) == KindInternal {
+					return res, err
+				}
+				res.Errors = append(res.Errors, SyncError{IntegrationID: i.ID, Code: ErrorCode(err), Message: ErrorMessage(err)})
+			}
+		}
+		if next == "" {
+			return res, nil
+		}
+		cursor = next
+	}
+}
+
+func (s *NegativationService) syncIntegration(ctx context.Context, d negativationDeps, i Integration, runID string, res *SyncResult) error {
+	now := s.now()
+	var todo []Negativation
+	for _, st := range []NegativationStatus{NegativationPending, NegativationSubmitting, NegativationFailed, NegativationRemoving} {
+		err := s.each(ctx, NegativationFilter{IntegrationID: i.ID, Status: st}, func(n Negativation) {
+			switch {
+			case n.Status == NegativationPending,
+				n.Status == NegativationFailed && n.OutcomeUnknown && n.stale(now),
+				(n.Status == NegativationSubmitting || n.Status == NegativationRemoving) && n.stale(now):
+				todo = append(todo, n)
+			}
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if len(todo) == 0 {
+		return nil
+	}
+	if _, err := d.bureau.Account(ctx, i); err != nil {
+		return err
+	}
+	actor := who(ctx)
+	for batch := range slices.Chunk(todo, syncBatch) {
+		refs := make([]string, len(batch))
+		for k, n := range batch {
+			refs[k] = n.ID
+		}
+		recs, err := d.bureau.Status(ctx, i, refs)
+		if err != nil {
+			return err
+		}
+		known := make(map[string]BureauRecord, len(recs))
+		for _, r := range recs {
+			known[r.Reference] = r
+		}
+		for _, n := range batch {
+			res.Examined++
+			rec, found := known[n.ID]
+			changed := false
+			updated, err := s.Store.UpdateNegativation(ctx, n.ID, func(cur *Negativation) error {
+				changed = resolve(cur, rec, found, s.now(), actor, runID)
+				if !changed {
+					return ErrNoChange
+				}
+				cur.UpdatedAt = s.now()
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if changed {
+				res.Changed++
+				res.ByStatus[updated.Status]++
+			}
+		}
+	}
+	return nil
+}
+
+// resolve applies what the bureau knows about n (rec, when found); false
+// when nothing changes.
+func resolve(n *Negativation, rec BureauRecord, found bool, now time.Time, by Actor, runID string) bool {
+	switch {
+	case n.Status == NegativationPending:
+		return found && applyBureauRecord(n, rec, now, by, runID)
+	case n.Status == NegativationSubmitting && n.stale(now), n.Status == NegativationFailed && n.OutcomeUnknown:
+		if found {
+			return applyBureauRecord(n, rec, now, by, runID)
+		}
+		if n.Status == NegativationFailed && !n.stale(now) {
+			return false
+		}
+		// The bureau never received it: nothing is registered, and a retry
+		// may send it again.
+		n.Status, n.OutcomeUnknown = NegativationFailed, false
+		n.LastError = &NegativationError{Code: CodeBureauRecordNotFound, Message: "O bureau não recebeu a inclusão."}
+		n.record(NegativationEvent{Status: NegativationFailed, At: now, By: by, RunID: runID, ErrorCode: CodeBureauRecordNotFound,
+			Message: "O bureau não recebeu a inclusão; ela pode ser enviada novamente."})
+		return true
+	case n.Status == NegativationRemoving && n.stale(now):
+		if !found {
+			return false
+		}
+		if rec.Status == BureauRecordPending || rec.Status == BureauRecordActive {
+			// The removal never arrived: back to what the bureau holds.
+			n.Status = NegativationPending
+			if rec.Status == BureauRecordActive {
+				n.Status = NegativationActive
+			}
+			n.record(NegativationEvent{Status: n.Status, At: now, By: by, RunID: runID,
+				Message: "A baixa não foi confirmada pelo bureau; a negativação continua registrada."})
+			return true
+		}
+		return applyBureauRecord(n, rec, now, by, runID)
+	}
+	return false
+}
+
+// each calls fn for every record matching f, page by page.
+func (s *NegativationService) each(ctx context.Context, f NegativationFilter, fn func(Negativation)) error {
+	cursor := ""
+	for {
+		page, next, err := s.Store.ListNegativations(ctx, f, Page{Limit: MaxPageLimit, Cursor: cursor})
+		if err != nil {
+			return err
+		}
+		for _, n := range page {
+			fn(n)
+		}
+		if next == "" {
+			return nil
+		}
+		cursor = next
+	}
+}
