@@ -11,21 +11,28 @@ import (
 )
 
 // The template declares the local endpoint variables empty in AWS: an empty
-// one must leave the SDK on AWS's own endpoints, a set one must be used.
-func TestAWSClientsEndpointVariables(t *testing.T) {
-	t.Setenv("AWS_REGION", "sa-east-1")
-	t.Setenv("AWS_ACCESS_KEY_ID", "x")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
-	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
-	t.Setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:4999")
-	t.Setenv("S3_FORCE_PATH_STYLE", "false")
-	c, err := app.AWSClients(context.Background())
-	require.NoError(t, err)
-	assert.Nil(t, c.DynamoDB.Options().BaseEndpoint)
-	require.NotNil(t, c.S3.Options().BaseEndpoint)
-	assert.Equal(t, "http://127.0.0.1:4999", *c.S3.Options().BaseEndpoint)
-	assert.False(t, c.S3.Options().UsePathStyle)
+// one must leave the SDK on AWS's own endpoint, a set one must be used.
+func TestDynamoDBEndpointVariable(t *testing.T) {
+	for _, tt := range []struct {
+		name, value string
+		want        *string
+	}{
+		{"empty: AWS's endpoint", "", nil},
+		{"set: the stand-in", "http://127.0.0.1:4998", ptr("http://127.0.0.1:4998")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("AWS_REGION", "sa-east-1")
+			t.Setenv("AWS_ACCESS_KEY_ID", "x")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
+			t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", tt.value)
+			cfg, err := app.AWSConfig(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, tt.want, app.DynamoDB(cfg).Options().BaseEndpoint)
+		})
+	}
 }
+
+func ptr(s string) *string { return &s }
 
 func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("TABLE_NAME", "")
