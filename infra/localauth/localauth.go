@@ -7,20 +7,18 @@
 package localauth
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 	"unicode"
 
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/httpapi"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -28,8 +26,8 @@ import (
 const (
 	// Issuer and Audience are the iss and aud of every local token; the
 	// template's authorizer takes the real ones as stack parameters.
-	Issuer   = "http://127.0.0.1/creditanalysis-local"
-	Audience = "creditanalysis-local"
+	Issuer   = httpapi.LocalIssuer
+	Audience = httpapi.LocalAudience
 
 	// KeyFile is the key's file name inside LOCAL_DATA_DIR.
 	KeyFile = "jwt.key"
@@ -39,7 +37,7 @@ const (
 )
 
 // keyBytes is the HMAC key length: SHA-256's block-sized secret.
-const keyBytes = 32
+const keyBytes = httpapi.LocalKeyBytes
 
 // LoadKey returns the signing key kept in dataDir/jwt.key, creating the
 // directory and a random key (mode 0600) on first use. The file holds the key
@@ -133,70 +131,11 @@ func DevToken(key []byte, role credit.Role, ttl time.Duration) (string, error) {
 	return Mint(key, "local-"+string(role), string(r)+" Local", []credit.Role{role}, ttl)
 }
 
-// Verify checks token (HS256 only, signed with key, exp and iat present and
-// valid, issuer and audience ours) and returns its claims flattened the way
-// API Gateway HTTP APIs hand them to Lambda in
-// requestContext.authorizer.jwt.claims: every value a string, arrays as
-// "[a b]".
+// Verify checks token as a function does under SAM CLI (HS256 only,
+// signed with key, exp and iat present and valid, issuer and audience ours)
+// and returns its claims flattened the way API Gateway HTTP APIs hand them
+// to Lambda in requestContext.authorizer.jwt.claims. The check itself lives
+// in shared/httpapi, so the local gateway and the functions share it.
 func Verify(key []byte, token string) (map[string]string, error) {
-	claims := jwt.MapClaims{}
-	_, err := jwt.ParseWithClaims(token, claims,
-		func(*jwt.Token) (any, error) { return key, nil },
-		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithIssuer(Issuer),
-		jwt.WithAudience(Audience),
-		jwt.WithJSONNumber(),
-	)
-	if err != nil {
-		return nil, err
-	}
-	if _, ok := claims["iat"]; !ok {
-		return nil, fmt.Errorf("%w: iat is required", jwt.ErrTokenRequiredClaimMissing)
-	}
-	out := make(map[string]string, len(claims))
-	for k, v := range claims {
-		out[k] = flatten(v)
-	}
-	return out, nil
-}
-
-// flatten renders one claim value as API Gateway does: strings as they are,
-// numbers in their JSON form, arrays as "[a b]" (space-separated, no quotes),
-// objects as "map[k:v ...]" with sorted keys.
-func flatten(v any) string {
-	switch x := v.(type) {
-	case string:
-		return x
-	case json.Number:
-		return x.String()
-	case bool:
-		return fmt.Sprint(x)
-	case nil:
-		return ""
-	case []any:
-		parts := make([]string, len(x))
-		for i, e := range x {
-			parts[i] = flatten(e)
-		}
-		return "[" + strings.Join(parts, " ") + "]"
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var b bytes.Buffer
-		b.WriteString("map[")
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(' ')
-			}
-			b.WriteString(k + ":" + flatten(x[k]))
-		}
-		b.WriteByte(']')
-		return b.String()
-	}
-	return fmt.Sprint(v)
+	return httpapi.VerifyLocalToken(key, token)
 }

@@ -120,7 +120,7 @@ func run(log *slog.Logger) error {
 	}
 
 	samEnv := filepath.Join(dataDir, "sam-env.json")
-	if err := writeSAMEnv(samEnv, names, env); err != nil {
+	if err := writeSAMEnv(samEnv, names, env, key); err != nil {
 		return err
 	}
 	log.Info("local stack ready",
@@ -132,7 +132,7 @@ func run(log *slog.Logger) error {
 		slog.String("samEnvVars", samEnv),
 		slog.Any("functions", names),
 		slog.Any("routes", gw.Routes()),
-		slog.String("hint", "make token ROLE=admin prints a bearer token; sam local start-api --env-vars "+samEnv+" --docker-network host uses these stand-ins"))
+		slog.String("hint", "make token ROLE=admin prints a bearer token; sam build && sam local start-api --port 3100 --docker-network host --env-vars "+samEnv+" uses these stand-ins"))
 
 	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)

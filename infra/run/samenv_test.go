@@ -1,40 +1,31 @@
 package main
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"creditanalysis/shared/httpapi"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-func TestLogicalID(t *testing.T) {
-	tests := map[string]string{
-		"parameters":    "ParametersFunction",
-		"billing-rule":  "BillingRuleFunction",
-		"consultations": "ConsultationsFunction",
-	}
-	for area, want := range tests {
-		assert.Equal(t, want, LogicalID(area), area)
-	}
-}
-
 func TestWriteSAMEnv(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "sam-env.json")
-	env := map[string]string{"TABLE_NAME": "t", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:3001"}
-	require.NoError(t, writeSAMEnv(path, []string{"parameters", "billing-rule"}, env))
+	key := []byte("0123456789abcdef0123456789abcdef")
+	env := map[string]string{"TABLE_NAME": "t"}
+	require.NoError(t, writeSAMEnv(path, []string{"parameters"}, env, key))
 
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var doc map[string]map[string]string
 	require.NoError(t, json.Unmarshal(b, &doc))
-	assert.Equal(t, map[string]map[string]string{
-		"Parameters":          env,
-		"ParametersFunction":  env,
-		"BillingRuleFunction": env,
-	}, doc)
+	want := map[string]string{"TABLE_NAME": "t", httpapi.EnvSAMLocalJWTKey: hex.EncodeToString(key)}
+	assert.Equal(t, want, doc["Parameters"])
+	assert.Equal(t, want, doc["ParametersFunction"])
 }
 
 func TestStandInPorts(t *testing.T) {

@@ -49,6 +49,9 @@ type Config struct {
 	// AuditRetention is how long audit events are kept
 	// (AUDIT_RETENTION_DAYS; five years by default).
 	AuditRetention time.Duration
+	// SAMLocal checks bearer tokens under SAM CLI only (AWS_SAM_LOCAL,
+	// SAM_LOCAL_JWT_KEY); nil in AWS.
+	SAMLocal *httpapi.SAMLocalAuth
 }
 
 // ConfigFromEnv reads Config from the environment.
@@ -69,6 +72,10 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("AUDIT_RETENTION_DAYS: %q is not a positive number of days", v)
 		}
 		c.AuditRetention = time.Duration(days) * 24 * time.Hour
+	}
+	var err error
+	if c.SAMLocal, err = httpapi.SAMLocalAuthFromEnv(); err != nil {
+		return c, err
 	}
 	return c, nil
 }
@@ -170,7 +177,7 @@ func New(cfg Config, db *dynamodb.Client, log *slog.Logger) *App {
 func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
 	return httpapi.NewServer(httpapi.Config{
 		Logger: a.Log, RolesClaim: a.Config.RolesClaim,
-		Audit: a.Store, Now: a.Now, NewID: a.NewID,
+		Audit: a.Store, Now: a.Now, NewID: a.NewID, SAMLocal: a.Config.SAMLocal,
 	}, areas...)
 }
 

@@ -21,7 +21,12 @@ func ActorFromGateway(ctx context.Context, rolesClaim string) (credit.Actor, boo
 	if !ok || gw.Authorizer == nil || gw.Authorizer.JWT == nil {
 		return credit.Actor{}, false
 	}
-	claims := gw.Authorizer.JWT.Claims
+	return actorFromClaims(gw.Authorizer.JWT.Claims, rolesClaim)
+}
+
+// actorFromClaims reads the caller from claims flattened as API Gateway
+// hands them over.
+func actorFromClaims(claims map[string]string, rolesClaim string) (credit.Actor, bool) {
 	sub := claims["sub"]
 	if sub == "" {
 		return credit.Actor{}, false

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
+	"sync"
 
 	"creditanalysis/shared/credit"
 )
@@ -23,8 +25,10 @@ const (
 )
 
 // Decode reads r's JSON body into v strictly: at most MaxBodyBytes, exactly
-// one JSON value, no unknown fields, no duplicate keys, every field of the
-// right type. Every refusal is a 4xx *credit.Error naming the problem.
+// one JSON value, no unknown fields, every key spelled exactly as its field
+// (encoding/json alone matches case-insensitively), no duplicate keys,
+// every field of the right type. Every refusal is a 4xx *credit.Error naming
+// the problem, the field in details.fields as every validation error does.
 func Decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(strings.ToLower(ct), "application/json") {
 		return credit.NewError(credit.KindInvalid, CodeUnsupportedMT, "O corpo da requisição deve ser JSON (Content-Type: application/json).")
@@ -46,7 +50,7 @@ func DecodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "O corpo da requisição está vazio; envie um objeto JSON.")
 	}
-	if err := checkDuplicateKeys(body); err != nil {
+	if err := checkKeys(body, reflect.TypeOf(v)); err != nil {
 		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -72,16 +76,22 @@ func decodeError(err error) error {
 		if field == "" {
 			return credit.NewError(credit.KindInvalid, CodeInvalidType, "O corpo da requisição deve ser um objeto JSON.")
 		}
-		return credit.Errorf(credit.KindInvalid, CodeInvalidType, "O campo %q tem tipo inválido (esperado: %s).", field, jsonTypeName(typeErr.Type.String())).
-			WithDetails(map[string]any{"field": field})
+		return fieldError(CodeInvalidType, "Tipo inválido", field, "esperado: "+jsonTypeName(typeErr.Type.String()))
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "JSON malformado.").WithCause(err)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return credit.Errorf(credit.KindInvalid, CodeUnknownField, "Campo desconhecido: %q.", field).
-			WithDetails(map[string]any{"field": field})
+		return fieldError(CodeUnknownField, "Campo desconhecido", field, "não existe")
 	}
 	return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "JSON inválido.").WithCause(err)
+}
+
+// fieldError is a refusal about one field, in the shape of every
+// validation error: details.fields and details.reasons.
+func fieldError(code, prefix, field, reason string) *credit.Error {
+	var fe credit.FieldErrors
+	fe.Add(field, reason)
+	return fe.As(credit.KindInvalid, code, prefix)
 }
 
 func jsonTypeName(goType string) string {
@@ -100,13 +110,16 @@ func jsonTypeName(goType string) string {
 	return "objeto"
 }
 
-// checkDuplicateKeys walks the JSON tokens and refuses an object that names
-// the same key twice (encoding/json would silently keep the last one). On a
-// syntax error it stops and leaves the report to the real decode.
-func checkDuplicateKeys(body []byte) error {
+// checkKeys walks the JSON tokens beside the target's Go type and refuses
+// an object that names the same key twice (encoding/json would keep the
+// last one) or a key that matches a field only when case is ignored
+// ("BRANCHID" for branchId, which encoding/json would accept, so that
+// {"branchId":"7","BRANCHID":"8"} set the branch to 8). On a syntax error it
+// stops and leaves the report to the real decode.
+func checkKeys(body []byte, target reflect.Type) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	err := walkJSON(dec, "")
+	err := walkJSON(dec, "", target)
 	if errors.Is(err, errSyntax) {
 		return nil
 	}
@@ -117,7 +130,18 @@ func checkDuplicateKeys(body []byte) error {
 // malformed list ("[N") would never advance.
 var errSyntax = errors.New("syntax")
 
-func walkJSON(dec *json.Decoder, path string) error {
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// walkJSON reads one JSON value; typ is the Go type it decodes into, nil
+// where that is not followed (an interface, a custom unmarshaler, an
+// unknown field, which the decoder refuses by itself).
+func walkJSON(dec *json.Decoder, path string, typ reflect.Type) error {
+	for typ != nil && typ.Kind() == reflect.Pointer {
+		typ = typ.Elem()
+	}
+	if typ != nil && (reflect.PointerTo(typ).Implements(unmarshalerType) || typ.Kind() == reflect.Interface) {
+		typ = nil
+	}
 	tok, err := dec.Token()
 	if err != nil {
 		return errSyntax
@@ -128,6 +152,16 @@ func walkJSON(dec *json.Decoder, path string) error {
 	}
 	switch delim {
 	case '{':
+		var fields map[string]reflect.Type
+		var elem reflect.Type
+		if typ != nil {
+			switch typ.Kind() {
+			case reflect.Struct:
+				fields = jsonFields(typ)
+			case reflect.Map:
+				elem = typ.Elem()
+			}
+		}
 		seen := map[string]bool{}
 		for dec.More() {
 			kt, err := dec.Token()
@@ -135,19 +169,33 @@ func walkJSON(dec *json.Decoder, path string) error {
 				return errSyntax
 			}
 			key, _ := kt.(string)
+			field := strings.TrimPrefix(path+"."+key, ".")
 			if seen[key] {
-				field := strings.TrimPrefix(path+"."+key, ".")
-				return credit.Errorf(credit.KindInvalid, CodeDuplicateKey, "O campo %q aparece mais de uma vez.", field).
-					WithDetails(map[string]any{"field": field})
+				return fieldError(CodeDuplicateKey, "Campo repetido", field, "aparece mais de uma vez")
 			}
 			seen[key] = true
-			if err := walkJSON(dec, path+"."+key); err != nil {
+			next := elem
+			if fields != nil {
+				var exact bool
+				if next, exact = fields[key]; !exact {
+					for name := range fields {
+						if strings.EqualFold(name, key) {
+							return fieldError(CodeUnknownField, "Campo desconhecido", field, fmt.Sprintf("o nome do campo é %q", name))
+						}
+					}
+				}
+			}
+			if err := walkJSON(dec, field, next); err != nil {
 				return err
 			}
 		}
 	case '[':
+		var elem reflect.Type
+		if typ != nil && (typ.Kind() == reflect.Slice || typ.Kind() == reflect.Array) {
+			elem = typ.Elem()
+		}
 		for i := 0; dec.More(); i++ {
-			if err := walkJSON(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+			if err := walkJSON(dec, fmt.Sprintf("%s[%d]", path, i), elem); err != nil {
 				return err
 			}
 		}
@@ -156,4 +204,45 @@ func walkJSON(dec *json.Decoder, path string) error {
 		return errSyntax
 	}
 	return nil
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+// jsonFields maps each JSON name a struct decodes to the field's type, with
+// encoding/json's rules: the tag's name or the Go name, "-" skipped,
+// unexported fields skipped, untagged embedded structs promoted.
+func jsonFields(typ reflect.Type) map[string]reflect.Type {
+	if f, ok := fieldCache.Load(typ); ok {
+		return f.(map[string]reflect.Type)
+	}
+	fields := map[string]reflect.Type{}
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer {
+			ft = ft.Elem()
+		}
+		if f.Anonymous && name == "" && ft.Kind() == reflect.Struct {
+			for n, t := range jsonFields(ft) {
+				if _, own := fields[n]; !own {
+					fields[n] = t
+				}
+			}
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+	fieldCache.Store(typ, fields)
+	return fields
 }

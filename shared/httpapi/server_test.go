@@ -133,6 +133,8 @@ func TestDecodeStrictness(t *testing.T) {
 		{"unknown field", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1,"extra":1}`, 400, httpapi.CodeUnknownField, "extra"},
 		{"duplicate key", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1,"repeatConsultationIntervalDays":2}`, 400, httpapi.CodeDuplicateKey, "repeatConsultationIntervalDays"},
 		{"string for integer", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":"30"}`, 400, httpapi.CodeInvalidType, "repeatConsultationIntervalDays"},
+		{"key differing only in case", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1,"REPEATCONSULTATIONINTERVALDAYS":90}`, 400, httpapi.CodeUnknownField, "REPEATCONSULTATIONINTERVALDAYS"},
+		{"only a case-folded key", "application/json", `{"CreditAnalysisEnabled":true,"repeatConsultationIntervalDays":1}`, 400, httpapi.CodeUnknownField, "CreditAnalysisEnabled"},
 		{"number for boolean", "application/json", `{"creditAnalysisEnabled":1,"repeatConsultationIntervalDays":30}`, 400, httpapi.CodeInvalidType, "creditAnalysisEnabled"},
 		{"fraction for integer", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1.5}`, 400, httpapi.CodeInvalidType, "repeatConsultationIntervalDays"},
 		{"array instead of object", "application/json", `[1,2]`, 400, httpapi.CodeInvalidType, ""},
@@ -156,7 +158,9 @@ func TestDecodeStrictness(t *testing.T) {
 			body := errorBody(t, resp.Body)
 			assert.Equal(t, tt.wantCode, body.Error.Code, body.Error.Message)
 			if tt.wantField != "" {
-				assert.Contains(t, body.Error.Message+jsonString(t, body.Error.Details), tt.wantField)
+				// One shape for every field error, so a form maps it once.
+				assert.Contains(t, body.Error.Details["fields"], tt.wantField, jsonString(t, body.Error.Details))
+				assert.Contains(t, body.Error.Message, tt.wantField)
 			}
 
 			after := invoke(t, h, request("GET", "/parameters", "", admin, "", ""))
@@ -187,6 +191,9 @@ func TestDecodeBytes(t *testing.T) {
 		{`{"items":[{"id":"x"}]}`, httpapi.CodeInvalidType},
 		{`{"items":[{"idx":1}]}`, httpapi.CodeUnknownField},
 		{`"just a string"`, httpapi.CodeInvalidType},
+		{`{"NAME":"a"}`, httpapi.CodeUnknownField},
+		{`{"items":[{"ID":1}]}`, httpapi.CodeUnknownField},
+		{`{"name":"a","Name":"b"}`, httpapi.CodeUnknownField},
 	}
 	for _, tt := range tests {
 		var v target

@@ -122,3 +122,12 @@ func (p *Product) Functions() []Function {
 		{"passwords", p.PasswordsHandler()},
 	}
 }
+
+// Names lists every function's name, sorted.
+func Names() []string {
+	var names []string
+	for _, fn := range New(Config{}, Clients{}, slog.New(slog.DiscardHandler)).Functions() {
+		names = append(names, fn.Name)
+	}
+	return names
+}
