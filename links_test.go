@@ -20,8 +20,7 @@ import (
 
 // sdkServices are the AWS services the product calls, by the name both the
 // SDK's package (github.com/aws/aws-sdk-go-v2/service/<name>) and the IAM
-// actions (<name>:Action) use. The credential chain's own services (STS,
-// SSO) are linked by every function and are not ours to choose.
+// actions (<name>:Action) use.
 var sdkServices = []string{"dynamodb", "lambda", "s3", "secretsmanager"}
 
 // functionLinks says, for each function, which of the product's heavier
@@ -39,8 +38,13 @@ var functionLinks = map[string]struct{ bureau, pdf bool }{
 }
 
 // neverLinked are packages no function may link: the wiring of every area
-// at once, the test fakes, what runs the stack outside AWS, test libraries.
+// at once, the test fakes, what runs the stack outside AWS, test libraries,
+// and the SDK's shared-configuration loader, whose credential sources (STS,
+// SSO, IMDS) Lambda never uses but every cold start would initialise.
 var neverLinked = []string{
+	"github.com/aws/aws-sdk-go-v2/config",
+	"github.com/aws/aws-sdk-go-v2/service/sts",
+	"github.com/aws/aws-sdk-go-v2/service/sso",
 	"creditanalysis/shared/app/allareas",
 	"creditanalysis/shared/memory",
 	"creditanalysis/shared/credit/credittest",

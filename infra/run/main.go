@@ -101,7 +101,7 @@ func run(log *slog.Logger) error {
 	}
 	log = app.NewLogger(cfg.App.LogLevel)
 	slog.SetDefault(log)
-	clients, err := allareas.AWSClients(ctx, cfg)
+	clients, err := allareas.AWSClients(cfg)
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,6 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
@@ -33,7 +32,8 @@ import (
 	"creditanalysis/shared/httpapi"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/uuid"
 )
@@ -92,20 +92,52 @@ func NewLogger(level slog.Level) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
 }
 
-// AWSConfig is the default AWS configuration chain. The SDK's
-// AWS_ENDPOINT_URL_<SERVICE> variables point each client built on it at a
-// local stand-in; an empty one (as the template declares them in AWS)
-// leaves the client on AWS's own endpoint.
-func AWSConfig(ctx context.Context) (aws.Config, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+// AWSConfig is the AWS configuration every client is built on: the region
+// and the credentials Lambda puts in a function's environment (AWS_REGION,
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), and the
+// endpoint variables of local runs (AWS_ENDPOINT_URL, and
+// AWS_ENDPOINT_URL_<SERVICE> through ServiceEndpoint). It reads nothing
+// else: the SDK's shared-configuration loader would link the clients of
+// every credential source (STS, SSO, IMDS, ...) into each function and pay
+// their package initialisers at every cold start, for sources Lambda never
+// uses.
+func AWSConfig() (aws.Config, error) {
+	region := envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION"))
+	if region == "" {
+		return aws.Config{}, fmt.Errorf("AWS_REGION is not set")
+	}
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if id == "" || secret == "" {
+		return aws.Config{}, fmt.Errorf("AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+	}
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+		// One connection pool for every client, as the SDK's loader does.
+		HTTPClient: awshttp.NewBuildableClient(),
+	}
+	if v := os.Getenv("AWS_ENDPOINT_URL"); v != "" {
+		cfg.BaseEndpoint = aws.String(v)
 	}
 	return cfg, nil
 }
 
+// ServiceEndpoint is the endpoint a service's client is pointed at, by the
+// SDK's convention: AWS_ENDPOINT_URL_<SERVICE> (service as the SDK names it,
+// upper case, spaces as underscores: DYNAMODB, SECRETS_MANAGER), else
+// cfg's. An empty variable, as the template declares them in AWS, leaves
+// the client on AWS's own endpoint.
+func ServiceEndpoint(cfg aws.Config, service string) *string {
+	if v := os.Getenv("AWS_ENDPOINT_URL_" + service); v != "" {
+		return aws.String(v)
+	}
+	return cfg.BaseEndpoint
+}
+
 // DynamoDB is the DynamoDB client on cfg, which every function uses.
-func DynamoDB(cfg aws.Config) *dynamodb.Client { return dynamodb.NewFromConfig(cfg) }
+func DynamoDB(cfg aws.Config) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = ServiceEndpoint(cfg, "DYNAMODB") })
+}
 
 // Environment is what a function's main starts from.
 type Environment struct {
@@ -125,7 +157,7 @@ func MustLoad() Environment {
 	if err != nil {
 		exit("configuration", err)
 	}
-	awsCfg, err := AWSConfig(context.Background())
+	awsCfg, err := AWSConfig()
 	if err != nil {
 		exit("aws configuration", err)
 	}

@@ -6,33 +6,75 @@ import (
 
 	"creditanalysis/shared/app"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// The template declares the local endpoint variables empty in AWS: an empty
-// one must leave the SDK on AWS's own endpoint, a set one must be used.
-func TestDynamoDBEndpointVariable(t *testing.T) {
-	for _, tt := range []struct {
-		name, value string
-		want        *string
-	}{
-		{"empty: AWS's endpoint", "", nil},
-		{"set: the stand-in", "http://127.0.0.1:4998", ptr("http://127.0.0.1:4998")},
+// lambdaEnv is what Lambda sets for the SDK, with every endpoint variable
+// cleared.
+func lambdaEnv(t *testing.T) {
+	t.Setenv("AWS_REGION", "sa-east-1")
+	t.Setenv("AWS_DEFAULT_REGION", "")
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	t.Setenv("AWS_SESSION_TOKEN", "token")
+	t.Setenv("AWS_ENDPOINT_URL", "")
+	t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", "")
+}
+
+func TestAWSConfigFromLambdaEnvironment(t *testing.T) {
+	lambdaEnv(t)
+	cfg, err := app.AWSConfig()
+	require.NoError(t, err)
+	assert.Equal(t, "sa-east-1", cfg.Region)
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, aws.Credentials{AccessKeyID: "AKIDEXAMPLE", SecretAccessKey: "secret", SessionToken: "token", Source: creds.Source}, creds)
+
+	for _, tt := range []struct{ name, unset, want string }{
+		{"no region", "AWS_REGION", "AWS_REGION"},
+		{"no key id", "AWS_ACCESS_KEY_ID", "AWS_ACCESS_KEY_ID"},
+		{"no secret", "AWS_SECRET_ACCESS_KEY", "AWS_SECRET_ACCESS_KEY"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("AWS_REGION", "sa-east-1")
-			t.Setenv("AWS_ACCESS_KEY_ID", "x")
-			t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
-			t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", tt.value)
-			cfg, err := app.AWSConfig(context.Background())
+			t.Setenv(tt.unset, "")
+			_, err := app.AWSConfig()
+			assert.ErrorContains(t, err, tt.want)
+		})
+	}
+	t.Run("region from AWS_DEFAULT_REGION", func(t *testing.T) {
+		t.Setenv("AWS_REGION", "")
+		t.Setenv("AWS_DEFAULT_REGION", "us-east-1")
+		cfg, err := app.AWSConfig()
+		require.NoError(t, err)
+		assert.Equal(t, "us-east-1", cfg.Region)
+	})
+}
+
+// The template declares the local endpoint variables empty in AWS: an empty
+// one must leave the SDK on AWS's own endpoint, a set one must be used, and
+// a service's own variable wins over AWS_ENDPOINT_URL.
+func TestDynamoDBEndpointVariables(t *testing.T) {
+	for _, tt := range []struct {
+		name, all, dynamodb string
+		want                *string
+	}{
+		{"empty: AWS's endpoint", "", "", nil},
+		{"the service's own", "", "http://127.0.0.1:4998", aws.String("http://127.0.0.1:4998")},
+		{"every service's", "http://127.0.0.1:4997", "", aws.String("http://127.0.0.1:4997")},
+		{"the service's own first", "http://127.0.0.1:4997", "http://127.0.0.1:4998", aws.String("http://127.0.0.1:4998")},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			lambdaEnv(t)
+			t.Setenv("AWS_ENDPOINT_URL", tt.all)
+			t.Setenv("AWS_ENDPOINT_URL_DYNAMODB", tt.dynamodb)
+			cfg, err := app.AWSConfig()
 			require.NoError(t, err)
 			assert.Equal(t, tt.want, app.DynamoDB(cfg).Options().BaseEndpoint)
 		})
 	}
 }
-
-func ptr(s string) *string { return &s }
 
 func TestConfigFromEnv(t *testing.T) {
 	t.Setenv("TABLE_NAME", "")

@@ -5,7 +5,6 @@
 package allareas
 
 import (
-	"context"
 	"log/slog"
 	"net/http"
 
@@ -59,10 +58,9 @@ type Clients struct {
 	HTTP *http.Client
 }
 
-// AWSClients builds the clients from the default AWS configuration chain,
-// as the functions do.
-func AWSClients(ctx context.Context, cfg Config) (Clients, error) {
-	aws, err := app.AWSConfig(ctx)
+// AWSClients builds the clients from the environment, as the functions do.
+func AWSClients(cfg Config) (Clients, error) {
+	aws, err := app.AWSConfig()
 	if err != nil {
 		return Clients{}, err
 	}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"creditanalysis/shared/app"
 	"creditanalysis/shared/app/bureau"
 	"creditanalysis/shared/awslambda"
 	"creditanalysis/shared/credit"
@@ -76,7 +77,9 @@ func ConfigFromEnv() (Config, error) {
 }
 
 // Lambda is the Lambda client on cfg, which hands manual runs over.
-func Lambda(cfg aws.Config) *lambda.Client { return lambda.NewFromConfig(cfg) }
+func Lambda(cfg aws.Config) *lambda.Client {
+	return lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = app.ServiceEndpoint(cfg, "LAMBDA") })
+}
 
 // Rule is the billing rule on b's adapters, logging to log. A manual run
 // goes to an asynchronous invocation of cfg.FunctionName through invoker,

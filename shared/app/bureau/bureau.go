@@ -40,7 +40,9 @@ func ConfigFromEnv() (Config, error) {
 }
 
 // SecretsManager is the Secrets Manager client on cfg.
-func SecretsManager(cfg aws.Config) *sm.Client { return sm.NewFromConfig(cfg) }
+func SecretsManager(cfg aws.Config) *sm.Client {
+	return sm.NewFromConfig(cfg, func(o *sm.Options) { o.BaseEndpoint = app.ServiceEndpoint(cfg, "SECRETS_MANAGER") })
+}
 
 // HTTPClient carries the bureau calls; its transport is shared by every
 // call of the cold start.

@@ -7,6 +7,7 @@ package consultations
 import (
 	"os"
 
+	"creditanalysis/shared/app"
 	"creditanalysis/shared/app/bureau"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/httpapi"
@@ -37,7 +38,10 @@ func ConfigFromEnv() Config {
 // S3 is the S3 client on awsCfg (AWS_ENDPOINT_URL_S3 points it at a
 // stand-in).
 func S3(awsCfg aws.Config, cfg Config) *awss3.Client {
-	return awss3.NewFromConfig(awsCfg, func(o *awss3.Options) { o.UsePathStyle = cfg.PathStyle })
+	return awss3.NewFromConfig(awsCfg, func(o *awss3.Options) {
+		o.BaseEndpoint = app.ServiceEndpoint(awsCfg, "S3")
+		o.UsePathStyle = cfg.PathStyle
+	})
 }
 
 // Service is the consultation service: the bureau behind the branch's

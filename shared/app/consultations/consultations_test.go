@@ -1,7 +1,6 @@
 package consultations_test
 
 import (
-	"context"
 	"testing"
 
 	"creditanalysis/shared/app"
@@ -28,10 +27,11 @@ func TestS3FromEnvironment(t *testing.T) {
 			t.Setenv("AWS_REGION", "sa-east-1")
 			t.Setenv("AWS_ACCESS_KEY_ID", "x")
 			t.Setenv("AWS_SECRET_ACCESS_KEY", "x")
+			t.Setenv("AWS_ENDPOINT_URL", "")
 			t.Setenv("AWS_ENDPOINT_URL_S3", tt.endpoint)
 			t.Setenv("S3_FORCE_PATH_STYLE", tt.pathStyle)
 			t.Setenv("REPORT_BUCKET", "reports")
-			awsCfg, err := app.AWSConfig(context.Background())
+			awsCfg, err := app.AWSConfig()
 			require.NoError(t, err)
 			cfg := consultations.ConfigFromEnv()
 			assert.Equal(t, "reports", cfg.ReportBucket)
