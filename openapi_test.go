@@ -2,11 +2,15 @@ package creditanalysis_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -52,6 +56,13 @@ func TestOpenAPIDocumentValidates(t *testing.T) {
 	assert.NotEmpty(t, doc.Info.Description)
 	require.NotEmpty(t, doc.Servers)
 	assert.Equal(t, "http://127.0.0.1:3000", doc.Servers[0].URL, "the local runner's address")
+	require.Len(t, doc.Servers, 2, "the local runner and a deployed stage")
+	deployed := doc.Servers[1]
+	assert.Equal(t, "https://{apiId}.execute-api.{region}.amazonaws.com", deployed.URL, "template.yaml's ApiUrl output, templated")
+	for _, name := range []string{"apiId", "region"} {
+		require.Contains(t, deployed.Variables, name)
+		assert.NotEmpty(t, deployed.Variables[name].Default, name)
+	}
 	require.Contains(t, doc.Components.SecuritySchemes, "bearerAuth")
 	assert.Equal(t, "bearer", doc.Components.SecuritySchemes["bearerAuth"].Value.Scheme)
 	assert.Equal(t, openapi3.SecurityRequirements{{"bearerAuth": []string{}}}, doc.Security, "a token is required unless an operation says security: []")
@@ -366,6 +377,205 @@ func TestOpenAPIMatchesHTTPLayer(t *testing.T) {
 			rec := httptest.NewRecorder()
 			httpapi.WriteError(rec, httptest.NewRequest("PUT", "/parameters", nil), err)
 			spec.ValidateResponse(t, "PUT", "/parameters", rec.Code, rec.Header(), rec.Body.Bytes())
+		})
+	}
+}
+
+// TestOpenAPIExamples: every request body and every operation's main
+// success answer carries an example a frontend developer can copy, and
+// loadOpenAPI has already checked each example against its schema.
+func TestOpenAPIExamples(t *testing.T) {
+	doc, err := loadOpenAPI(t, nil)
+	require.NoError(t, err)
+	assert.Empty(t, missingExamples(doc))
+}
+
+// missingExamples names the request bodies and main success answers
+// without an example, on the media type or on the schema it names.
+func missingExamples(doc *openapi3.T) []string {
+	var missing []string
+	paths := doc.Paths.Map()
+	for _, path := range sortedKeys(paths) {
+		ops := paths[path].Operations()
+		for _, method := range sortedKeys(ops) {
+			op := ops[method]
+			name := method + " " + path
+			if op.RequestBody != nil {
+				if media := op.RequestBody.Value.Content.Get("application/json"); media != nil && !hasExample(media) {
+					missing = append(missing, name+": request body")
+				}
+			}
+			responses := op.Responses.Map()
+			for _, code := range sortedKeys(responses) {
+				if code[0] != '2' {
+					continue
+				}
+				media := responses[code].Value.Content.Get("application/json")
+				if media == nil {
+					continue // 204, or no body
+				}
+				if !hasExample(media) {
+					missing = append(missing, name+": "+code+" answer")
+				}
+				break // the main success answer: the first 2xx with a body
+			}
+		}
+	}
+	return missing
+}
+
+func hasExample(media *openapi3.MediaType) bool {
+	if media.Example != nil || len(media.Examples) > 0 {
+		return true
+	}
+	return media.Schema != nil && media.Schema.Value != nil && media.Schema.Value.Example != nil
+}
+
+// TestOpenAPIErrorCodes: every operation lists, in x-error-codes, the codes
+// it can answer for each documented error status, and nothing else; a code
+// the service raises with a known kind is listed under that kind's status.
+func TestOpenAPIErrorCodes(t *testing.T) {
+	doc, err := loadOpenAPI(t, nil)
+	require.NoError(t, err)
+	assert.Empty(t, errorCodeProblems(doc, serviceErrorCodes(t)))
+}
+
+// serviceErrorCodes reads, from the service's sources, every error code and
+// the statuses it is raised with: Code... = "x" constants, and the kind each
+// NewError/Errorf/As call pairs with a code, mapped through httpapi.StatusOf.
+// Codes raised without a literal kind next to them map to no status.
+func serviceErrorCodes(t *testing.T) map[string][]int {
+	t.Helper()
+	var src strings.Builder
+	require.NoError(t, filepath.WalkDir("shared", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		src.Write(b)
+		src.WriteByte('\n')
+		return err
+	}))
+	constants := map[string]string{}
+	codes := map[string][]int{}
+	for _, m := range regexp.MustCompile(`\b(Code\w+)\s*=\s*"([a-z][a-z0-9_]*)"`).FindAllStringSubmatch(src.String(), -1) {
+		constants[m[1]] = m[2]
+		codes[m[2]] = nil
+	}
+	kinds := map[string]credit.Kind{}
+	for _, m := range regexp.MustCompile(`\b(Kind\w+)\s+Kind\s*=\s*"([a-z_]+)"`).FindAllStringSubmatch(src.String(), -1) {
+		kinds[m[1]] = credit.Kind(m[2])
+	}
+	for _, m := range regexp.MustCompile(`\b(Kind\w+),\s*(?:\w+\.)?(Code\w+|"[a-z][a-z0-9_]*")`).FindAllStringSubmatch(src.String(), -1) {
+		code := strings.Trim(m[2], `"`)
+		if c, ok := constants[m[2]]; ok {
+			code = c
+		}
+		status := httpapi.StatusOf(credit.NewError(kinds[m[1]], code, ""))
+		if !slices.Contains(codes[code], status) {
+			codes[code] = append(codes[code], status)
+		}
+	}
+	require.NotEmpty(t, codes)
+	return codes
+}
+
+func errorCodeProblems(doc *openapi3.T, known map[string][]int) []string {
+	var problems []string
+	add := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
+	paths := doc.Paths.Map()
+	for _, path := range sortedKeys(paths) {
+		ops := paths[path].Operations()
+		for _, method := range sortedKeys(ops) {
+			op := ops[method]
+			name := method + " " + path
+			var listed map[string][]string
+			raw, ok := op.Extensions["x-error-codes"]
+			if !ok {
+				add("%s: no x-error-codes", name)
+				continue
+			}
+			b, _ := json.Marshal(raw)
+			if err := json.Unmarshal(b, &listed); err != nil {
+				add("%s: x-error-codes is not a map of status to codes: %v", name, err)
+				continue
+			}
+			responses := op.Responses.Map()
+			for _, status := range sortedKeys(responses) {
+				if status[0] == '4' || status[0] == '5' {
+					if len(listed[status]) == 0 {
+						add("%s: status %s lists no code", name, status)
+					}
+				}
+			}
+			for _, status := range sortedKeys(listed) {
+				if responses[status] == nil {
+					add("%s: x-error-codes lists status %s, which is not documented", name, status)
+				}
+				for _, code := range listed[status] {
+					statuses, raised := known[code]
+					switch {
+					case !raised:
+						add("%s: %s is not a code the service raises", name, code)
+					case len(statuses) > 0 && !slices.Contains(statuses, atoi(status)):
+						add("%s: %s is raised with status %v, listed under %s", name, code, statuses, status)
+					}
+				}
+			}
+		}
+	}
+	return problems
+}
+
+func atoi(s string) int {
+	var n int
+	fmt.Sscan(s, &n)
+	return n
+}
+
+// TestOpenAPIErrorCodeChecksCatchMistakes breaks x-error-codes one way per
+// case and expects errorCodeProblems to say so.
+func TestOpenAPIErrorCodeChecksCatchMistakes(t *testing.T) {
+	const good = `
+openapi: 3.0.3
+info: {title: t, version: "1"}
+paths:
+  /things:
+    post:
+      x-error-codes:
+        "409": [thing_exists]
+        "500": [internal_error]
+      requestBody:
+        content: {application/json: {schema: {type: object}, example: {}}}
+      responses:
+        "201":
+          description: ok
+          content: {application/json: {schema: {type: object}, example: {id: a}}}
+        "409": {description: conflict}
+        "500": {description: error}
+`
+	known := map[string][]int{"thing_exists": {409}, "internal_error": {500}, "raised_elsewhere": nil}
+	doc, err := loadOpenAPI(t, []byte(good))
+	require.NoError(t, err)
+	require.Empty(t, errorCodeProblems(doc, known))
+	require.Empty(t, missingExamples(doc))
+
+	tests := []struct{ name, old, new string }{
+		{"no x-error-codes", "      x-error-codes:\n        \"409\": [thing_exists]\n        \"500\": [internal_error]\n", ""},
+		{"a documented status without codes", "        \"409\": [thing_exists]\n", ""},
+		{"a status that is not documented", `"500": [internal_error]`, `"500": [internal_error]
+        "404": [raised_elsewhere]`},
+		{"a code the service never raises", "[thing_exists]", "[thing_exist]"},
+		{"a code under another status than it is raised with", `"500": [internal_error]`, `"500": [internal_error, thing_exists]`},
+		{"no request body example", "{schema: {type: object}, example: {}}", "{schema: {type: object}}"},
+		{"no success example", "{schema: {type: object}, example: {id: a}}", "{schema: {type: object}}"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Contains(t, good, tt.old, "the case must change something")
+			doc, err := loadOpenAPI(t, []byte(strings.Replace(good, tt.old, tt.new, 1)))
+			require.NoError(t, err)
+			assert.NotEmpty(t, append(errorCodeProblems(doc, known), missingExamples(doc)...), "the broken document passed")
 		})
 	}
 }

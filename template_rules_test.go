@@ -17,6 +17,7 @@ var configured = map[string]string{
 	"JwtAudience":              "4k2v0example7client",
 	"ConnectSAHomologationURL": "https://homolog.bureau.example.com.br",
 	"ConnectSAProductionURL":   "https://api.bureau.example.com.br",
+	"AllowedOrigins":           "https://erp.provedor.example.com.br",
 }
 
 // TestTemplateRulesRefusePlaceholders evaluates the template's Rules the way
@@ -32,8 +33,13 @@ func TestTemplateRulesRefusePlaceholders(t *testing.T) {
 		overrides, err := parseOverrides(str(get(doc, env, "deploy", "parameters", "parameter_overrides")))
 		require.NoError(t, err)
 		failed := failingRules(t, tmpl.raw, overrides)
-		assert.ElementsMatch(t,
-			[]string{"TokenIssuerIsConfigured", "TokenAudienceIsConfigured", "BureauURLsAreConfigured"}, failed,
+		want := []string{"TokenIssuerIsConfigured", "TokenAudienceIsConfigured", "BureauURLsAreConfigured"}
+		if env == "prod" {
+			// dev allows the local frontend dev servers; prod's origin is
+			// the operator's to give.
+			want = append(want, "BrowserOriginsAreConfigured")
+		}
+		assert.ElementsMatch(t, want, failed,
 			"%s: a deploy with samconfig.toml's placeholders is refused by every rule that guards one", env)
 	}
 
@@ -48,6 +54,7 @@ func TestTemplateRulesRefusePlaceholders(t *testing.T) {
 		{"ConnectSAHomologationURL", "https://homologation.connectsa.invalid", "BureauURLsAreConfigured"},
 		{"ConnectSAProductionURL", "https://production.connectsa.invalid", "BureauURLsAreConfigured"},
 		{"ConnectSAProductionURL", "https://homologation.connectsa.invalid", "BureauURLsAreConfigured"},
+		{"AllowedOrigins", "https://erp.CHANGEME.invalid", "BrowserOriginsAreConfigured"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.param+"="+tt.value, func(t *testing.T) {

@@ -5,6 +5,10 @@
 // serves every area through it, so the handlers run on the same events in
 // the runner as in AWS.
 //
+// Like an HTTP API with a CorsConfiguration, it answers browsers' CORS
+// preflights itself, without a token, and adds the CORS headers to every
+// answer to an allowed origin, its own refusals included (cors.go).
+//
 // Like an HTTP API, it answers its own failures as {"message": "..."}: 401
 // from the authorizer, 404 for a route it does not have, 413 for a body over
 // 10 MB, 500 when the integration fails or answers over 6 MB, 503 when it
@@ -76,6 +80,9 @@ type Gateway struct {
 	// FunctionTimeout is each invocation's deadline (FunctionTimeout by
 	// default).
 	FunctionTimeout time.Duration
+	// Origins are the browser origins allowed to call the API (by default
+	// the loopback dev servers).
+	Origins Origins
 
 	key    []byte
 	log    *slog.Logger
@@ -116,6 +123,11 @@ func (g *Gateway) Area(area httpapi.Area, h http.Handler) {
 func (g *Gateway) Routes() []string { return append([]string(nil), g.routes...) }
 
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if start := time.Now(); g.cors(w, r) {
+		g.access(r, "", "", http.StatusNoContent, start)
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	h, pattern := g.mux.Handler(r)
 	// ServeMux lets GET routes answer HEAD and tells 404 from 405; an HTTP
 	// API matches the method exactly and answers 404 for both.

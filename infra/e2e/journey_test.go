@@ -13,6 +13,7 @@ import (
 	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 
+	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -47,7 +48,13 @@ func TestJourneyLeaksNoSecretAndNoDocument(t *testing.T) {
 			require.NoError(t, err)
 			b = string(raw)
 		}
-		resp, raw := httpDo(t, method, base+path, token, b)
+		// Every POST carries an Idempotency-Key, as a careful client's does,
+		// so that the keys' store is in the recorded calls too.
+		key := ""
+		if method == "POST" {
+			key = uuid.NewString()
+		}
+		resp, raw := keyedDo(t, method, base+path, token, key, b)
 		answers = append(answers, method+" "+path+" "+string(raw))
 		require.Equal(t, want, resp.StatusCode, "%s %s: %s", method, path, raw)
 		out := map[string]any{}

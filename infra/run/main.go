@@ -1,10 +1,14 @@
 // Command run is the local runner behind `make run`: it starts the local
 // stack under LOCAL_DATA_DIR (default .local/), wires every area on the
-// wiring the functions use (shared/app/allareas), and serves every function's routes through the local API
-// Gateway on http://127.0.0.1:$PORT (default 3000, the port `sam local
-// start-api` uses). SIGINT or SIGTERM stops everything it started.
+// wiring the functions use (shared/app/allareas), and serves every
+// function's routes through the local API Gateway on http://127.0.0.1:$PORT (default 3000,
+// the port `sam local start-api` uses), with the API reference on /docs. SIGINT or SIGTERM
+// stops everything it started.
 //
-// Environment: PORT, LOCAL_DATA_DIR, LOG_LEVEL, ROLES_CLAIM, and
+// Environment: PORT, LOCAL_DATA_DIR, LOG_LEVEL, ROLES_CLAIM,
+// CORS_ALLOWED_ORIGINS (the comma-separated browser origins allowed to call
+// the API, "*" for any; by default any http://localhost:<port> and
+// http://127.0.0.1:<port>), and
 // DYNAMODB_PORT, S3_PORT, SECRETSMANAGER_PORT, CONNECTSA_PORT for the
 // stand-ins (default PORT+1 to PORT+4, so that they stay put across
 // restarts; 0 takes any free port).
@@ -25,8 +29,10 @@ import (
 	"time"
 
 	"creditanalysis/infra/apigateway"
+	"creditanalysis/infra/checkout"
 	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
+	"creditanalysis/infra/swaggerui"
 	"creditanalysis/shared/app"
 	"creditanalysis/shared/app/allareas"
 )
@@ -112,6 +118,9 @@ func run(log *slog.Logger) error {
 		return err
 	}
 	gw := apigateway.New(key, log)
+	if gw.Origins, err = apigateway.ParseOrigins(os.Getenv("CORS_ALLOWED_ORIGINS")); err != nil {
+		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
+	}
 	var names []string
 	for _, fn := range product.Functions() {
 		// One server per area, as each area is its own Lambda in AWS.
@@ -134,10 +143,22 @@ func run(log *slog.Logger) error {
 		slog.Any("routes", gw.Routes()),
 		slog.String("hint", "make token ROLE=admin prints a bearer token; sam build && sam local start-api --port 3100 --docker-network host --env-vars "+samEnv+" uses these stand-ins"))
 
-	srv := &http.Server{Handler: gw, ReadHeaderTimeout: 10 * time.Second}
+	// The API reference (GET /docs) and its document (GET /openapi.yaml),
+	// both without a token; `make deps` fetched the viewer.
+	root, err := checkout.Root()
+	if err != nil {
+		return err
+	}
+	viewer, err := swaggerui.Ensure(ctx, filepath.Join(root, ".cache"))
+	if err != nil {
+		log.Warn("API reference viewer unavailable; run make deps", slog.String("error", err.Error()))
+	}
+	handler := swaggerui.Handler(viewer, filepath.Join(root, "openapi.yaml"), gw)
+
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
-	log.Info(fmt.Sprintf("listening on http://127.0.0.1:%d", port))
+	log.Info(fmt.Sprintf("listening on http://127.0.0.1:%d", port), slog.String("docs", fmt.Sprintf("http://127.0.0.1:%d/docs", port)))
 
 	select {
 	case err := <-served:

@@ -5,7 +5,7 @@
 // command's status.
 //
 //	go run ./infra/testenv -- go test ./...
-//	go run ./infra/testenv -fetch          # only download DynamoDB Local
+//	go run ./infra/testenv -fetch          # only download DynamoDB Local and Swagger UI
 //	go run ./infra/testenv -zip OUT FILE   # deterministic Lambda zip
 package main
 
@@ -22,10 +22,11 @@ import (
 
 	"creditanalysis/infra/checkout"
 	"creditanalysis/infra/dynamodblocal"
+	"creditanalysis/infra/swaggerui"
 )
 
 func main() {
-	fetch := flag.Bool("fetch", false, "only download DynamoDB Local into the cache")
+	fetch := flag.Bool("fetch", false, "only download DynamoDB Local and Swagger UI (the API reference viewer) into the cache")
 	zipOut := flag.String("zip", "", "write a Lambda zip holding the file given as argument to this path")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: testenv [-fetch] [-zip OUT FILE] [-- command args...]")
@@ -43,7 +44,9 @@ func main() {
 		}
 		err = writeZip(*zipOut, flag.Arg(0))
 	case *fetch:
-		_, err = jarDir(context.Background())
+		if _, err = jarDir(context.Background()); err == nil {
+			err = fetchViewer(context.Background())
+		}
 	default:
 		if flag.NArg() == 0 {
 			flag.Usage()
@@ -64,6 +67,16 @@ func jarDir(ctx context.Context) (string, error) {
 		return "", err
 	}
 	return dynamodblocal.Ensure(ctx, filepath.Join(root, ".cache"))
+}
+
+// fetchViewer downloads the API reference viewer `make run` serves on /docs.
+func fetchViewer(ctx context.Context) error {
+	root, err := checkout.Root()
+	if err != nil {
+		return err
+	}
+	_, err = swaggerui.Ensure(ctx, filepath.Join(root, ".cache"))
+	return err
 }
 
 // run starts DynamoDB Local, runs args with DYNAMODB_ENDPOINT set and

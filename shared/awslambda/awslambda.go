@@ -17,6 +17,7 @@ import (
 	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -102,15 +103,20 @@ var ErrUnknownEvent = errors.New("awslambda: event of unknown kind")
 // others nothing. An event of unknown kind is logged and dropped, since no
 // retry could make sense of it.
 func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
+	// Every line written for the invocation carries its request id; an HTTP
+	// request's own id takes its place for the request.
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
+		ctx = credit.WithLogAttrs(ctx, slog.String("requestId", lc.AwsRequestID))
+	}
 	var shape eventShape
 	if err := json.Unmarshal(raw, &shape); err != nil {
-		h.log().Error("event is not JSON", slog.String("error", err.Error()))
+		h.log().ErrorContext(ctx, "event is not JSON", slog.String("error", err.Error()))
 		return nil, nil
 	}
 	switch {
 	case shape.Run != nil:
 		if !credit.ValidID(shape.Run.ID) {
-			h.log().Error("run request without a valid run id")
+			h.log().ErrorContext(ctx, "run request without a valid run id")
 			return nil, nil
 		}
 		return nil, h.RunRequested(ctx, shape.Run.ID)
@@ -123,12 +129,12 @@ func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 	case shape.DetailType == "Scheduled Event":
 		var e events.EventBridgeEvent
 		if err := json.Unmarshal(raw, &e); err != nil {
-			h.log().Error("scheduled event unreadable", slog.String("error", err.Error()))
+			h.log().ErrorContext(ctx, "scheduled event unreadable", slog.String("error", err.Error()))
 			return nil, nil
 		}
 		return nil, h.Scheduled(ctx, e)
 	}
-	h.log().Error(ErrUnknownEvent.Error(), slog.String("source", shape.Source), slog.String("detailType", shape.DetailType))
+	h.log().ErrorContext(ctx, ErrUnknownEvent.Error(), slog.String("source", shape.Source), slog.String("detailType", shape.DetailType))
 	return nil, nil
 }
 

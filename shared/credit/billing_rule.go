@@ -30,7 +30,7 @@ type BillingRule struct {
 	// NewLimiter builds an integration's rate limit towards the bureau; a
 	// rate.Limiter from Config when nil.
 	NewLimiter func(integrationID string) Limiter
-	Now        func() time.Time
+	Now        Clock
 	NewID      func() string
 	Log        *slog.Logger
 }
@@ -124,7 +124,7 @@ func (r *BillingRule) Start(ctx context.Context) (BillingRun, error) {
 	if err := RequireEnabled(ctx, r.Negativations.Parameters); err != nil {
 		return BillingRun{}, err
 	}
-	now := r.now()
+	now := r.Now.Now()
 	if live, found, err := r.liveRun(ctx, now); err != nil {
 		return BillingRun{}, err
 	} else if found {
@@ -138,7 +138,7 @@ func (r *BillingRule) Start(ctx context.Context) (BillingRun, error) {
 		return BillingRun{}, err
 	}
 	if err := r.Starter.StartBillingRun(ctx, run.ID); err != nil {
-		r.log().Error("billing run not handed over", slog.String("runId", run.ID), slog.String("error", err.Error()))
+		r.log().ErrorContext(WithLogAttrs(ctx, slog.String("runId", run.ID)), "billing run not handed over", slog.String("error", err.Error()))
 		failed := NewError(KindUnavailable, CodeBillingRunNotStarted, "Não foi possível iniciar a execução da régua de cobrança; tente novamente.")
 		r.markFailed(context.WithoutCancel(ctx), run.ID, failed)
 		return BillingRun{}, failed.WithCause(err)
@@ -165,13 +165,13 @@ func (r *BillingRule) markFailed(ctx context.Context, id string, cause *Error) {
 		if cur.Status != BillingRunRunning {
 			return ErrNoChange
 		}
-		now := r.now()
+		now := r.Now.Now()
 		cur.Status, cur.FinishedAt = BillingRunFailed, now
 		cur.addError(BillingRunError{At: now, Code: cause.Code, Message: cause.Message})
 		return nil
 	})
 	if err != nil {
-		r.log().Error("billing run not marked failed", slog.String("runId", id), slog.String("error", err.Error()))
+		r.log().ErrorContext(WithLogAttrs(ctx, slog.String("runId", id)), "billing run not marked failed", slog.String("error", err.Error()))
 	}
 }
 
@@ -179,7 +179,7 @@ func (r *BillingRule) markFailed(ctx context.Context, id string, cause *Error) {
 // deadline (none when zero). The error is only for what a retry of the
 // invocation may fix (the table unreachable); the run records the rest.
 func (r *BillingRule) RunScheduled(ctx context.Context, deadline time.Time) (BillingRun, error) {
-	now := r.now()
+	now := r.Now.Now()
 	run := BillingRun{ID: r.NewID(), Trigger: TriggerSchedule, RequestedBy: BillingRuleActor, Status: BillingRunRunning,
 		Day: DateOf(now, SaoPaulo), StartedAt: now, LeaseUntil: leaseFor(deadline, now), Version: 1}
 	if err := r.Store.CreateBillingRun(ctx, run); err != nil {
@@ -197,7 +197,7 @@ func (r *BillingRule) Execute(ctx context.Context, id string, deadline time.Time
 	errBusy := errors.New("held")
 	var seen BillingRun
 	run, err := r.Store.UpdateBillingRun(ctx, id, func(cur *BillingRun) error {
-		now := r.now()
+		now := r.Now.Now()
 		seen = *cur
 		if cur.Status != BillingRunRunning || (!cur.LeaseUntil.IsZero() && !cur.Abandoned(now)) {
 			return errBusy
@@ -206,8 +206,8 @@ func (r *BillingRule) Execute(ctx context.Context, id string, deadline time.Time
 		return nil
 	})
 	if errors.Is(err, errBusy) {
-		r.log().Info("billing run not executed: finished or held by another invocation",
-			slog.String("runId", id), slog.String("status", string(seen.Status)))
+		r.log().InfoContext(WithLogAttrs(ctx, slog.String("runId", id)), "billing run not executed: finished or held by another invocation",
+			slog.String("status", string(seen.Status)))
 		return seen, nil
 	}
 	if err != nil {
@@ -236,7 +236,7 @@ func (r *BillingRule) resumable(ctx context.Context, run BillingRun) (BillingRun
 		if prev.ID == run.ID {
 			continue
 		}
-		if prev.Day != run.Day || !prev.Unfinished(r.now()) {
+		if prev.Day != run.Day || !prev.Unfinished(r.Now.Now()) {
 			return BillingRun{}, false, nil
 		}
 		return prev, true, nil
@@ -248,7 +248,9 @@ func (p BillingPosition) empty() bool { return len(p.Done) == 0 && len(p.Partial
 
 // execute works run through and records how it ended.
 func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time.Time) (BillingRun, error) {
-	log := r.log().With(slog.String("runId", run.ID))
+	// Every line written for the run names it, the services' own included.
+	ctx = WithLogAttrs(ctx, slog.String("runId", run.ID))
+	log := r.log()
 	actor := run.RequestedBy
 	if actor.Subject == "" {
 		actor = BillingRuleActor
@@ -274,12 +276,12 @@ func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time
 			}
 		}
 	}
-	log.Info("billing run started", slog.String("trigger", string(run.Trigger)), slog.String("day", run.Day.String()),
+	log.InfoContext(ctx, "billing run started", slog.String("trigger", string(run.Trigger)), slog.String("day", run.Day.String()),
 		slog.String("resumedFrom", run.ResumedFrom), slog.Int("integrationsDone", len(run.Position.Done)))
 
 	if err := RequireEnabled(ctx, r.Negativations.Parameters); err != nil {
 		if ErrorCode(err) == CodeCreditAnalysisDisabled {
-			run.addError(BillingRunError{At: r.now(), Code: ErrorCode(err), Message: ErrorMessage(err)})
+			run.addError(BillingRunError{At: r.Now.Now(), Code: ErrorCode(err), Message: ErrorMessage(err)})
 			return r.finish(ctx, log, run, BillingRunFinished, nil)
 		}
 		return r.finish(ctx, log, run, BillingRunFailed, err)
@@ -298,7 +300,7 @@ func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time
 // finish records how the run ended; the error returned is the one a retry
 // may fix.
 func (r *BillingRule) finish(ctx context.Context, log *slog.Logger, run BillingRun, status BillingRunStatus, cause error) (BillingRun, error) {
-	now := r.now()
+	now := r.Now.Now()
 	if cause != nil {
 		run.addError(BillingRunError{At: now, Code: ErrorCode(cause), Message: ErrorMessage(cause)})
 	}
@@ -311,7 +313,7 @@ func (r *BillingRule) finish(ctx context.Context, log *slog.Logger, run BillingR
 		return nil
 	})
 	if err != nil {
-		log.Error("billing run end not recorded", slog.String("status", string(status)), slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "billing run end not recorded", slog.String("status", string(status)), slog.String("error", err.Error()))
 		return run, err
 	}
 	attrs := []any{slog.String("status", string(status)), slog.Int("examined", saved.Counts.Examined),
@@ -319,13 +321,13 @@ func (r *BillingRule) finish(ctx context.Context, log *slog.Logger, run BillingR
 		slog.Int("synced", saved.Counts.Synced), slog.Any("skipped", saved.Counts.Skipped), slog.Int("failed", saved.Counts.Failed),
 		slog.Int64("durationMs", now.Sub(saved.StartedAt).Milliseconds())}
 	if cause != nil {
-		log.Error("billing run failed", append(attrs, slog.String("error", cause.Error()))...)
+		log.ErrorContext(ctx, "billing run failed", append(attrs, slog.String("error", cause.Error()))...)
 		if ErrorKind(cause) == KindInternal {
 			return saved, cause
 		}
 		return saved, nil
 	}
-	log.Info("billing run ended", attrs...)
+	log.InfoContext(ctx, "billing run ended", attrs...)
 	return saved, nil
 }
 
@@ -336,28 +338,21 @@ func (r *BillingRule) continueRun(ctx context.Context, log *slog.Logger, prev Bi
 	if r.Starter == nil {
 		return
 	}
-	now := r.now()
+	now := r.Now.Now()
 	next := BillingRun{ID: r.NewID(), Trigger: prev.Trigger, RequestedBy: prev.RequestedBy, Status: BillingRunRunning,
 		Day: prev.Day, StartedAt: now, Position: prev.Position.clone(), ResumedFrom: prev.ID, Version: 1}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), outcomeTimeout)
 	defer cancel()
 	if err := r.Store.CreateBillingRun(wctx, next); err != nil {
-		log.Error("billing run continuation not recorded", slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "billing run continuation not recorded", slog.String("error", err.Error()))
 		return
 	}
 	if err := r.Starter.StartBillingRun(wctx, next.ID); err != nil {
-		log.Error("billing run continuation not handed over", slog.String("continuation", next.ID), slog.String("error", err.Error()))
+		log.ErrorContext(ctx, "billing run continuation not handed over", slog.String("continuation", next.ID), slog.String("error", err.Error()))
 		r.markFailed(wctx, next.ID, NewError(KindUnavailable, CodeBillingRunNotStarted, "A continuação da execução não pôde ser iniciada."))
 		return
 	}
-	log.Info("billing run continues", slog.String("continuation", next.ID))
-}
-
-func (r *BillingRule) now() time.Time {
-	if r.Now != nil {
-		return r.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
+	log.InfoContext(ctx, "billing run continues", slog.String("continuation", next.ID))
 }
 
 func (r *BillingRule) log() *slog.Logger {

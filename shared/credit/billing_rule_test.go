@@ -73,7 +73,7 @@ func newBillingEnv(t *testing.T) *billingEnv {
 	now := func() time.Time { return *e.clock.Load() }
 	var n atomic.Int64
 	newID := func() string { return fmt.Sprintf("id-%d", n.Add(1)) }
-	log := slog.New(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	log := slog.New(credit.NewLogHandler(slog.NewJSONHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	ctx := context.Background()
 	require.NoError(t, e.store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
 	secrets := memory.NewSecrets()

@@ -15,8 +15,8 @@ import (
 // depsFor is what the run's items of one integration read and call
 // through: the negativation service's access to the bureau behind the
 // run's slots and the integration's rate limit, the parameters and
-// integrations through the run's cache, log lines naming the run and the
-// integration.
+// integrations through the run's cache, log lines naming the integration
+// (the context names the run).
 func (w *billingWalk) depsFor(i Integration) negativationDeps {
 	var limiter Limiter
 	if w.rule.NewLimiter != nil {

@@ -57,12 +57,12 @@ func (r *BillingRule) newWalk(ctx context.Context, run BillingRun, deadline time
 		tasks:    make(chan billingTask),
 		progress: newBillingProgress(run),
 		aborted:  map[string]bool{},
-		params:   &runParameters{ParametersStore: r.Negativations.Parameters, now: r.now},
-		integrations: &runIntegrations{IntegrationStore: r.Negativations.Integrations, now: r.now,
+		params:   &runParameters{ParametersStore: r.Negativations.Parameters, now: r.Now.Now},
+		integrations: &runIntegrations{IntegrationStore: r.Negativations.Integrations, now: r.Now.Now,
 			byID: map[string]runCached[Integration]{}, byBranch: map[string]runCached[Integration]{}},
 	}
 	if !deadline.IsZero() {
-		margin := min(cfg.SafetyMargin, deadline.Sub(r.now())/4)
+		margin := min(cfg.SafetyMargin, deadline.Sub(r.Now.Now())/4)
 		w.stopAt = deadline.Add(-margin)
 	}
 	return w
@@ -119,12 +119,12 @@ func (w *billingWalk) checkpoint(ctx context.Context) {
 		}
 		cur.Counts, cur.Errors, cur.Position = counts, errs, pos
 		if w.stopAt.IsZero() {
-			cur.LeaseUntil = leaseFor(time.Time{}, w.rule.now())
+			cur.LeaseUntil = leaseFor(time.Time{}, w.rule.Now.Now())
 		}
 		return nil
 	})
 	if err != nil {
-		w.log.Warn("billing run progress not recorded", slog.String("error", err.Error()))
+		w.log.WarnContext(ctx, "billing run progress not recorded", slog.String("error", err.Error()))
 	}
 }
 
@@ -133,7 +133,7 @@ func (w *billingWalk) checkpoint(ctx context.Context) {
 func (w *billingWalk) stopped() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if !w.stopAt.IsZero() && !w.rule.now().Before(w.stopAt) {
+	if !w.stopAt.IsZero() && !w.rule.Now.Now().Before(w.stopAt) {
 		w.deadlined = true
 	}
 	return w.deadlined || w.disabled || w.failure != nil
@@ -252,8 +252,8 @@ func (w *billingWalk) sync(ctx context.Context, i Integration, d negativationDep
 	res, err := w.rule.Negativations.sync(ctx, d, SyncRequest{IntegrationID: i.ID, RunID: w.run.ID})
 	w.progress.synced(res.Examined)
 	if err != nil {
-		w.log.Warn("billing run sync failed", slog.String("integrationId", i.ID), slog.String("code", ErrorCode(err)), slog.String("error", err.Error()))
-		w.progress.addError(BillingRunError{At: w.rule.now(), IntegrationID: i.ID, Code: ErrorCode(err), Message: ErrorMessage(err)})
+		w.log.WarnContext(ctx, "billing run sync failed", slog.String("integrationId", i.ID), slog.String("code", ErrorCode(err)), slog.String("error", err.Error()))
+		w.progress.addError(BillingRunError{At: w.rule.Now.Now(), IntegrationID: i.ID, Code: ErrorCode(err), Message: ErrorMessage(err)})
 		w.react(i.ID, err)
 	}
 }
@@ -300,7 +300,7 @@ func (w *billingWalk) inclusions(ctx context.Context, i Integration, d negativat
 			default:
 				if fields, _ := c.MissingForNegativation(); len(fields) > 0 {
 					reason = CodeMissingCustomerFields
-					w.log.Debug("billing run skips a customer missing fields", slog.String("customerId", c.ID), slog.Any("fields", fields))
+					w.log.DebugContext(ctx, "billing run skips a customer missing fields", slog.String("customerId", c.ID), slog.Any("fields", fields))
 				}
 			}
 			if reason != "" {
@@ -378,8 +378,8 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 			failure.NegativationID = id
 		}
 	}
-	failure.At, failure.Code, failure.Message = w.rule.now(), ErrorCode(err), ErrorMessage(err)
-	w.log.Warn("billing run item failed", slog.String("integrationId", failure.IntegrationID), slog.String("customerId", failure.CustomerID),
+	failure.At, failure.Code, failure.Message = w.rule.Now.Now(), ErrorCode(err), ErrorMessage(err)
+	w.log.WarnContext(ctx, "billing run item failed", slog.String("integrationId", failure.IntegrationID), slog.String("customerId", failure.CustomerID),
 		slog.String("invoiceId", failure.InvoiceID), slog.String("negativationId", failure.NegativationID),
 		slog.String("code", failure.Code), slog.String("error", err.Error()))
 	w.react(t.integration.ID, err)

@@ -74,9 +74,9 @@ func (a *BureauAccess) do(ctx context.Context, i Integration, call func(BureauAc
 	}
 	if a.Recovery != nil {
 		if rec, rerr := a.Recovery.Recover(ctx, i.ID); rerr != nil {
-			a.log().Warn("credentials refused and recovery not possible now", slog.String("integrationId", i.ID), slog.String("error", rerr.Error()))
+			a.log().WarnContext(ctx, "credentials refused and recovery not possible now", slog.String("integrationId", i.ID), slog.String("error", rerr.Error()))
 		} else if rec.Outcome != RecoveryNothingPending {
-			a.log().Info("credentials refused: a half-done password change was settled", slog.String("integrationId", i.ID), slog.String("outcome", string(rec.Outcome)))
+			a.log().InfoContext(ctx, "credentials refused: a half-done password change was settled", slog.String("integrationId", i.ID), slog.String("outcome", string(rec.Outcome)))
 		}
 	}
 	fresh, rerr := a.Secrets.Reload(ctx, i.SecretRef)

@@ -27,7 +27,7 @@ type ConsultationService struct {
 	Bureau       *BureauAccess
 	Reports      ReportStore
 	Renderer     ReportRenderer
-	Now          func() time.Time
+	Now          Clock
 	NewID        func() string
 	Log          *slog.Logger
 }
@@ -182,7 +182,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		return ConsultationOutcome{}, s.recordFailure(context.WithoutCancel(ctx), s.newConsultation(ctx, t, integ, nil), err)
 	}
 	if t.plan.Deprecated() {
-		warnings = append(warnings, Warning{Code: WarningDeprecatedPlan, Message: fmt.Sprintf("O plano %s será descontinuado em breve. %s", t.plan.Name(), DeprecatedPlanRecommendation)})
+		warnings = append(warnings, Warning{Code: WarningDeprecatedPlan, Message: DeprecatedPlanWarning(t.plan)})
 	}
 
 	params, err := s.Parameters.GetParameters(ctx)
@@ -199,7 +199,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 			}
 			defer func() {
 				if err := s.Store.UnlockDocument(context.WithoutCancel(ctx), t.document, owner); err != nil {
-					s.log().Warn("document mark not removed; it expires by itself", slog.String("document", t.document.Masked()), slog.String("error", err.Error()))
+					s.log().WarnContext(ctx, "document mark not removed; it expires by itself", slog.String("document", t.document.Masked()), slog.String("error", err.Error()))
 				}
 			}()
 		}
@@ -207,9 +207,9 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		if err != nil {
 			return ConsultationOutcome{}, err
 		}
-		if found && prev.CreatedAt.After(s.now().Add(-time.Duration(days)*24*time.Hour)) {
+		if found && prev.CreatedAt.After(s.Now.Now().Add(-time.Duration(days)*24*time.Hour)) {
 			if !req.ConfirmRepeat {
-				return ConsultationOutcome{}, errRepeatConsultation(t.document, prev, days)
+				return ConsultationOutcome{}, errRepeatConsultation(t.document, prev, days, integ.Environment)
 			}
 			warnings = append(warnings, Warning{Code: WarningRepeatConfirmed, Message: fmt.Sprintf(
 				"Nova consulta confirmada: o documento já havia sido consultado em %s (consulta %s).", formatSaoPaulo(prev.CreatedAt), prev.ID)})
@@ -227,24 +227,24 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	c.Status, c.Report, c.Overview = ConsultationSucceeded, &report, report.Overview()
 	c.PDFKey = newReportKey(c.CreatedAt)
 	if err := s.Store.CreateConsultation(ctx, c); err != nil {
-		s.log().Error("consultation answered by the bureau but not recorded",
+		s.log().ErrorContext(ctx, "consultation answered by the bureau but not recorded",
 			slog.String("consultationId", c.ID), slog.String("protocol", report.Protocol), slog.String("document", c.Document.Masked()),
 			slog.String("error", err.Error()))
 		return ConsultationOutcome{}, err
 	}
-	s.log().Info("consultation recorded", slog.String("consultationId", c.ID), slog.String("status", string(c.Status)),
+	s.log().InfoContext(ctx, "consultation recorded", slog.String("consultationId", c.ID), slog.String("status", string(c.Status)),
 		slog.String("plan", string(c.Plan)), slog.String("environment", string(c.Environment)),
 		slog.String("document", c.Document.Masked()), slog.String("protocol", report.Protocol))
 
 	out := ConsultationOutcome{Consultation: c}
 	if err := s.storePDF(ctx, c); err != nil {
-		s.log().Error("report PDF not stored; it will be rendered on download", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
+		s.log().ErrorContext(ctx, "report PDF not stored; it will be rendered on download", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
 		out.Consultation.Warnings = append(out.Consultation.Warnings, Warning{Code: WarningPDFPending,
 			Message: "O PDF do relatório será gerado no primeiro download."})
 		return out, nil
 	}
 	if url, exp, err := s.Reports.PresignGet(ctx, c.PDFKey, ReportURLTTL); err != nil {
-		s.log().Error("report URL not signed", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
+		s.log().ErrorContext(ctx, "report URL not signed", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
 	} else {
 		out.PDF = &PresignedURL{URL: url, ExpiresAt: exp}
 	}
@@ -254,7 +254,7 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 func (s *ConsultationService) newConsultation(ctx context.Context, t consultationTarget, integ Integration, warnings []Warning) Consultation {
 	actor, _ := ActorFrom(ctx)
 	return Consultation{
-		ID: s.NewID(), CreatedAt: s.now(), Document: t.document, UF: t.uf, Plan: t.plan,
+		ID: s.NewID(), CreatedAt: s.Now.Now(), Document: t.document, UF: t.uf, Plan: t.plan,
 		IntegrationID: integ.ID, BranchID: integ.BranchID, Environment: integ.Environment,
 		Party: t.party, RequestedBy: Actor{Subject: actor.Subject, Name: actor.Name}, Warnings: warnings,
 	}
@@ -277,10 +277,16 @@ func (s *ConsultationService) checkPlanOffered(ctx context.Context, integ Integr
 		WithDetails(map[string]any{"plan": string(plan), "offeredPlans": codes})
 }
 
-func errRepeatConsultation(doc Document, prev ConsultationRef, days int) *Error {
+// errRepeatConsultation asks to confirm a repeat; only production charges
+// for it (homologation consultations are free).
+func errRepeatConsultation(doc Document, prev ConsultationRef, days int, env Environment) *Error {
+	confirm := "Confirme para consultar novamente."
+	if env == EnvironmentProduction {
+		confirm = "Confirme para consultar novamente (a consulta será cobrada)."
+	}
 	return Errorf(KindConflict, CodeRepeatConsultation,
-		"O documento %s já foi consultado em %s, há menos de %d dia(s). Confirme para consultar novamente (a consulta será cobrada).",
-		doc.Masked(), formatSaoPaulo(prev.CreatedAt), days).
+		"O documento %s já foi consultado em %s, há menos de %d dia(s). %s",
+		doc.Masked(), formatSaoPaulo(prev.CreatedAt), days, confirm).
 		WithDetails(map[string]any{
 			"previousConsultationId": prev.ID,
 			"previousAt":             prev.CreatedAt.UTC().Format(time.RFC3339),
@@ -299,7 +305,7 @@ func (s *ConsultationService) recordFailure(ctx context.Context, c Consultation,
 	s.log().Log(ctx, level, "consultation failed at the bureau", slog.String("consultationId", c.ID),
 		slog.String("code", c.ErrorCode), slog.String("document", c.Document.Masked()), slog.String("error", cause.Error()))
 	if err := s.Store.CreateConsultation(ctx, c); err != nil {
-		s.log().Error("failed consultation not recorded", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
+		s.log().ErrorContext(ctx, "failed consultation not recorded", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
 		return cause
 	}
 	e, ok := AsError(cause)
@@ -315,7 +321,7 @@ func (s *ConsultationService) recordFailure(ctx context.Context, c Consultation,
 }
 
 func (s *ConsultationService) storePDF(ctx context.Context, c Consultation) error {
-	pdf, err := s.Renderer.Render(ReportDocument{Consultation: c, GeneratedAt: s.now()})
+	pdf, err := s.Renderer.Render(ReportDocument{Consultation: c, GeneratedAt: s.Now.Now()})
 	if err != nil {
 		return err
 	}
@@ -399,13 +405,6 @@ func randomHex(n int) string {
 // formatSaoPaulo writes an instant the way people in Brazil read it.
 func formatSaoPaulo(t time.Time) string {
 	return t.In(SaoPaulo).Format("02/01/2006 às 15:04")
-}
-
-func (s *ConsultationService) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
 }
 
 func (s *ConsultationService) log() *slog.Logger {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -435,6 +436,22 @@ func TestConsultRepeatInterval(t *testing.T) {
 		assert.NotContains(t, e.Message, testCPF)
 		assert.Equal(t, 1, f.bureau.calls())
 		assert.Len(t, recorded(t, f), 1, "a refusal records nothing")
+	})
+	t.Run("only production says the repeat is charged", func(t *testing.T) {
+		for env, charged := range map[credit.Environment]bool{credit.EnvironmentHomologation: false, credit.EnvironmentProduction: true} {
+			f := newConsultFixture(t)
+			_, err := f.store.UpdateIntegration(context.Background(), f.integration.ID, func(i *credit.Integration) error {
+				i.Environment = env
+				return nil
+			})
+			require.NoError(t, err)
+			first(t, f)
+			f.advance(24 * time.Hour)
+			_, err = f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+			e := errorOf(t, err)
+			assert.Equal(t, charged, strings.Contains(e.Message, "será cobrada"), "%s: %s", env, e.Message)
+			assert.Contains(t, e.Message, "Confirme para consultar novamente", "%s", env)
+		}
 	})
 	t.Run("confirmed: consulted again, with a warning", func(t *testing.T) {
 		f := newConsultFixture(t)

@@ -14,6 +14,13 @@
 // throttle. Only the password change calls BureauAccounts directly, with
 // the passwords it is changing.
 //
+// A negativation's changes of status are methods of Negativation, each
+// checking the status it may come from; the services decide when to call
+// the bureau and write. Every service tells time by one Clock (UTC, to the
+// millisecond the stores keep) and logs with the context, whose
+// WithLogAttrs (the request, the billing run) a handler from NewLogHandler
+// adds to every line.
+//
 // Nothing in this package knows about HTTP, Lambda, DynamoDB or the bureau's
 // wire format; adapters live in packages named after their technology.
 package credit

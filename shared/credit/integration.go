@@ -156,9 +156,11 @@ func ErrBranchAlreadyIntegrated(branchID string) *Error {
 }
 
 // ErrIntegrationHasActiveNegativations refuses deleting an integration that
-// still has pending or active negativations.
+// still has live negativations, in the reference page's words: a pending
+// record (or one still being submitted) counts as active, since the bureau
+// holds it or may. The stores add the count in details.liveNegativations.
 var ErrIntegrationHasActiveNegativations = NewError(KindConflict, CodeIntegrationHasActiveNegativation,
-	"Não é possível excluir integrações com negativações ativas ou pendentes.")
+	"Não é possível excluir integrações com negativações ativas.")
 
 // ErrBranchWithoutIntegration is answered when a branch has no integration.
 func ErrBranchWithoutIntegration(branchID string) *Error {

@@ -14,7 +14,7 @@ type IntegrationService struct {
 	Secrets SecretStore
 	// Bureau answers the plans, the codes and the connection test.
 	Bureau *BureauAccess
-	Now    func() time.Time
+	Now    Clock
 	NewID  func() string
 	Log    *slog.Logger
 
@@ -68,7 +68,7 @@ func (s *IntegrationService) Create(ctx context.Context, req NewIntegration) (In
 		return Integration{}, err
 	}
 
-	now := s.now()
+	now := s.Now.Now()
 	actor, _ := ActorFrom(ctx)
 	i := Integration{ID: s.NewID(), CreatedAt: now, UpdatedAt: now, CreatedBy: actor, UpdatedBy: actor, Version: 1}
 	req.apply(&i, cpf)
@@ -79,7 +79,7 @@ func (s *IntegrationService) Create(ctx context.Context, req NewIntegration) (In
 	i.SecretRef = ref
 	if err := s.Store.CreateIntegration(ctx, i); err != nil {
 		if derr := s.Secrets.ScheduleDeletion(context.WithoutCancel(ctx), ref); derr != nil {
-			s.log().Error("orphan secret left after a refused create", slog.String("integrationId", i.ID), slog.String("error", derr.Error()))
+			s.log().ErrorContext(ctx, "orphan secret left after a refused create", slog.String("integrationId", i.ID), slog.String("error", derr.Error()))
 		}
 		return Integration{}, err
 	}
@@ -109,7 +109,7 @@ func (s *IntegrationService) Update(ctx context.Context, id string, set Integrat
 	actor, _ := ActorFrom(ctx)
 	return s.Store.UpdateIntegration(ctx, id, func(i *Integration) error {
 		set.apply(i, cpf)
-		i.UpdatedAt = s.now()
+		i.UpdatedAt = s.Now.Now()
 		i.UpdatedBy = actor
 		return nil
 	})
@@ -124,7 +124,7 @@ func (s *IntegrationService) Delete(ctx context.Context, id string) error {
 	}
 	if err := s.Secrets.ScheduleDeletion(context.WithoutCancel(ctx), i.SecretRef); err != nil && ErrorKind(err) != KindNotFound {
 		// The record is gone; the secret waits for the operator. Say so loudly.
-		s.log().Error("secret deletion not scheduled", slog.String("integrationId", i.ID), slog.String("error", err.Error()))
+		s.log().ErrorContext(ctx, "secret deletion not scheduled", slog.String("integrationId", i.ID), slog.String("error", err.Error()))
 	}
 	return nil
 }
@@ -133,7 +133,7 @@ func (s *IntegrationService) Delete(ctx context.Context, id string) error {
 // PlansTTL per account.
 func (s *IntegrationService) OfferedPlans(ctx context.Context, i Integration) ([]BureauPlan, error) {
 	key := string(i.Environment) + "\x00" + i.Login
-	now := s.now()
+	now := s.Now.Now()
 	if c := s.Offered; c != nil {
 		c.mu.Lock()
 		e, ok := c.entries[key]
@@ -224,9 +224,9 @@ func (s *IntegrationService) TestConnection(ctx context.Context, id string) (Con
 	if err != nil {
 		return ConnectionTest{}, err
 	}
-	start := s.now()
+	start := s.Now.Now()
 	check, err := s.Bureau.CheckCredentials(ctx, acct)
-	t := ConnectionTest{LatencyMs: s.now().Sub(start).Milliseconds(), Consultation: check.Consultation, PEFIN: check.PEFIN}
+	t := ConnectionTest{LatencyMs: s.Now.Now().Sub(start).Milliseconds(), Consultation: check.Consultation, PEFIN: check.PEFIN}
 	var de *Error
 	switch {
 	case err == nil && check.Consultation && check.PEFIN:
@@ -243,13 +243,6 @@ func (s *IntegrationService) TestConnection(ctx context.Context, id string) (Con
 		return ConnectionTest{}, err
 	}
 	return t, nil
-}
-
-func (s *IntegrationService) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
 }
 
 func (s *IntegrationService) log() *slog.Logger {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"time"
 )
 
 // IncludeRequest asks for a negativation of one invoice.
@@ -86,7 +85,7 @@ func (s *NegativationService) include(ctx context.Context, d negativationDeps, r
 		return Negativation{}, notFoundAs(err, "Fatura")
 	}
 
-	now := s.now()
+	now := s.Now.Now()
 	existing, err := s.Store.GetNegativationByInvoice(ctx, req.CustomerID, req.InvoiceID)
 	switch {
 	case err == nil && !existing.retryable(now):
@@ -141,6 +140,8 @@ func (s *NegativationService) include(ctx context.Context, d negativationDeps, r
 	return s.submit(ctx, d, integration, n, breq, actor, req.RunID)
 }
 
+// checkNegativable applies the reference's rules on the debtor and the debt,
+// on the calendar day today (São Paulo).
 func checkNegativable(c Party, inv Invoice, today Date) error {
 	if fields, labels := c.MissingForNegativation(); len(fields) > 0 {
 		return Errorf(KindUnprocessable, CodeMissingCustomerFields,
@@ -170,15 +171,17 @@ func checkNegativable(c Party, inv Invoice, today Date) error {
 // create writes a new submitting record with the invoice's marker; of
 // concurrent creates for one invoice only one gets here with nil error.
 func (s *NegativationService) create(ctx context.Context, c Party, inv Invoice, i Integration, code string, req IncludeRequest, actor Actor) (Negativation, error) {
-	now := s.now()
+	now := s.Now.Now()
 	n := Negativation{
-		ID: s.NewID(), Status: NegativationSubmitting,
+		ID:         s.NewID(),
 		CustomerID: c.ID, InvoiceID: inv.ID, IntegrationID: i.ID, BranchID: c.BranchID,
 		RestrictionCode: code, Origin: req.Origin, RequestedBy: actor, RunID: req.RunID,
-		Attempts: 1, CreatedAt: now, UpdatedAt: now, Version: 1,
+		CreatedAt: now, Version: 1,
 	}
 	snapshot(&n, c, inv)
-	n.record(NegativationEvent{Status: NegativationSubmitting, At: now, By: actor, RunID: req.RunID, Message: "Inclusão enviada ao bureau."})
+	if err := n.Submit(now, actor, req.RunID); err != nil {
+		return Negativation{}, err
+	}
 	if err := inclusionRequest(n, c, i).Validate(); err != nil {
 		return Negativation{}, dataRejected(err)
 	}
@@ -202,17 +205,11 @@ func (s *NegativationService) create(ctx context.Context, c Party, inv Invoice, 
 // submitting and get already_negativated.
 func (s *NegativationService) claimRetry(ctx context.Context, id string, c Party, inv Invoice, code string, actor Actor, runID string) (Negativation, error) {
 	n, err := s.Store.UpdateNegativation(ctx, id, func(cur *Negativation) error {
-		now := s.now()
-		if !cur.retryable(now) {
-			return ErrAlreadyNegativated(*cur)
+		if err := cur.Submit(s.Now.Now(), actor, runID); err != nil {
+			return err
 		}
-		cur.Status = NegativationSubmitting
-		cur.Attempts++
 		cur.RestrictionCode = code
 		snapshot(cur, c, inv)
-		cur.UpdatedAt = now
-		cur.record(NegativationEvent{Status: NegativationSubmitting, At: now, By: actor, RunID: runID,
-			Message: "Nova tentativa de inclusão enviada ao bureau (mesma referência)."})
 		return nil
 	})
 	if ErrorKind(err) == KindNotFound {
@@ -264,100 +261,22 @@ func (s *NegativationService) submit(ctx context.Context, d negativationDeps, i 
 		if cur.Status != NegativationSubmitting || cur.Attempts != n.Attempts {
 			return ErrNoChange // settled meanwhile by the sync or a takeover
 		}
-		now := s.now()
 		if berr != nil {
-			markFailed(cur, berr, now, actor, runID)
-		} else if !applyBureauRecord(cur, rec, now, actor, runID) {
-			return ErrNoChange
+			return cur.FailInclusion(s.Now.Now(), actor, runID, berr)
 		}
-		cur.UpdatedAt = now
-		return nil
+		return cur.ApplyBureauRecord(s.Now.Now(), actor, runID, rec)
 	})
 	if err != nil {
 		// The bureau call is done but its outcome is not written: the record
 		// stays submitting until a retry or the sync asks the bureau.
-		d.log.Error("negativation outcome not recorded", slog.String("negativationId", n.ID),
+		d.log.ErrorContext(ctx, "negativation outcome not recorded", slog.String("negativationId", n.ID),
 			slog.String("document", n.Document.Masked()), slog.String("bureauOutcome", ErrorCode(berr)), slog.String("error", err.Error()))
 		return Negativation{}, err
 	}
 	if berr != nil {
-		d.log.Warn("negativation inclusion failed", slog.String("negativationId", n.ID), slog.String("document", n.Document.Masked()),
+		d.log.WarnContext(ctx, "negativation inclusion failed", slog.String("negativationId", n.ID), slog.String("document", n.Document.Masked()),
 			slog.String("code", ErrorCode(berr)), slog.Bool("outcomeUnknown", updated.OutcomeUnknown), slog.String("error", berr.Error()))
 		return updated, naming(berr, updated)
 	}
 	return updated, nil
 }
-
-// outcomeUnknown reports whether a failed bureau call may have been applied
-// anyway: anything but a definite refusal.
-func outcomeUnknown(err error) bool {
-	switch ErrorCode(err) {
-	case CodeBureauRejected, CodeBureauBadCredentials, CodeValidation, CodeBureauRecordNotFound:
-		return false
-	}
-	return true
-}
-
-func markFailed(n *Negativation, err error, now time.Time, by Actor, runID string) {
-	code, msg := ErrorCode(err), ErrorMessage(err)
-	n.Status = NegativationFailed
-	n.OutcomeUnknown = outcomeUnknown(err)
-	n.LastError = &NegativationError{Code: code, Message: msg}
-	n.record(NegativationEvent{Status: NegativationFailed, At: now, By: by, RunID: runID, ErrorCode: code,
-		Message: "Falha na inclusão: " + msg})
-}
-
-// applyBureauRecord moves n to the state the bureau reports; false when
-// that changes nothing.
-func applyBureauRecord(n *Negativation, rec BureauRecord, now time.Time, by Actor, runID string) bool {
-	var status NegativationStatus
-	switch rec.Status {
-	case BureauRecordPending:
-		status = NegativationPending
-	case BureauRecordActive:
-		status = NegativationActive
-	case BureauRecordRejected:
-		status = NegativationRejected
-	case BureauRecordRemoved:
-		status = NegativationRemoved
-	default:
-		return false
-	}
-	if rec.Protocol != "" {
-		n.Protocol = cleanBureauMessage(rec.Protocol)
-	}
-	msg := cleanBureauMessage(rec.Message)
-	if status == n.Status {
-		return false
-	}
-	n.Status, n.OutcomeUnknown, n.LastError = status, false, nil
-	if msg != "" {
-		n.BureauMessage = msg
-	}
-	if status == NegativationRemoved && n.RemovedAt.IsZero() {
-		n.RemovedAt, n.RemovedBy = now, by
-	}
-	n.record(NegativationEvent{Status: status, At: now, By: by, RunID: runID, Message: statusMessage(status, msg)})
-	return true
-}
-
-func statusMessage(s NegativationStatus, bureauMessage string) string {
-	var m string
-	switch s {
-	case NegativationPending:
-		m = "Inclusão recebida pelo bureau; aguardando a carta comunicado ao devedor."
-	case NegativationActive:
-		m = "Negativação ativa no bureau."
-	case NegativationRejected:
-		m = "Inclusão rejeitada pelo bureau."
-	case NegativationRemoved:
-		m = "Baixa registrada no bureau."
-	}
-	if bureauMessage != "" {
-		m += " Bureau: " + bureauMessage
-	}
-	return m
-}
-
-// naming adds the record's id and status to a bureau error's details, so the
-// caller of a failed inclusion or removal knows which record holds it.

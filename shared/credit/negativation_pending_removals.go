@@ -34,7 +34,7 @@ func (s *NegativationService) PendingRemovals(ctx context.Context, integrationID
 	if err != nil {
 		return nil, err
 	}
-	today := DateOf(s.now(), SaoPaulo)
+	today := DateOf(s.Now.Now(), SaoPaulo)
 	out := make([]PendingRemoval, 0, len(settled))
 	for _, sn := range settled {
 		on := sn.Invoice.SettledOn

@@ -40,14 +40,14 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 	if err != nil {
 		return Negativation{}, err
 	}
-	if !n.removable(s.now()) {
+	if !n.removable(s.Now.Now()) {
 		return Negativation{}, ErrInvalidStatus(n, "baixar")
 	}
 	integration, err := d.integrations.GetIntegration(ctx, n.IntegrationID)
 	if err != nil {
 		return Negativation{}, err
 	}
-	removedOn := DateOf(s.now(), SaoPaulo)
+	removedOn := DateOf(s.Now.Now(), SaoPaulo)
 	inv, err := s.Parties.GetInvoice(ctx, n.CustomerID, n.InvoiceID)
 	switch {
 	case err == nil && inv.Status != InvoiceOpen && !inv.SettledOn.IsZero():
@@ -79,16 +79,7 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 	actor := who(ctx)
 
 	claimed, err := s.Store.UpdateNegativation(ctx, id, func(cur *Negativation) error {
-		now := s.now()
-		if !cur.removable(now) {
-			return ErrInvalidStatus(*cur, "baixar")
-		}
-		if cur.Status != NegativationRemoving {
-			cur.StatusBeforeRemoval = cur.Status
-		}
-		cur.Status, cur.RemovalCode, cur.UpdatedAt = NegativationRemoving, code, now
-		cur.record(NegativationEvent{Status: NegativationRemoving, At: now, By: actor, RunID: req.RunID, Message: "Baixa enviada ao bureau."})
-		return nil
+		return cur.StartRemoval(s.Now.Now(), actor, req.RunID, code)
 	})
 	if err != nil {
 		return Negativation{}, err
@@ -101,26 +92,18 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 		if cur.Status != NegativationRemoving || cur.Version != claimed.Version {
 			return ErrNoChange
 		}
-		now := s.now()
-		cur.UpdatedAt = now
 		if berr == nil {
-			cur.Status, cur.RemovedAt, cur.RemovedBy, cur.LastError = NegativationRemoved, now, actor, nil
-			cur.record(NegativationEvent{Status: NegativationRemoved, At: now, By: actor, RunID: req.RunID, Message: "Baixa confirmada pelo bureau."})
-			return nil
+			return cur.ConfirmRemoval(s.Now.Now(), actor, req.RunID)
 		}
-		code, msg := ErrorCode(berr), ErrorMessage(berr)
-		cur.Status = cur.StatusBeforeRemoval
-		cur.LastError = &NegativationError{Code: code, Message: msg}
-		cur.record(NegativationEvent{Status: cur.Status, At: now, By: actor, RunID: req.RunID, ErrorCode: code, Message: "Falha na baixa: " + msg})
-		return nil
+		return cur.FailRemoval(s.Now.Now(), actor, req.RunID, berr)
 	})
 	if err != nil {
-		d.log.Error("negativation removal outcome not recorded", slog.String("negativationId", id),
+		d.log.ErrorContext(ctx, "negativation removal outcome not recorded", slog.String("negativationId", id),
 			slog.String("bureauOutcome", ErrorCode(berr)), slog.String("error", err.Error()))
 		return Negativation{}, err
 	}
 	if berr != nil {
-		d.log.Warn("negativation removal failed", slog.String("negativationId", id), slog.String("document", n.Document.Masked()),
+		d.log.WarnContext(ctx, "negativation removal failed", slog.String("negativationId", id), slog.String("document", n.Document.Masked()),
 			slog.String("code", ErrorCode(berr)), slog.String("error", berr.Error()))
 		return updated, naming(berr, updated)
 	}

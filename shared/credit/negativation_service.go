@@ -15,7 +15,7 @@ type NegativationService struct {
 	Parameters   ParametersStore
 	Integrations IntegrationStore
 	Bureau       RegistryAccess
-	Now          func() time.Time
+	Now          Clock
 	NewID        func() string
 	Log          *slog.Logger
 }
@@ -23,7 +23,7 @@ type NegativationService struct {
 // negativationDeps are what an operation reads and calls through: the
 // service's own, or a billing-rule run's wrapping of them (its throttle on
 // the bureau, its short-lived caches of the master switch and the
-// integrations, its log naming the run).
+// integrations, its log naming the integration; the context names the run).
 type negativationDeps struct {
 	params       ParametersStore
 	integrations IntegrationStore
@@ -52,8 +52,8 @@ func errAutomationDisabled(i Integration) *Error {
 		WithDetails(map[string]any{"integrationId": i.ID})
 }
 
-// checkNegativable applies the reference's rules on the debtor and the debt,
-// on the calendar day today (São Paulo).
+// naming adds the record's id and status to a bureau error's details, so the
+// caller of a failed inclusion or removal knows which record holds it.
 func naming(err error, n Negativation) error {
 	e, ok := AsError(err)
 	if !ok || e.Kind == KindInternal {
@@ -86,15 +86,6 @@ func (s *NegativationService) ListByCustomer(ctx context.Context, customerID str
 		return nil, "", notFoundAs(err, "Cliente")
 	}
 	return s.Store.ListNegativations(ctx, NegativationFilter{CustomerID: customerID}, p.Normalized())
-}
-
-// now is truncated to the millisecond, the precision the stores keep, so
-// that an answer equals the record read back.
-func (s *NegativationService) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC().Truncate(time.Millisecond)
-	}
-	return time.Now().UTC().Truncate(time.Millisecond)
 }
 
 // who is the caller as recorded on a negativation: identity only, not the

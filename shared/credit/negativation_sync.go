@@ -3,7 +3,6 @@ package credit
 import (
 	"context"
 	"slices"
-	"time"
 )
 
 // SyncRequest asks the bureau about the records still in motion: of one
@@ -94,7 +93,7 @@ func (s *NegativationService) sync(ctx context.Context, d negativationDeps, req 
 }
 
 func (s *NegativationService) syncIntegration(ctx context.Context, d negativationDeps, i Integration, runID string, res *SyncResult) error {
-	now := s.now()
+	now := s.Now.Now()
 	var todo []Negativation
 	for _, st := range []NegativationStatus{NegativationPending, NegativationSubmitting, NegativationFailed, NegativationRemoving} {
 		err := s.each(ctx, NegativationFilter{IntegrationID: i.ID, Status: st}, func(n Negativation) {
@@ -134,12 +133,9 @@ func (s *NegativationService) syncIntegration(ctx context.Context, d negativatio
 			rec, found := known[n.ID]
 			changed := false
 			updated, err := s.Store.UpdateNegativation(ctx, n.ID, func(cur *Negativation) error {
-				changed = resolve(cur, rec, found, s.now(), actor, runID)
-				if !changed {
-					return ErrNoChange
-				}
-				cur.UpdatedAt = s.now()
-				return nil
+				err := cur.Reconcile(s.Now.Now(), actor, runID, rec, found)
+				changed = err == nil
+				return err
 			})
 			if err != nil {
 				return err
@@ -151,45 +147,6 @@ func (s *NegativationService) syncIntegration(ctx context.Context, d negativatio
 		}
 	}
 	return nil
-}
-
-// resolve applies what the bureau knows about n (rec, when found); false
-// when nothing changes.
-func resolve(n *Negativation, rec BureauRecord, found bool, now time.Time, by Actor, runID string) bool {
-	switch {
-	case n.Status == NegativationPending:
-		return found && applyBureauRecord(n, rec, now, by, runID)
-	case n.Status == NegativationSubmitting && n.stale(now), n.Status == NegativationFailed && n.OutcomeUnknown:
-		if found {
-			return applyBureauRecord(n, rec, now, by, runID)
-		}
-		if n.Status == NegativationFailed && !n.stale(now) {
-			return false
-		}
-		// The bureau never received it: nothing is registered, and a retry
-		// may send it again.
-		n.Status, n.OutcomeUnknown = NegativationFailed, false
-		n.LastError = &NegativationError{Code: CodeBureauRecordNotFound, Message: "O bureau não recebeu a inclusão."}
-		n.record(NegativationEvent{Status: NegativationFailed, At: now, By: by, RunID: runID, ErrorCode: CodeBureauRecordNotFound,
-			Message: "O bureau não recebeu a inclusão; ela pode ser enviada novamente."})
-		return true
-	case n.Status == NegativationRemoving && n.stale(now):
-		if !found {
-			return false
-		}
-		if rec.Status == BureauRecordPending || rec.Status == BureauRecordActive {
-			// The removal never arrived: back to what the bureau holds.
-			n.Status = NegativationPending
-			if rec.Status == BureauRecordActive {
-				n.Status = NegativationActive
-			}
-			n.record(NegativationEvent{Status: n.Status, At: now, By: by, RunID: runID,
-				Message: "A baixa não foi confirmada pelo bureau; a negativação continua registrada."})
-			return true
-		}
-		return applyBureauRecord(n, rec, now, by, runID)
-	}
-	return false
 }
 
 // each calls fn for every record matching f, page by page.

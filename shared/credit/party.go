@@ -321,14 +321,7 @@ type PartyStore interface {
 // PartyService stores what the ERP pushes.
 type PartyService struct {
 	Store PartyStore
-	Now   func() time.Time
-}
-
-func (s *PartyService) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
+	Now   Clock
 }
 
 // Put creates or replaces a party.
@@ -338,7 +331,7 @@ func (s *PartyService) Put(ctx context.Context, kind PartyKind, id string, in Pa
 		return Party{}, false, err
 	}
 	p.Kind, p.ID = kind, id
-	now := s.now()
+	now := s.Now.Now()
 	p.CreatedAt, p.UpdatedAt = now, now
 	p.UpdatedBy, _ = ActorFrom(ctx)
 	if old, err := s.Store.GetParty(ctx, kind, id); err == nil {
@@ -366,7 +359,7 @@ func (s *PartyService) PutInvoice(ctx context.Context, customerID, invoiceID str
 		return Invoice{}, err
 	}
 	inv.CustomerID, inv.ID, inv.BranchID = customerID, invoiceID, customer.BranchID
-	inv.UpdatedAt = s.now()
+	inv.UpdatedAt = s.Now.Now()
 	inv.UpdatedBy, _ = ActorFrom(ctx)
 	if inv.Status != InvoiceOpen {
 		inv.SettledOn = inv.PaidAt

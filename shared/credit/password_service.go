@@ -16,8 +16,6 @@ import (
 // briefly.
 const DefaultPasswordLease = 2 * time.Minute
 
-var _ CredentialRecovery = (*PasswordService)(nil)
-
 // PasswordService changes an integration's consultation and PEFIN passwords
 // at the bureau and in the secret store without ever losing one ("Alteração
 // de Senhas", rule 7).
@@ -42,7 +40,7 @@ type PasswordService struct {
 	Hasher PasswordHasher
 	// Lease is DefaultPasswordLease when zero.
 	Lease time.Duration
-	Now   func() time.Time
+	Now   Clock
 	NewID func() string
 	Log   *slog.Logger
 }
@@ -68,40 +66,6 @@ func (r PasswordChangeRequest) Format(f fmt.State, verb rune) { io.WriteString(f
 
 func (r PasswordChangeRequest) LogValue() slog.Value {
 	return slog.GroupValue(slog.String("integrationId", r.IntegrationID), slog.String("kind", string(r.Kind)), slog.String("requestId", r.RequestID))
-}
-
-// RecoveryOutcome is what a recovery found.
-type RecoveryOutcome string
-
-const (
-	// RecoveryNothingPending: no change was left half done.
-	RecoveryNothingPending RecoveryOutcome = "nothing_pending"
-	// RecoveryCompleted: the bureau held the pending password, which is now
-	// the current one.
-	RecoveryCompleted RecoveryOutcome = "completed"
-	// RecoveryRolledBack: the bureau held the current password; the pending
-	// one was dropped.
-	RecoveryRolledBack RecoveryOutcome = "rolled_back"
-)
-
-// Recovery is what Recover found and did.
-type Recovery struct {
-	Outcome RecoveryOutcome
-	// Closed are the changes whose requests died before recording how they
-	// ended, now closed.
-	Closed []PasswordChange
-}
-
-// ErrPasswordChangeUnresolved is the 409 for a half-done change that the
-// bureau confirms neither way.
-func ErrPasswordChangeUnresolved(kinds []CredentialKind) *Error {
-	names := make([]string, len(kinds))
-	for i, k := range kinds {
-		names[i] = string(k)
-	}
-	return NewError(KindConflict, CodePasswordChangeUnresolved,
-		"Uma alteração de senha desta integração ficou pendente e o bureau de crédito não aceita nem a senha guardada nem a nova. Confirme a senha junto ao parceiro antes de tentar novamente.").
-		WithDetails(map[string]any{"kinds": names})
 }
 
 // ErrPasswordChangeIncomplete is the 503 for a password the bureau took but
@@ -164,7 +128,7 @@ func (s *PasswordService) Change(ctx context.Context, req PasswordChangeRequest)
 	if c.ReplacedHash, err = s.hasher().Hash(current.password(req.Kind)); err != nil {
 		return err
 	}
-	c.StartedAt = s.now()
+	c.StartedAt = s.Now.Now()
 	if err := s.Store.BeginPasswordChange(ctx, c); err != nil {
 		return err
 	}
@@ -176,7 +140,7 @@ func (s *PasswordService) Change(ctx context.Context, req PasswordChangeRequest)
 		// answer lost: take it back (or leave it to the next recovery,
 		// which will find the bureau on the current password).
 		if derr := s.Secrets.DiscardPending(ctx, i.SecretRef); derr != nil {
-			s.log().Warn("password change: pending version left for recovery", s.attrs(c, slog.String("error", derr.Error()))...)
+			s.log().WarnContext(ctx, "password change: pending version left for recovery", s.attrs(c, slog.String("error", derr.Error()))...)
 		}
 		s.finish(ctx, c, PasswordChangeFailed, ErrorCode(err))
 		return err
@@ -199,7 +163,7 @@ func (s *PasswordService) afterBureauFailure(ctx context.Context, i Integration,
 			outcome = PasswordChangeRejected
 		}
 		if err := s.Secrets.DiscardPending(ctx, i.SecretRef); err != nil {
-			s.log().Warn("password change: pending version left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
+			s.log().WarnContext(ctx, "password change: pending version left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
 		}
 		s.finish(ctx, c, outcome, ErrorCode(cause))
 		return cause
@@ -207,21 +171,21 @@ func (s *PasswordService) afterBureauFailure(ctx context.Context, i Integration,
 	outcome, err := s.settle(ctx, i, current, next, versionID)
 	switch {
 	case outcome == RecoveryCompleted && err != nil:
-		s.log().Error("password change: the bureau holds the new password, the secret store not yet; left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
+		s.log().ErrorContext(ctx, "password change: the bureau holds the new password, the secret store not yet; left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
 		return ErrPasswordChangeIncomplete(c.Kind).WithCause(err)
 	case outcome == RecoveryCompleted:
 		s.finish(ctx, c, PasswordChanged, "")
 		return nil
 	case outcome == RecoveryRolledBack:
 		if err != nil {
-			s.log().Warn("password change: pending version left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
+			s.log().WarnContext(ctx, "password change: pending version left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
 		}
 		s.finish(ctx, c, PasswordChangeFailed, ErrorCode(cause))
 		return cause
 	default:
 		// The bureau could not tell: the pending version and the open
 		// record wait for the next recovery.
-		s.log().Warn("password change: outcome unknown, left for recovery", s.attrs(c, slog.String("error", err.Error()), slog.String("cause", cause.Error()))...)
+		s.log().WarnContext(ctx, "password change: outcome unknown, left for recovery", s.attrs(c, slog.String("error", err.Error()), slog.String("cause", cause.Error()))...)
 		return cause
 	}
 }
@@ -233,35 +197,12 @@ func (s *PasswordService) complete(ctx context.Context, i Integration, c Passwor
 		// The pending version keeps the new password safe; one more try,
 		// then the next reader or retry finishes it.
 		if err := s.Secrets.Promote(ctx, i.SecretRef, versionID); err != nil {
-			s.log().Error("password change: the bureau holds the new password, the secret store not yet; left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
+			s.log().ErrorContext(ctx, "password change: the bureau holds the new password, the secret store not yet; left for recovery", s.attrs(c, slog.String("error", err.Error()))...)
 			return ErrPasswordChangeIncomplete(c.Kind).WithCause(err)
 		}
 	}
 	s.finish(ctx, c, PasswordChanged, "")
 	return nil
-}
-
-// Recover settles a change of the integration's passwords left half done:
-// for BureauAccess, when the bureau refused the credentials it read (it
-// then reads them again with SecretStore.Reload), or an operator. It holds
-// the lease like a change (password_change_in_progress while one runs),
-// asks the bureau (bureau_unavailable when it cannot tell) and answers
-// password_change_unresolved when the bureau accepts neither password.
-func (s *PasswordService) Recover(ctx context.Context, integrationID string) (Recovery, error) {
-	i, err := s.Integrations.GetIntegration(ctx, integrationID)
-	if err != nil {
-		return Recovery{}, err
-	}
-	ctx, release, err := s.hold(ctx, i.ID, "recovery-"+s.NewID(), "")
-	if err != nil {
-		return Recovery{}, err
-	}
-	defer release()
-	res, err := s.resolve(ctx, i)
-	if err != nil {
-		return Recovery{}, err
-	}
-	return res.Recovery, nil
 }
 
 // History lists the integration's password changes, newest first: who, when,
@@ -278,108 +219,6 @@ func (s *PasswordService) History(ctx context.Context, integrationID string, p P
 		changes[k].ReplacedHash = ""
 	}
 	return changes, next, nil
-}
-
-// resolution is a Recovery with the pending value it settled and the
-// passwords that value changed.
-type resolution struct {
-	Recovery
-	pending IntegrationSecrets
-	changed []CredentialKind
-}
-
-// resolve settles a pending version, then closes the records of changes
-// whose requests died; the caller holds the lease.
-func (s *PasswordService) resolve(ctx context.Context, i Integration) (resolution, error) {
-	res := resolution{Recovery: Recovery{Outcome: RecoveryNothingPending}}
-	pending, versionID, ok, err := s.Secrets.Pending(ctx, i.SecretRef)
-	if err != nil {
-		return res, err
-	}
-	if ok {
-		current, err := s.Secrets.Reload(ctx, i.SecretRef)
-		if err != nil {
-			return res, err
-		}
-		outcome, err := s.settle(ctx, i, current, pending, versionID)
-		if err != nil {
-			if outcome == RecoveryCompleted {
-				return res, ErrPasswordChangeIncomplete(changedKinds(current, pending)[0]).WithCause(err)
-			}
-			return res, err
-		}
-		res.Outcome, res.pending, res.changed = outcome, pending, changedKinds(current, pending)
-		s.log().Info("password recovery", slog.String("integrationId", i.ID), slog.String("outcome", string(outcome)))
-	}
-
-	open, err := s.Store.OpenPasswordChanges(ctx, i.ID)
-	if err != nil || len(open) == 0 {
-		return res, err
-	}
-	current, err := s.Secrets.Reload(ctx, i.SecretRef)
-	if err != nil {
-		return res, err
-	}
-	for _, c := range open {
-		// The pending version is settled: the change took effect exactly
-		// when the password it replaced is no longer the current one.
-		unchanged, err := VerifyPasswordHash(c.ReplacedHash, current.password(c.Kind))
-		if err != nil {
-			return res, err
-		}
-		c.Recovered = true
-		if unchanged {
-			c = s.finish(ctx, c, PasswordChangeFailed, ErrorCodeInterrupted)
-		} else {
-			c = s.finish(ctx, c, PasswordChanged, "")
-		}
-		c.ReplacedHash = ""
-		res.Closed = append(res.Closed, c)
-	}
-	return res, nil
-}
-
-// settle finds out which of current and pending the bureau accepts and
-// makes the secret store agree: promote the pending version, or drop it.
-// Only the passwords that differ are asked about, each through an account
-// built with the password under test. When the bureau accepted the pending
-// version but promoting it failed, the outcome is RecoveryCompleted with
-// the error.
-func (s *PasswordService) settle(ctx context.Context, i Integration, current, pending IntegrationSecrets, versionID string) (RecoveryOutcome, error) {
-	kinds := changedKinds(current, pending)
-	if len(kinds) == 0 {
-		// Nothing would change: no need to ask.
-		return RecoveryRolledBack, s.Secrets.DiscardPending(ctx, i.SecretRef)
-	}
-	ok, err := s.accepts(ctx, i, pending, kinds)
-	if err != nil {
-		return "", err
-	}
-	if ok {
-		return RecoveryCompleted, s.Secrets.Promote(ctx, i.SecretRef, versionID)
-	}
-	ok, err = s.accepts(ctx, i, current, kinds)
-	if err != nil {
-		return "", err
-	}
-	if ok {
-		return RecoveryRolledBack, s.Secrets.DiscardPending(ctx, i.SecretRef)
-	}
-	return "", ErrPasswordChangeUnresolved(kinds)
-}
-
-// accepts asks the bureau whether it takes every password of kinds in sec.
-func (s *PasswordService) accepts(ctx context.Context, i Integration, sec IntegrationSecrets, kinds []CredentialKind) (bool, error) {
-	check, err := s.Bureau.CheckCredentials(ctx, i.Account(sec))
-	if err != nil {
-		return false, err
-	}
-	for _, k := range kinds {
-		if (k == CredentialConsultation && !check.Consultation) || (k == CredentialPEFIN && !check.PEFIN) {
-			return false, nil
-		}
-	}
-	return true, nil
 }
 
 func (s *PasswordService) changeAtBureau(ctx context.Context, i Integration, kind CredentialKind, current IntegrationSecrets, newPassword string) error {
@@ -418,7 +257,7 @@ func (s *PasswordService) checkNotReused(ctx context.Context, integrationID stri
 // once another holder may have started.
 func (s *PasswordService) hold(ctx context.Context, integrationID, holderID string, kind CredentialKind) (context.Context, func(), error) {
 	lease := s.lease()
-	if err := s.Store.AcquirePasswordLease(ctx, PasswordLease{IntegrationID: integrationID, HolderID: holderID, Kind: kind, Until: s.now().Add(lease)}); err != nil {
+	if err := s.Store.AcquirePasswordLease(ctx, PasswordLease{IntegrationID: integrationID, HolderID: holderID, Kind: kind, Until: s.Now.Now().Add(lease)}); err != nil {
 		return nil, nil, err
 	}
 	held, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease*3/4)
@@ -427,7 +266,7 @@ func (s *PasswordService) hold(ctx context.Context, integrationID, holderID stri
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer rcancel()
 		if err := s.Store.ReleasePasswordLease(rctx, integrationID, holderID); err != nil {
-			s.log().Error("password lease not released; it expires by itself", slog.String("integrationId", integrationID), slog.String("error", err.Error()))
+			s.log().ErrorContext(ctx, "password lease not released; it expires by itself", slog.String("integrationId", integrationID), slog.String("error", err.Error()))
 		}
 	}
 	return held, release, nil
@@ -436,9 +275,9 @@ func (s *PasswordService) hold(ctx context.Context, integrationID, holderID stri
 // finish records how c ended and writes its audit line. A failed write only
 // leaves the record open: the next change or recovery closes it.
 func (s *PasswordService) finish(ctx context.Context, c PasswordChange, outcome PasswordChangeOutcome, code string) PasswordChange {
-	c.Outcome, c.ErrorCode, c.FinishedAt = outcome, code, s.now()
+	c.Outcome, c.ErrorCode, c.FinishedAt = outcome, code, s.Now.Now()
 	if err := s.Store.FinishPasswordChange(ctx, c); err != nil {
-		s.log().Error("password change record not closed; the next change closes it", s.attrs(c, slog.String("error", err.Error()))...)
+		s.log().ErrorContext(ctx, "password change record not closed; the next change closes it", s.attrs(c, slog.String("error", err.Error()))...)
 	}
 	level := slog.LevelInfo
 	if outcome != PasswordChanged {
@@ -477,13 +316,6 @@ func (s *PasswordService) lease() time.Duration {
 		return s.Lease
 	}
 	return DefaultPasswordLease
-}
-
-func (s *PasswordService) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
 }
 
 func (s *PasswordService) log() *slog.Logger {

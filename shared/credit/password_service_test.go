@@ -795,7 +795,7 @@ func TestPasswordChangeAfterACrash(t *testing.T) {
 			cur := f.current(t)
 			hash, err := cheapHasher.Hash(cur.ConsultationPassword)
 			require.NoError(t, err)
-			c := credit.PasswordChange{ID: f.svc.NewID(), IntegrationID: f.integration.ID, Kind: credit.CredentialConsultation, Actor: admin, StartedAt: time.Now().UTC(), Outcome: credit.PasswordChangeRunning, ReplacedHash: hash}
+			c := credit.PasswordChange{ID: f.svc.NewID(), IntegrationID: f.integration.ID, Kind: credit.CredentialConsultation, Actor: admin, StartedAt: f.svc.Now.Now(), Outcome: credit.PasswordChangeRunning, ReplacedHash: hash}
 			lease := credit.PasswordLease{IntegrationID: f.integration.ID, HolderID: c.ID, Kind: c.Kind, Until: time.Now().Add(time.Minute)}
 			require.NoError(t, f.history.AcquirePasswordLease(ctx, lease))
 			require.NoError(t, f.history.BeginPasswordChange(ctx, c))

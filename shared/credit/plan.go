@@ -1,5 +1,7 @@
 package credit
 
+import "strings"
+
 // Plan is the kind of report a consultation buys ("Plano para consultas").
 // Each plan maps to one of the bureau's product codes in the bureau adapter's
 // configuration; the domain only knows the plan.
@@ -26,9 +28,15 @@ var Plans = []Plan{PlanNegativeIndicator, PlanCrednetTop, PlanReportScore, PlanA
 // ConsultablePlans lists the plans a consultation can buy.
 var ConsultablePlans = []Plan{PlanNegativeIndicator, PlanCrednetTop, PlanReportScore}
 
-// DeprecatedPlanRecommendation is shown next to a deprecated plan, as the
-// reference page warns.
-const DeprecatedPlanRecommendation = "Em breve este plano será descontinuado. É recomendado utilizar a consulta Relatório + Score."
+// DeprecatedPlanRecommendation is shown next to a deprecated plan, in the
+// reference page's own words.
+const DeprecatedPlanRecommendation = "É recomendado que utilize a nova consulta através do Relatório + Score."
+
+// DeprecatedPlanWarning is the warning of a consultation made with a
+// deprecated plan: one sentence, ending with the recommendation.
+func DeprecatedPlanWarning(p Plan) string {
+	return "O plano " + p.Name() + " será descontinuado em breve: é" + strings.TrimPrefix(DeprecatedPlanRecommendation, "É")
+}
 
 // Valid reports whether p is a known plan, "all" included.
 func (p Plan) Valid() bool {

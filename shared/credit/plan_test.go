@@ -1,6 +1,7 @@
 package credit_test
 
 import (
+	"strings"
 	"testing"
 
 	"creditanalysis/shared/credit"
@@ -39,5 +40,14 @@ func TestPlans(t *testing.T) {
 	assert.Len(t, credit.Plans, 4)
 	for _, p := range credit.ConsultablePlans {
 		assert.True(t, p.Consultable(), p)
+	}
+}
+
+func TestDeprecatedPlanWarningIsOneSentence(t *testing.T) {
+	for _, p := range []credit.Plan{credit.PlanNegativeIndicator, credit.PlanCrednetTop} {
+		w := credit.DeprecatedPlanWarning(p)
+		assert.Equal(t, "O plano "+p.Name()+" será descontinuado em breve: é recomendado que utilize a nova consulta através do Relatório + Score.", w)
+		assert.Equal(t, 1, strings.Count(w, "."), "one sentence: %s", w)
+		assert.Equal(t, 1, strings.Count(w, "descontinuado"), "said once: %s", w)
 	}
 }

@@ -26,6 +26,8 @@
 //	replaced-password hash     PWHIST#<integration>#<kind>      <change>                    -
 //	billing run                BILLINGRUN#<id>                  BILLINGRUN                  GSI1 BILLINGRUNS / <startedAt>#<id>
 //	audit event                AUDIT#<yyyy-mm-dd>               <at>#<id>                   GSI2 AUDITACTOR#<sub>, GSI3 AUDITACTION#<action> (TTL)
+//	idempotency key            IDEMPOTENCY#<sha256(sub, key)>   IDEMPOTENCY                 - (TTL)
+//	idempotent answer's part   IDEMPOTENCY#<sha256(sub, key)>   IDEMPOTENCY#PART#<nnn>      - (TTL)
 //
 // Every list is a Query on the base table or an index with an opaque cursor;
 // no Scan runs on any request path (the template's policies do not even
@@ -34,5 +36,6 @@
 // branch (the branch lock), one negativation per invoice (the marker), no
 // deleting an integration with live negativations (a counter kept in the
 // same transactions as the negativations), one password change at a time
-// (the lease).
+// (the lease), one attempt per idempotency key (the key's claim and its
+// lease).
 package dynamo

@@ -8,12 +8,14 @@ import (
 type loggerKey struct{}
 type requestIDKey struct{}
 
-// WithLogger returns ctx carrying a request-scoped logger.
+// WithLogger returns ctx carrying the server's logger; the request's
+// identity reaches its lines through credit.WithLogAttrs on the same ctx.
 func WithLogger(ctx context.Context, l *slog.Logger) context.Context {
 	return context.WithValue(ctx, loggerKey{}, l)
 }
 
-// Logger returns the request-scoped logger, or slog.Default().
+// Logger returns the logger ctx carries, or slog.Default(). Write with its
+// ...Context methods, passing ctx, so the line names the request.
 func Logger(ctx context.Context) *slog.Logger {
 	if l, ok := ctx.Value(loggerKey{}).(*slog.Logger); ok {
 		return l

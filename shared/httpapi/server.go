@@ -52,6 +52,9 @@ type Config struct {
 	// SAMLocal, set only under SAM CLI (SAMLocalAuthFromEnv), checks the
 	// bearer token when no authorizer claims came with the request.
 	SAMLocal *SAMLocalAuth
+	// Idempotency keeps the Idempotency-Key of the routes in Idempotent;
+	// nil ignores the header (unit tests of one area).
+	Idempotency credit.IdempotencyStore
 }
 
 // Server serves a set of areas with routing, authorization, logging and the
@@ -69,6 +72,8 @@ func NewServer(cfg Config, areas ...Area) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	// The request's identity reaches every line through the context.
+	cfg.Logger = slog.New(credit.NewLogHandler(cfg.Logger.Handler()))
 	s := &Server{cfg: cfg, mux: http.NewServeMux()}
 	for _, a := range areas {
 		for _, rt := range a.Routes() {
@@ -89,14 +94,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	ctx := r.Context()
 	reqID := requestIDOf(r)
-	log := s.cfg.Logger.With(slog.String("requestId", reqID))
-	ctx = WithLogger(WithRequestID(ctx, reqID), log)
+	ctx = credit.WithLogAttrs(WithRequestID(ctx, reqID), requestLogAttrs(ctx, reqID)...)
+	log := s.cfg.Logger
+	ctx = WithLogger(ctx, log)
 	r = r.WithContext(ctx)
 	sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 
 	defer func() {
 		if p := recover(); p != nil {
-			log.Error("panic", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+			log.ErrorContext(ctx, "panic", slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
 			WriteError(sw, r, fmt.Errorf("panic: %v", p))
 		}
 		log.LogAttrs(ctx, slog.LevelInfo, "request",
@@ -120,8 +126,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(sw, r)
 }
 
-// serve wraps one route with authentication, authorization and the body
-// limit.
+// serve wraps one route with authentication, authorization, the body
+// limit and, on the routes that honour one, the idempotency key.
 func (s *Server) serve(rt Route) http.Handler {
 	pattern := rt.Pattern()
 	public := IsPublic(pattern)
@@ -136,7 +142,7 @@ func (s *Server) serve(rt Route) http.Handler {
 		if !public {
 			actor, ok, err := s.actor(r)
 			if err != nil {
-				Logger(ctx).Info("sam local: bearer token refused", slog.String("error", err.Error()))
+				Logger(ctx).InfoContext(ctx, "sam local: bearer token refused", slog.String("error", err.Error()))
 			}
 			if !ok {
 				WriteError(w, r, credit.NewError(credit.KindUnauthorized, credit.CodeUnauthorized, "Autenticação necessária."))
@@ -147,16 +153,14 @@ func (s *Server) serve(rt Route) http.Handler {
 				return
 			}
 			ctx = credit.WithActor(ctx, actor)
-			ctx = WithLogger(ctx, Logger(ctx).With(slog.String("actor", actor.Subject)))
+			ctx = credit.WithLogAttrs(ctx, slog.String("actor", actor.Subject))
 			r = r.WithContext(ctx)
 		}
 		if r.ContentLength > MaxBodyBytes {
 			WriteError(w, r, errBodyTooLarge)
 			return
 		}
-		if err := rt.Handler(w, r); err != nil {
-			WriteError(w, r, err)
-		}
+		s.handle(rt, w, r)
 	})
 }
 
@@ -217,7 +221,7 @@ func (s *Server) audit(r *http.Request, rt Route, status int, code string) {
 		e.Target = nil
 	}
 	if err := s.cfg.Audit.AppendAudit(context.WithoutCancel(r.Context()), e); err != nil {
-		Logger(r.Context()).Error("audit event not recorded", slog.String("action", e.Action), slog.String("error", err.Error()))
+		Logger(r.Context()).ErrorContext(r.Context(), "audit event not recorded", slog.String("action", e.Action), slog.String("error", err.Error()))
 	}
 }
 
@@ -230,6 +234,16 @@ func wildcards(path string) []string {
 		}
 	}
 	return names
+}
+
+// requestLogAttrs name the request on every log line: its id and, when it
+// differs, the id of the Lambda invocation serving it.
+func requestLogAttrs(ctx context.Context, reqID string) []slog.Attr {
+	attrs := []slog.Attr{slog.String("requestId", reqID)}
+	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" && lc.AwsRequestID != reqID {
+		attrs = append(attrs, slog.String("awsRequestId", lc.AwsRequestID))
+	}
+	return attrs
 }
 
 func requestIDOf(r *http.Request) string {

@@ -139,6 +139,25 @@ func inclusionForm(login, ref, debtor string, due time.Time) url.Values {
 	}
 }
 
+// The large report is a legitimate answer of about 2 MB: bigger than a
+// DynamoDB item can hold, smaller than the adapter's 4 MiB limit.
+func TestLargeReportScenario(t *testing.T) {
+	srv := httptest.NewServer(sandbox.New(sandbox.Config{}))
+	t.Cleanup(srv.Close)
+	resp, err := http.PostForm(srv.URL+sandbox.PathConsult, consultForm("large", "10000001252"))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	assert.Greater(t, len(body), 1_500_000, "about 2 MB")
+	assert.Less(t, len(body), 4<<20, "within the adapter's limit")
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(body, &m))
+	require.EqualValues(t, 0, code(m))
+	summary := m["resultado"].(map[string]any)["quadroResumoConsta"].(map[string]any)
+	assert.EqualValues(t, 15000, summary["quantidadeTotalOcorrencias"])
+}
+
 func TestReportsAreDeterministicAndVaried(t *testing.T) {
 	srv := httptest.NewServer(sandbox.New(sandbox.Config{}))
 	t.Cleanup(srv.Close)

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"fmt"
 	"hash/fnv"
 	"time"
 
@@ -35,7 +36,13 @@ const (
 	answerOversized                    // a body far beyond any sane limit
 	statusRejected                     // inclusion pending, then rejected
 	inclusionRefused                   // inclusion refused at once
+	largeReport                        // a legitimate report of about 2 MB
 )
+
+// largeReportPendencies is how many pendencies the large report lists: a
+// debtor with thousands of small debts, about 2 MB of legitimate answer,
+// within the adapter's 4 MiB limit and far past a DynamoDB item's 400 KB.
+const largeReportPendencies = 15000
 
 // Scenarios lists the fixed documents. Any other valid document gets a report
 // derived from its digits: the same document always the same report.
@@ -51,6 +58,7 @@ var Scenarios = []Scenario{
 	{"100.000.009-57", "Nada consta", "Pendente, depois REJEITADA (endereço não localizado)"},
 	{"100.000.010-90", "Nada consta", "Recusada na inclusão: bureau_rejected"},
 	{"100.000.011-71", "Resposta de 16 MiB: bureau_malformed_answer (corpo grande demais)", "Pendente, depois ativa"},
+	{"100.000.012-52", "Relatório legítimo de cerca de 2 MB: 15.000 pendências (PEFIN), score 35", "Pendente, depois ativa"},
 	{"10.000.001/0001-90", "Empresa, nada consta", "Pendente, depois ativa"},
 	{"10.000.002/0001-34", "Empresa com PEFIN R$ 7.500,00, protesto R$ 12.000,00, ação judicial R$ 250.000,00 e recuperação judicial", "Pendente, depois ativa"},
 	{"12.ABC.345/01DE-35", "Empresa com CNPJ alfanumérico, nada consta", "Pendente, depois ativa"},
@@ -68,6 +76,7 @@ var behaviours = map[string]behaviour{
 	"10000000957":    statusRejected,
 	"10000001090":    inclusionRefused,
 	"10000001171":    answerOversized,
+	"10000001252":    largeReport,
 	"10000001000190": nothingRecorded,
 	"10000002000134": companyTroubled,
 	"12ABC34501DE35": nothingRecorded,
@@ -196,6 +205,18 @@ func dataOf(doc credit.Document) reportData {
 		r.lawsuits = []lawsuitData{{date: d(2022, 10, 4), nature: "Execução de título", amount: 4800000, court: "2ª Vara Cível", city: "Porto Alegre", uf: "RS"}}
 		r.previous = [4]int{2, 3, 5, 8}
 		r.scorePoints = 120
+		return r
+	case largeReport:
+		r.name = "Cliente Teste Relatório Grande"
+		r.pendencies = make([]pendencyData, largeReportPendencies)
+		for i := range r.pendencies {
+			r.pendencies[i] = pendencyData{
+				kind: "PEFIN", date: anchor.AddDate(0, 0, -(30 + i%1800)), modality: pick(modalities, uint64(i)),
+				amount: credit.Cents(1990 + (i*7919)%250000), contract: fmt.Sprintf("CT-%06d", i+1), origin: pick(origins, uint64(i)>>3),
+			}
+		}
+		r.previous = [4]int{3, 6, 9, 12}
+		r.scorePoints = 35
 		return r
 	case companyTroubled:
 		r.name = "Empresa Teste Restrições Ltda"

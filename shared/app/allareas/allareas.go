@@ -91,6 +91,11 @@ func (p *Product) Consultations() *credit.ConsultationService {
 	return consultations.Service(p.App, p.cfg.Consultations, p.clients.S3)
 }
 
+// ConsultationsHandler is the consultations function's area.
+func (p *Product) ConsultationsHandler() *httpapi.ConsultationsHandler {
+	return consultations.Handler(p.App, p.cfg.Consultations, p.clients.S3)
+}
+
 // BillingRule is the billing-rule function's rule with tuning rule,
 // logging to log.
 func (p *Product) BillingRule(rule credit.BillingRuleConfig, log *slog.Logger) *credit.BillingRule {
@@ -112,7 +117,7 @@ func (p *Product) Functions() []Function {
 	return []Function{
 		{"audit", p.AuditHandler()},
 		{"billing-rule", billingrule.Handler(p.App, p.cfg.BillingRule, p.clients.Lambda)},
-		{"consultations", consultations.Handler(p.App, p.cfg.Consultations, p.clients.S3)},
+		{"consultations", p.ConsultationsHandler()},
 		{"integrations", p.IntegrationsHandler()},
 		{"negativations", p.NegativationsHandler()},
 		{"parameters", p.ParametersHandler()},

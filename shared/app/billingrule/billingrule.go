@@ -20,7 +20,6 @@ import (
 	"creditanalysis/shared/httpapi"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 )
@@ -117,26 +116,21 @@ func Handler(b *bureau.App, cfg Config, invoker awslambda.InvokeAPI) *httpapi.Bi
 // Function is the billing-rule function's one Lambda entry: the schedule's
 // event, the API's requests and its own asynchronous invocations.
 func Function(b *bureau.App, cfg Config, invoker awslambda.InvokeAPI) *awslambda.Handler {
-	// Each invocation's rule logs with the invocation's request id.
-	ruleFor := func(ctx context.Context) *credit.BillingRule {
-		log := b.Log
-		if lc, ok := lambdacontext.FromContext(ctx); ok {
-			log = log.With(slog.String("requestId", lc.AwsRequestID))
-		}
-		return Rule(b, cfg, invoker, log)
-	}
+	// One rule for every invocation: the handler puts the invocation's
+	// request id in the context, which every log line carries.
+	rule := Rule(b, cfg, invoker, b.Log)
 	return &awslambda.Handler{
-		HTTP: b.Server(Handler(b, cfg, invoker)),
+		HTTP: b.Server(&httpapi.BillingRuleHandler{Rule: rule}),
 		Scheduled: func(ctx context.Context, e events.EventBridgeEvent) error {
 			deadline, _ := ctx.Deadline()
-			_, err := ruleFor(ctx).RunScheduled(ctx, deadline)
+			_, err := rule.RunScheduled(ctx, deadline)
 			return err
 		},
 		RunRequested: func(ctx context.Context, runID string) error {
 			deadline, _ := ctx.Deadline()
-			_, err := ruleFor(ctx).Execute(ctx, runID, deadline)
+			_, err := rule.Execute(ctx, runID, deadline)
 			if credit.ErrorKind(err) == credit.KindNotFound {
-				b.Log.Error("run requested for an unknown run", slog.String("runId", runID))
+				b.Log.ErrorContext(ctx, "run requested for an unknown run", slog.String("runId", runID))
 				return nil // no retry will make it exist
 			}
 			return err

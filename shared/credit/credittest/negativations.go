@@ -264,7 +264,10 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 				_, err := s.DeleteIntegration(ctx, f.integration.ID)
 				if tt.refused {
 					assert.Equal(t, credit.CodeIntegrationHasActiveNegativation, credit.ErrorCode(err), "%v", err)
-					assert.Equal(t, "Não é possível excluir integrações com negativações ativas ou pendentes.", credit.ErrorMessage(err))
+					assert.Equal(t, "Não é possível excluir integrações com negativações ativas.", credit.ErrorMessage(err))
+					if e, ok := credit.AsError(err); assert.True(t, ok) {
+						assert.EqualValues(t, 1, e.Details["liveNegativations"], "the details give the count")
+					}
 				} else {
 					assert.NoError(t, err)
 				}
