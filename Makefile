@@ -69,7 +69,7 @@ lint: $(REDOCLY)
 	$(REDOCLY) lint --format=stylish openapi.yaml
 
 unit:
-	AWS_LAMBDA_RIE=$(RIE) $(TESTENV) -- $(GO) test $(RACE) -count=1 ./...
+	AWS_LAMBDA_RIE=$(RIE) $(TESTENV) -- $(GO) test $(RACE) -count=1 -timeout 30m ./...
 
 ## fuzz: each fuzz target for FUZZTIME (seed corpora already run in `make test`)
 fuzz:

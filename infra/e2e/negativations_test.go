@@ -27,8 +27,8 @@ import (
 )
 
 // Plan of the negativations function for TestFunctionsUnderRIE: a fresh
-// stack with the master switch off refuses every negativation call and
-// still reads.
+// stack with the master switch off refuses new inclusions, still reads,
+// and still syncs and removes.
 func init() {
 	plans["negativations"] = []step{
 		{fixture: "create-negativation", status: 403, code: "credit_analysis_disabled"},
@@ -39,9 +39,9 @@ func init() {
 		{fixture: "list-negativations", status: 200, body: `{"items":[],"nextCursor":null}`},
 		{fixture: "list-negativations-invalid-filter", status: 400, code: "validation_failed"},
 		{fixture: "list-pending-removals", status: 200, body: `{"items":[],"nextCursor":null}`},
-		{fixture: "sync-negativations", status: 403, code: "credit_analysis_disabled"},
+		{fixture: "sync-negativations", status: 404, code: "not_found"},
 		{fixture: "sync-negativations-collector-forbidden", status: 403, code: "forbidden"},
-		{fixture: "remove-negativation", status: 403, code: "credit_analysis_disabled"},
+		{fixture: "remove-negativation", status: 404, code: "not_found"},
 	}
 }
 

@@ -116,14 +116,11 @@ func (r *BillingRule) List(ctx context.Context, p Page) ([]BillingRun, string, e
 }
 
 // Start records a manual run for the caller and has it executed
-// asynchronously. 403 credit_analysis_disabled while the master switch is
-// off; 409 billing_run_in_progress while another run works; 503
+// asynchronously; with the master switch off the run removes and syncs
+// only. 409 billing_run_in_progress while another run works; 503
 // billing_run_not_started when it could not be handed over (the run is
 // then recorded failed).
 func (r *BillingRule) Start(ctx context.Context) (BillingRun, error) {
-	if err := RequireEnabled(ctx, r.Negativations.Parameters); err != nil {
-		return BillingRun{}, err
-	}
 	now := r.Now.Now()
 	if live, found, err := r.liveRun(ctx, now); err != nil {
 		return BillingRun{}, err
@@ -279,15 +276,17 @@ func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time
 	log.InfoContext(ctx, "billing run started", slog.String("trigger", string(run.Trigger)), slog.String("day", run.Day.String()),
 		slog.String("resumedFrom", run.ResumedFrom), slog.Int("integrationsDone", len(run.Position.Done)))
 
-	if err := RequireEnabled(ctx, r.Negativations.Parameters); err != nil {
-		if ErrorCode(err) == CodeCreditAnalysisDisabled {
-			run.addError(BillingRunError{At: r.Now.Now(), Code: ErrorCode(err), Message: ErrorMessage(err)})
-			return r.finish(ctx, log, run, BillingRunFinished, nil)
-		}
+	// The master switch stops inclusions only: a paid debt must still come
+	// off the bureau within 5 business days (STJ Súmula 548).
+	params, err := r.Negativations.Parameters.GetParameters(ctx)
+	if err != nil {
 		return r.finish(ctx, log, run, BillingRunFailed, err)
 	}
 
 	w := r.newWalk(ctx, run, deadline, log)
+	if !params.CreditAnalysisEnabled {
+		w.stopInclusions()
+	}
 	status, err := w.walk(ctx)
 	run.Counts, run.Errors, run.Position = w.progress.snapshot()
 	finished, ferr := r.finish(ctx, log, run, status, err)

@@ -451,24 +451,48 @@ func mustNegativation(t *testing.T, e *billingEnv, inv credit.Invoice) credit.Ne
 	return n
 }
 
-// TestBillingRuleMasterSwitchOff: a scheduled run with the switch off does
-// nothing and says why; a manual start is refused.
+// TestBillingRuleMasterSwitchOff: a run with the switch off, scheduled or
+// started by hand, still removes the paid debts' records and syncs (STJ
+// Súmula 548), includes nothing, and says why on the record.
 func TestBillingRuleMasterSwitchOff(t *testing.T) {
 	e := newBillingEnv(t)
 	c := e.customer(t, "c1", "b1", func(*credit.Party) {})
-	e.invoice(t, c, "inv-1", 60, func(*credit.Invoice) {})
+	overdue := e.invoice(t, c, "inv-overdue", 60, func(*credit.Invoice) {})
+	paid := e.invoice(t, c, "inv-paid", 45, func(*credit.Invoice) {})
+	pending := e.invoice(t, c, "inv-pending", 40, func(*credit.Invoice) {})
+	e.negativate(t, paid)
+	e.negativate(t, pending)
+	e.bureau.SetStatus(mustNegativation(t, e, paid).ID, credit.BureauRecordActive, "")
+	e.bureau.SetStatus(mustNegativation(t, e, pending).ID, credit.BureauRecordActive, "")
+	e.settle(t, paid, credit.InvoicePaid)
 	require.NoError(t, e.store.PutParameters(context.Background(), credit.Parameters{}))
 
 	run := e.runScheduled(t)
 	assert.Equal(t, credit.BillingRunFinished, run.Status)
-	assert.Zero(t, run.Counts.Examined)
+	assert.Equal(t, 1, run.Counts.Removed, "the paid debt comes off")
+	assert.Equal(t, 1, run.Counts.Synced, "the pending record is synced")
+	assert.Zero(t, run.Counts.Included)
 	require.Len(t, run.Errors, 1)
 	assert.Equal(t, credit.CodeCreditAnalysisDisabled, run.Errors[0].Code)
-	includes, _, _, _ := e.bureau.Counts()
-	assert.Zero(t, includes)
+	assert.Contains(t, run.Errors[0].Message, "nenhuma inclusão")
+	assert.Equal(t, credit.NegativationRemoved, mustNegativation(t, e, paid).Status)
+	assert.Equal(t, credit.NegativationActive, mustNegativation(t, e, pending).Status)
+	_, found := e.negativationOf(t, overdue)
+	assert.False(t, found, "the overdue invoice is not included")
+	includes, _, removes, _ := e.bureau.Counts()
+	assert.Equal(t, 2, includes, "only the two included by hand before the switch went off")
+	assert.Equal(t, 1, removes)
 
-	_, err := e.rule.Start(credit.WithActor(context.Background(), credit.Actor{Subject: "u-admin"}))
-	assert.Equal(t, credit.CodeCreditAnalysisDisabled, credit.ErrorCode(err))
+	manual, err := e.rule.Start(credit.WithActor(context.Background(), credit.Actor{Subject: "u-admin"}))
+	require.NoError(t, err, "a run started by hand is not refused")
+	done, err := e.rule.Execute(context.Background(), manual.ID, time.Time{})
+	require.NoError(t, err)
+	assert.Equal(t, credit.BillingRunFinished, done.Status)
+	assert.Zero(t, done.Counts.Included)
+	require.NotEmpty(t, done.Errors)
+	assert.Equal(t, credit.CodeCreditAnalysisDisabled, done.Errors[0].Code)
+	_, found = e.negativationOf(t, overdue)
+	assert.False(t, found)
 }
 
 // overlapStore makes the first open-invoice read of each of n runs wait

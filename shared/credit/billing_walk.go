@@ -44,7 +44,7 @@ type billingWalk struct {
 
 	mu        sync.Mutex
 	aborted   map[string]bool // integrations whose work stopped early
-	disabled  bool            // the master switch went off
+	disabled  bool            // the master switch is off: no inclusions
 	deadlined bool
 	failure   error // what stopped the walk: the table unreachable, the context done
 }
@@ -129,14 +129,37 @@ func (w *billingWalk) checkpoint(ctx context.Context) {
 }
 
 // stopped reports whether the walk must take no more work: the deadline is
-// near, the master switch went off, or the walk failed.
+// near, or the walk failed.
 func (w *billingWalk) stopped() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if !w.stopAt.IsZero() && !w.rule.Now.Now().Before(w.stopAt) {
 		w.deadlined = true
 	}
-	return w.deadlined || w.disabled || w.failure != nil
+	return w.deadlined || w.failure != nil
+}
+
+// stopInclusions ends the inclusions of the walk, once, and records why on
+// the run: the master switch is off. Removals and the sync go on.
+func (w *billingWalk) stopInclusions() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.stopInclusionsLocked()
+}
+
+func (w *billingWalk) stopInclusionsLocked() {
+	if w.disabled {
+		return
+	}
+	w.disabled = true
+	w.progress.addError(BillingRunError{At: w.rule.Now.Now(), Code: CodeCreditAnalysisDisabled,
+		Message: "A integração de análise de crédito está desabilitada nos parâmetros gerais: nenhuma inclusão foi feita; as baixas e a sincronização seguiram."})
+}
+
+func (w *billingWalk) inclusionsStopped() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.disabled
 }
 
 // fail stops the walk on its first failure.
@@ -264,7 +287,7 @@ func (w *billingWalk) inclusions(ctx context.Context, i Integration, d negativat
 		From: w.run.Day.AddYears(-MaxDebtAgeYears), To: w.run.Day.AddDays(-i.Automation.DaysAfterDue),
 	}
 	for {
-		if w.stopped() {
+		if w.stopped() || w.inclusionsStopped() {
 			return errStop
 		}
 		invoices, done, err := w.rule.Store.OpenInvoicesDue(ctx, q)
@@ -282,7 +305,7 @@ func (w *billingWalk) inclusions(ctx context.Context, i Integration, d negativat
 			return err
 		}
 		for _, inv := range invoices {
-			if w.stopped() {
+			if w.stopped() || w.inclusionsStopped() {
 				return errStop
 			}
 			key := KeyOf(inv)
@@ -370,6 +393,12 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 			return billingOutcome{removed: true}
 		}
 	}
+	if ErrorCode(err) == CodeCreditAnalysisDisabled {
+		// The switch went off during the run: this inclusion and the
+		// rest are skipped, not failed.
+		w.react(t.integration.ID, err)
+		return billingOutcome{skipped: CodeCreditAnalysisDisabled}
+	}
 	if reason, ok := skipReason(err); ok {
 		return billingOutcome{skipped: reason}
 	}
@@ -387,7 +416,7 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 }
 
 // react stops what an error says cannot go on: an integration whose
-// credentials the bureau refuses, or the whole run when the master switch
+// credentials the bureau refuses, or every inclusion when the master switch
 // went off.
 func (w *billingWalk) react(integrationID string, err error) {
 	w.mu.Lock()
@@ -396,7 +425,7 @@ func (w *billingWalk) react(integrationID string, err error) {
 	case CodeBureauBadCredentials:
 		w.aborted[integrationID] = true
 	case CodeCreditAnalysisDisabled:
-		w.disabled = true
+		w.stopInclusionsLocked()
 	}
 }
 

@@ -135,8 +135,9 @@ func checkUF(doc Document, uf, field string) error {
 // request (validation_failed, invalid_document, uf_required, invalid_plan),
 // the party (not_found), the branch's integration
 // (branch_without_integration), the plan (plan_required, invalid_plan
-// against the plans the account offers), the interval (repeat_consultation,
-// consultation_in_progress). Then the bureau is called once; its answer,
+// against the plans the account offers), another consultation of the
+// document in progress (consultation_in_progress, whatever the interval),
+// the interval (repeat_consultation). Then the bureau is called once; its answer,
 // success or failure, is recorded. A failure answers the bureau's error
 // (bureau_unavailable 502, bureau_rejected 422, ...) with the recorded
 // consultation's id in details.consultationId.
@@ -189,20 +190,19 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	if err != nil {
 		return ConsultationOutcome{}, err
 	}
-	if days := params.RepeatConsultationIntervalDays; days > 0 {
-		if !req.ConfirmRepeat {
-			// The mark serializes check, charge and record per document, so a
-			// double click cannot buy two reports the interval would refuse.
-			owner := randomHex(16)
-			if err := s.Store.LockDocument(ctx, t.document, owner, documentLockTTL); err != nil {
-				return ConsultationOutcome{}, err
-			}
-			defer func() {
-				if err := s.Store.UnlockDocument(context.WithoutCancel(ctx), t.document, owner); err != nil {
-					s.log().WarnContext(ctx, "document mark not removed; it expires by itself", slog.String("document", t.document.Masked()), slog.String("error", err.Error()))
-				}
-			}()
+	// The mark serializes check, charge and record per document whatever
+	// the interval, a confirmed repeat included, so a double click never
+	// buys two reports.
+	owner := randomHex(16)
+	if err := s.Store.LockDocument(ctx, t.document, owner, documentLockTTL); err != nil {
+		return ConsultationOutcome{}, err
+	}
+	defer func() {
+		if err := s.Store.UnlockDocument(context.WithoutCancel(ctx), t.document, owner); err != nil {
+			s.log().WarnContext(ctx, "document mark not removed; it expires by itself", slog.String("document", t.document.Masked()), slog.String("error", err.Error()))
 		}
+	}()
+	if days := params.RepeatConsultationIntervalDays; days > 0 {
 		prev, found, err := s.Store.LastSucceededConsultation(ctx, t.document)
 		if err != nil {
 			return ConsultationOutcome{}, err

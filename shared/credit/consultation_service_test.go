@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -506,27 +507,54 @@ func TestConsultRepeatInterval(t *testing.T) {
 	})
 }
 
+// TestConcurrentConsultationsOfOneDocumentChargeOnce: while one
+// consultation of a document is at the bureau, another of the same document
+// is refused at once and charges nothing, whatever the interval, a
+// confirmed repeat included.
 func TestConcurrentConsultationsOfOneDocumentChargeOnce(t *testing.T) {
-	f := newConsultFixture(t)
-	entered, release := make(chan struct{}), make(chan struct{})
-	f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
-		close(entered)
-		<-release
-		return credittest.FullReport(), nil
+	tests := []struct {
+		name    string
+		days    int
+		confirm bool
+		// after is what a consultation answers once the first one ended.
+		after string
+	}{
+		{name: "interval 30", days: 30, after: credit.CodeRepeatConsultation},
+		{name: "interval 30, repeat confirmed", days: 30, confirm: true},
+		{name: "interval 0", days: 0},
+		{name: "interval 0, repeat confirmed", days: 0, confirm: true},
 	}
-	done := make(chan error)
-	go func() {
-		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
-		done <- err
-	}()
-	<-entered
-	_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
-	assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err), "the second one waits for nobody and charges nothing")
-	close(release)
-	require.NoError(t, <-done)
-	_, err = f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
-	assert.Equal(t, credit.CodeRepeatConsultation, credit.ErrorCode(err), "afterwards the interval applies")
-	assert.Equal(t, 1, f.bureau.calls())
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newConsultFixture(t)
+			f.setParameters(t, true, tt.days)
+			entered, release := make(chan struct{}), make(chan struct{})
+			var calls atomic.Int64
+			f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
+				if calls.Add(1) == 1 {
+					close(entered)
+					<-release
+				}
+				return credittest.FullReport(), nil
+			}
+			req := byDocument(testCPF, "SP")
+			req.ConfirmRepeat = tt.confirm
+			done := make(chan error)
+			go func() {
+				_, err := f.svc.Consult(analystCtx(), req)
+				done <- err
+			}()
+			<-entered
+			_, err := f.svc.Consult(analystCtx(), req)
+			assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err), "the second one waits for nobody and charges nothing")
+			close(release)
+			require.NoError(t, <-done)
+			assert.EqualValues(t, 1, calls.Load(), "charged once")
+
+			_, err = f.svc.Consult(analystCtx(), req)
+			assert.Equal(t, tt.after, credit.ErrorCode(err), "afterwards the mark is gone and the interval applies")
+		})
+	}
 }
 
 func TestConsultSuccessIsRecorded(t *testing.T) {

@@ -134,8 +134,11 @@ func (s IntegrationSettings) apply(i *Integration, cpf Document) {
 //   - GetIntegration, GetIntegrationByBranch: not_found (404).
 //   - UpdateIntegration: not_found; branch_already_integrated when moving to a
 //     branch that has one; concurrent_update (409) when the record changed
-//     between read and write and retries ran out. fn may return an error to
-//     abort without writing.
+//     between read and write and retries ran out;
+//     integration_has_active_negativations (409, ErrIntegrationAccountInUse)
+//     when fn changes the account (SameAccount) while live negativations
+//     exist, decided atomically with their creation. fn may return an error
+//     to abort without writing.
 //   - DeleteIntegration: not_found; integration_has_active_negativations
 //     (409) while live negativations exist (Negativation.Live), decided atomically
 //     with their creation.
@@ -161,6 +164,23 @@ func ErrBranchAlreadyIntegrated(branchID string) *Error {
 // holds it or may. The stores add the count in details.liveNegativations.
 var ErrIntegrationHasActiveNegativations = NewError(KindConflict, CodeIntegrationHasActiveNegativation,
 	"Não é possível excluir integrações com negativações ativas.")
+
+// ErrIntegrationAccountInUse refuses moving an integration to another
+// bureau account (environment, login or branch) while it has live
+// negativations: a sync would ask the new account, hear "not found" and
+// fail them, and they could no longer be removed. The count goes in
+// details.liveNegativations.
+func ErrIntegrationAccountInUse(live int64) *Error {
+	return NewError(KindConflict, CodeIntegrationHasActiveNegativation,
+		"Não é possível alterar o ambiente, o login ou a filial de uma integração com negativações ativas.").
+		WithDetails(map[string]any{"liveNegativations": live, "fields": []string{"environment", "login", "branchId"}})
+}
+
+// SameAccount reports whether i and o name the same bureau account: the
+// same environment, login and branch.
+func (i Integration) SameAccount(o Integration) bool {
+	return i.Environment == o.Environment && i.Login == o.Login && i.BranchID == o.BranchID
+}
 
 // ErrBranchWithoutIntegration is answered when a branch has no integration.
 func ErrBranchWithoutIntegration(branchID string) *Error {

@@ -19,6 +19,8 @@ type RemoveRequest struct {
 // history kept. Anything else is 409 invalid_status. A bureau fault leaves
 // the record as it was (still live), with the error in its history, and is
 // returned (502 or 422). Of concurrent removals only one reaches the bureau.
+// The master switch does not stop it: a paid debt must come off the bureau
+// within 5 business days (STJ Súmula 548).
 func (s *NegativationService) Remove(ctx context.Context, id string, req RemoveRequest) (Negativation, error) {
 	return s.remove(ctx, s.own(), id, req)
 }
@@ -31,9 +33,6 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 	}
 	validOrigin(&fe, &req.Origin, req.RunID)
 	if err := fe.Err(); err != nil {
-		return Negativation{}, err
-	}
-	if err := RequireEnabled(ctx, d.params); err != nil {
 		return Negativation{}, err
 	}
 	n, err := s.Store.GetNegativation(ctx, id)

@@ -771,16 +771,38 @@ func TestRemoveAutomatic(t *testing.T) {
 	assert.Equal(t, credit.CodeAutomationDisabled, credit.ErrorCode(err))
 }
 
-func TestNegativationCallsRefusedWhileDisabled(t *testing.T) {
+// TestSwitchOffKeepsRemovalsGoing: with the master switch off new
+// inclusions are refused, but a paid debt still comes off the bureau
+// (STJ Súmula 548): the sync, the list of pending removals and the removal
+// keep working.
+func TestSwitchOffKeepsRemovalsGoing(t *testing.T) {
 	e := newNegEnv(t)
 	n := includeThrough(t, e, credit.BureauRecordPending)
+	e.putInvoice(t, "inv-2", func(*credit.Invoice) {})
 	require.NoError(t, e.store.PutParameters(context.Background(), credit.Parameters{}))
-	_, err := e.svc.Remove(e.ctx, n.ID, credit.RemoveRequest{})
-	assert.Equal(t, credit.CodeCreditAnalysisDisabled, credit.ErrorCode(err))
-	_, err = e.svc.Sync(e.ctx, credit.SyncRequest{})
-	assert.Equal(t, credit.CodeCreditAnalysisDisabled, credit.ErrorCode(err))
-	_, err = e.svc.Get(e.ctx, n.ID)
-	assert.NoError(t, err, "reading stays possible")
+
+	_, err := e.include("inv-2")
+	assert.Equal(t, credit.CodeCreditAnalysisDisabled, credit.ErrorCode(err), "no new inclusion")
+
+	e.bureau.SetStatus(n.ID, credit.BureauRecordActive, "")
+	res, err := e.svc.Sync(e.ctx, credit.SyncRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.Changed)
+	got, err := e.svc.Get(e.ctx, n.ID)
+	require.NoError(t, err)
+	assert.Equal(t, credit.NegativationActive, got.Status, "the sync went on")
+
+	e.putInvoice(t, "inv-1", func(i *credit.Invoice) { i.Status, i.SettledOn = credit.InvoicePaid, credit.NewDate(2026, 11, 25) })
+	pending, err := e.svc.PendingRemovals(e.ctx, "")
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	assert.Equal(t, n.ID, pending[0].Negativation.ID)
+
+	removed, err := e.svc.Remove(e.ctx, n.ID, credit.RemoveRequest{})
+	require.NoError(t, err)
+	assert.Equal(t, credit.NegativationRemoved, removed.Status)
+	_, _, removes, _ := e.bureau.Counts()
+	assert.Equal(t, 1, removes, "the bureau was asked")
 }
 
 func TestPayingDoesNotRemove(t *testing.T) {

@@ -43,6 +43,7 @@ const syncBatch = 50
 //
 // With an IntegrationID a bureau fault is returned; across all integrations
 // each integration's fault is listed in the result and the others go on.
+// The master switch does not stop it: removals depend on it.
 func (s *NegativationService) Sync(ctx context.Context, req SyncRequest) (SyncResult, error) {
 	return s.sync(ctx, s.own(), req)
 }
@@ -58,9 +59,6 @@ func (s *NegativationService) sync(ctx context.Context, d negativationDeps, req 
 		var fe FieldErrors
 		fe.Add("runId", "identificador inválido")
 		return res, fe.Err()
-	}
-	if err := RequireEnabled(ctx, d.params); err != nil {
-		return res, err
 	}
 	if req.IntegrationID != "" {
 		i, err := d.integrations.GetIntegration(ctx, req.IntegrationID)

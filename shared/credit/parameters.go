@@ -5,8 +5,10 @@ import "context"
 // Parameters are the service-wide settings ("Parâmetros gerais").
 type Parameters struct {
 	// CreditAnalysisEnabled is the master switch ("Utilizar integração de
-	// análise de crédito"): while off, consultations and negativations are
-	// refused.
+	// análise de crédito"): while off, new consultations and inclusions are
+	// refused; removals, the sync and the billing rule's removals go on, so
+	// that a paid debt still comes off within 5 business days (STJ Súmula
+	// 548).
 	CreditAnalysisEnabled bool `json:"creditAnalysisEnabled"`
 	// RepeatConsultationIntervalDays ("Intervalo de dias para consultar o
 	// mesmo CPF/CNPJ"): a second consultation of a document inside this many
@@ -56,7 +58,8 @@ func (s *ParametersService) Put(ctx context.Context, p Parameters) (Parameters, 
 }
 
 // RequireEnabled fails with 403 credit_analysis_disabled while the master
-// switch is off. Consultations and negativations call it first.
+// switch is off. New consultations and inclusions call it first; removals
+// and the sync never do.
 func RequireEnabled(ctx context.Context, store ParametersStore) error {
 	p, err := store.GetParameters(ctx)
 	if err != nil {

@@ -170,6 +170,13 @@ func (s *Store) UpdateIntegration(ctx context.Context, id string, fn func(*credi
 		if err != nil {
 			return credit.Integration{}, err
 		}
+		moves := !next.SameAccount(cur)
+		if moves {
+			// Decided in the same write as the inclusions' counter.
+			update.ConditionExpression = aws.String(*update.ConditionExpression + " AND (attribute_not_exists(#live) OR #live = :zero)")
+			update.ExpressionAttributeNames["#live"] = attrLiveNegativations
+			update.ExpressionAttributeValues[":zero"] = &types.AttributeValueMemberN{Value: "0"}
+		}
 		items := []types.TransactWriteItem{{Update: update}}
 		if next.BranchID != cur.BranchID {
 			items = append(items,
@@ -193,6 +200,15 @@ func (s *Store) UpdateIntegration(ctx context.Context, id string, fn func(*credi
 		codes := cancellationCodes(err)
 		if len(codes) == 3 && codes[2] == "ConditionalCheckFailed" && codes[0] != "ConditionalCheckFailed" {
 			return credit.Integration{}, credit.ErrBranchAlreadyIntegrated(next.BranchID)
+		}
+		if moves {
+			live, _, err := s.integrationGuard(ctx, id)
+			if err != nil {
+				return credit.Integration{}, err
+			}
+			if live > 0 {
+				return credit.Integration{}, credit.ErrIntegrationAccountInUse(live)
+			}
 		}
 		// The record changed under us: read it again and re-apply fn.
 	}

@@ -103,9 +103,8 @@ func invokeChecked(t *testing.T, h *httpapi.Server, e events.APIGatewayV2HTTPReq
 }
 
 // TestBillingRuleFixtures walks the fixtures in the order a day goes: the
-// list is empty, a collector cannot start a run, an admin cannot either
-// while the master switch is off, then can; a second start waits for the
-// first; the run, once executed, shows what it did.
+// list is empty, a collector cannot start a run, an admin can; a second
+// start waits for the first; the run, once executed, shows what it did.
 func TestBillingRuleFixtures(t *testing.T) {
 	f := billingRuleServer(t)
 	steps := []struct {
@@ -117,11 +116,10 @@ func TestBillingRuleFixtures(t *testing.T) {
 		{fixture: "list-runs", status: 200},
 		{fixture: "get-run-missing", status: 404, code: credit.CodeNotFound},
 		{fixture: "start-run-forbidden", status: 403, code: credit.CodeForbidden},
-		{fixture: "start-run", status: 403, code: credit.CodeCreditAnalysisDisabled},
-		{fixture: "start-run-with-body", status: 400, code: httpapi.CodeUnknownField, before: func() {
+		{fixture: "start-run-with-body", status: 400, code: httpapi.CodeUnknownField},
+		{fixture: "start-run", status: 202, before: func() {
 			require.NoError(t, f.store.PutParameters(context.Background(), credit.Parameters{CreditAnalysisEnabled: true}))
 		}},
-		{fixture: "start-run", status: 202},
 		{fixture: "start-run", status: 409, code: credit.CodeBillingRunInProgress},
 	}
 	var started events.APIGatewayV2HTTPResponse

@@ -70,6 +70,9 @@ func (s *Store) UpdateIntegration(ctx context.Context, id string, fn func(*credi
 	}
 	next.ID, next.SecretRef, next.CreatedAt, next.CreatedBy = cur.ID, cur.SecretRef, cur.CreatedAt, cur.CreatedBy
 	next.Version = cur.Version + 1
+	if n := s.liveNegativations[id]; n > 0 && !next.SameAccount(cur) {
+		return credit.Integration{}, credit.ErrIntegrationAccountInUse(int64(n))
+	}
 	if next.BranchID != cur.BranchID {
 		if _, taken := s.branches[next.BranchID]; taken {
 			return credit.Integration{}, credit.ErrBranchAlreadyIntegrated(next.BranchID)

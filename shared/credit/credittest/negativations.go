@@ -275,6 +275,84 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 		}
 	})
 
+	t.Run("the account cannot move under live records; other fields can", func(t *testing.T) {
+		tests := []struct {
+			name   string
+			change func(*credit.Integration)
+			moves  bool
+		}{
+			{"environment", func(i *credit.Integration) { i.Environment = credit.EnvironmentProduction }, true},
+			{"login", func(i *credit.Integration) { i.Login = "other-login" }, true},
+			{"branch", func(i *credit.Integration) { i.BranchID = "elsewhere" }, true},
+			{"default plan", func(i *credit.Integration) { i.DefaultPlan = credit.PlanAll }, false},
+			{"automation", func(i *credit.Integration) { i.Automation.Enabled = false }, false},
+			{"responsible CPF", func(i *credit.Integration) { i.ResponsibleCPF = credit.MustParseDocument("11144477735") }, false},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				s := newStore(t)
+				f := seedNegativable(t, s, "acct", "c1", 1)
+				n := NewTestNegativation(f.integration, f.customer, f.invoices[0])
+				require.NoError(t, s.CreateNegativation(ctx, n))
+				_, err := s.UpdateIntegration(ctx, f.integration.ID, func(i *credit.Integration) error { tt.change(i); return nil })
+				if !tt.moves {
+					require.NoError(t, err)
+					return
+				}
+				assert.Equal(t, credit.CodeIntegrationHasActiveNegativation, credit.ErrorCode(err), "%v", err)
+				assert.Contains(t, credit.ErrorMessage(err), "negativações ativas")
+				if e, ok := credit.AsError(err); assert.True(t, ok) {
+					assert.EqualValues(t, 1, e.Details["liveNegativations"])
+				}
+				got, err := s.GetIntegration(ctx, f.integration.ID)
+				require.NoError(t, err)
+				assert.Equal(t, f.integration, got, "nothing written")
+
+				_, err = s.UpdateNegativation(ctx, n.ID, setStatus(credit.NegativationRejected, false))
+				require.NoError(t, err)
+				_, err = s.UpdateIntegration(ctx, f.integration.ID, func(i *credit.Integration) error { tt.change(i); return nil })
+				assert.NoError(t, err, "free once no record is live")
+			})
+		}
+	})
+
+	t.Run("the account move and an inclusion racing: never both", func(t *testing.T) {
+		// The inclusion commits while the move is between its read and its
+		// write: a move decided on that read alone would strand the record.
+		for round := range 5 {
+			s := newStore(t)
+			f := seedNegativable(t, s, fmt.Sprintf("race%d", round), "c1", 1)
+			n := NewTestNegativation(f.integration, f.customer, f.invoices[0])
+			created := make(chan error, 1)
+			var during bool
+			_, err := s.UpdateIntegration(ctx, f.integration.ID, func(i *credit.Integration) error {
+				if i.Login == "moved" {
+					return nil // a retry after the first read
+				}
+				go func() { created <- s.CreateNegativation(ctx, n) }()
+				select {
+				case cerr := <-created:
+					require.NoError(t, cerr)
+					during = true
+				case <-time.After(300 * time.Millisecond):
+					// The store holds the integration while fn runs: the
+					// inclusion comes after the move.
+				}
+				i.Login = "moved"
+				return nil
+			})
+			if !during {
+				require.NoError(t, err)
+				require.NoError(t, <-created)
+				continue
+			}
+			assert.Equal(t, credit.CodeIntegrationHasActiveNegativation, credit.ErrorCode(err), "round %d: moved under a live record", round)
+			got, gerr := s.GetIntegration(ctx, f.integration.ID)
+			require.NoError(t, gerr)
+			assert.Equal(t, f.integration.Login, got.Login)
+		}
+	})
+
 	t.Run("two live records: the guard holds until both leave", func(t *testing.T) {
 		s := newStore(t)
 		f := seedNegativable(t, s, "two", "c1", 2)
