@@ -463,7 +463,7 @@ func serviceErrorCodes(t *testing.T) map[string][]int {
 		codes[m[2]] = nil
 	}
 	kinds := map[string]credit.Kind{}
-	for _, m := range regexp.MustCompile(`\b(Kind\w+)\s+Kind\s*=\s*"([a-z_]+)"`).FindAllStringSubmatch(src.String(), -1) {
+	for _, m := range regexp.MustCompile(`\b(Kind\w+)\s+(?:credit\.)?Kind\s*=\s*"([a-z_]+)"`).FindAllStringSubmatch(src.String(), -1) {
 		kinds[m[1]] = credit.Kind(m[2])
 	}
 	for _, m := range regexp.MustCompile(`\b(Kind\w+),\s*(?:\w+\.)?(Code\w+|"[a-z][a-z0-9_]*")`).FindAllStringSubmatch(src.String(), -1) {

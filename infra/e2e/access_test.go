@@ -119,11 +119,11 @@ func TestEveryRouteEnforcesTheRoleMatrix(t *testing.T) {
 			allowed := httpapi.Allowed(op.String(), credit.Actor{Roles: []credit.Role{role}})
 			if allowed {
 				assert.NotEqual(t, http.StatusUnauthorized, resp.StatusCode, "%s as %s: %s", op, role, raw)
-				assert.NotEqual(t, credit.CodeForbidden, e.Error.Code, "%s as %s: %s", op, role, raw)
+				assert.NotEqual(t, httpapi.CodeForbidden, e.Error.Code, "%s as %s: %s", op, role, raw)
 				assert.Less(t, resp.StatusCode, 500, "%s as %s: %s", op, role, raw)
 			} else {
 				assert.Equal(t, http.StatusForbidden, resp.StatusCode, "%s as %s: %s", op, role, raw)
-				assert.Equal(t, credit.CodeForbidden, e.Error.Code, "%s as %s", op, role)
+				assert.Equal(t, httpapi.CodeForbidden, e.Error.Code, "%s as %s", op, role)
 			}
 			checked++
 		}

@@ -20,6 +20,7 @@ import (
 	"creditanalysis/infra/stack"
 	"creditanalysis/infra/swaggerui"
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/httpapi"
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -206,7 +207,7 @@ return out;`, &got)
 		assert.Regexp(t, `^/integrations/[^/]+$`, got.Location, "the page reads Location")
 		assert.NotEmpty(t, got.RequestID, "the page reads the request id")
 		assert.Equal(t, 403, got.Refused)
-		assert.Equal(t, credit.CodeForbidden, got.Code)
+		assert.Equal(t, httpapi.CodeForbidden, got.Code)
 		assert.Equal(t, 400, got.Invalid)
 		assert.Equal(t, []string{"repeatConsultationIntervalDays"}, got.Fields)
 		assert.Equal(t, 401, got.NoToken)

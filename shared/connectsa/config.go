@@ -23,6 +23,7 @@ type Config struct {
 	ProductCodes map[credit.Plan]string
 	// ConsultTimeout bounds a consultation, retries included; it must leave
 	// room inside API Gateway's 30 s for recording the result and the PDF.
+	// A call also ends at its context's deadline, when that comes first.
 	ConsultTimeout time.Duration
 	// CallTimeout bounds every other call, retries included.
 	CallTimeout time.Duration

@@ -383,3 +383,33 @@ func TestConfigFromEnv(t *testing.T) {
 		})
 	}
 }
+
+// TestRequestDeadlineWinsOverTheAdapterTimeout: against a slow bureau, a
+// call ends at its context's deadline, long before the adapter's own
+// timeout, as bureau_unavailable. The bounds are guards, not measurements.
+func TestRequestDeadlineWinsOverTheAdapterTimeout(t *testing.T) {
+	client, _ := sandboxtest.Bureau(t, sandbox.Config{Latency: 5 * time.Second},
+		connectsa.Config{ConsultTimeout: 20 * time.Second, CallTimeout: 10 * time.Second})
+	acct := sandboxtest.Account()
+	tests := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"consultation", func(ctx context.Context) error {
+			_, err := client.Consult(ctx, acct, cpfQuery(credittest.BureauPendencies))
+			return err
+		}},
+		{"plans", func(ctx context.Context) error { _, err := client.Plans(ctx, acct); return err }},
+		{"status", func(ctx context.Context) error { _, err := client.Status(ctx, acct, []string{"n-1"}); return err }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			err := tt.call(ctx)
+			assert.Equal(t, credit.CodeBureauUnavailable, credit.ErrorCode(err), "%v", err)
+			assert.Less(t, time.Since(start), 3*time.Second, "ended at the request's deadline, not the adapter's timeout")
+		})
+	}
+}

@@ -22,9 +22,9 @@ var Roles = []Role{RoleAdmin, RoleAnalyst, RoleCollector, RoleViewer}
 // Actor is the authenticated caller (or a scheduled run) on whose behalf an
 // operation runs; its identity is recorded on everything it changes.
 type Actor struct {
-	Subject string `json:"sub"`
-	Name    string `json:"name,omitempty"`
-	Roles   []Role `json:"-"`
+	Subject string
+	Name    string
+	Roles   []Role
 }
 
 // Has reports whether the actor holds role.

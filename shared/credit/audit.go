@@ -9,20 +9,20 @@ import (
 // when, under which request, and how it ended. It never carries a secret,
 // and documents in it are masked.
 type AuditEvent struct {
-	ID        string            `json:"id"`
-	At        time.Time         `json:"at"`
-	Actor     Actor             `json:"actor"`
-	Action    string            `json:"action"`
-	Target    map[string]string `json:"target,omitempty"`
-	RequestID string            `json:"requestId"`
-	Outcome   AuditOutcome      `json:"outcome"`
+	ID        string
+	At        time.Time
+	Actor     Actor
+	Action    string
+	Target    map[string]string
+	RequestID string
+	Outcome   AuditOutcome
 }
 
 // AuditOutcome is how the call ended: its HTTP status and, for a refusal,
 // the error code.
 type AuditOutcome struct {
-	Status int    `json:"status"`
-	Code   string `json:"code,omitempty"`
+	Status int
+	Code   string
 }
 
 // AuditFilter narrows a read of the trail. From and To bound At (To

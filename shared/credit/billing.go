@@ -66,12 +66,12 @@ const MaxBillingRunErrors = 20
 // removal; Synced, the pending records whose status was read from the
 // bureau.
 type BillingCounts struct {
-	Examined int            `json:"examined"`
-	Included int            `json:"included"`
-	Removed  int            `json:"removed"`
-	Synced   int            `json:"synced"`
-	Skipped  map[string]int `json:"skipped"`
-	Failed   int            `json:"failed"`
+	Examined int
+	Included int
+	Removed  int
+	Synced   int
+	Skipped  map[string]int
+	Failed   int
 }
 
 func (c *BillingCounts) skip(reason string) {
@@ -96,21 +96,21 @@ func (c BillingCounts) clone() BillingCounts {
 // BillingRunError is one failure of a run: what it was working on and the
 // error's code and message (never a CPF/CNPJ).
 type BillingRunError struct {
-	At             time.Time `json:"at"`
-	IntegrationID  string    `json:"integrationId,omitempty"`
-	CustomerID     string    `json:"customerId,omitempty"`
-	InvoiceID      string    `json:"invoiceId,omitempty"`
-	NegativationID string    `json:"negativationId,omitempty"`
-	Code           string    `json:"code"`
-	Message        string    `json:"message"`
+	At             time.Time
+	IntegrationID  string
+	CustomerID     string
+	InvoiceID      string
+	NegativationID string
+	Code           string
+	Message        string
 }
 
 // InvoiceKey orders a branch's open invoices the way the billing rule
 // walks them: by due date, then customer, then invoice.
 type InvoiceKey struct {
-	DueDate    Date   `json:"dueDate"`
-	CustomerID string `json:"customerId"`
-	InvoiceID  string `json:"invoiceId"`
+	DueDate    Date
+	CustomerID string
+	InvoiceID  string
 }
 
 // KeyOf is inv's place in the walk.
@@ -123,14 +123,14 @@ func KeyOf(inv Invoice) InvoiceKey {
 // it was still removing and syncing). A run that resumes from it does
 // neither twice.
 type BillingPosition struct {
-	Done    []string              `json:"done"`
-	Partial []IntegrationPosition `json:"partial,omitempty"`
+	Done    []string
+	Partial []IntegrationPosition
 }
 
 // IntegrationPosition is how far a run got in one integration.
 type IntegrationPosition struct {
-	IntegrationID string      `json:"integrationId"`
-	After         *InvoiceKey `json:"after,omitempty"`
+	IntegrationID string
+	After         *InvoiceKey
 }
 
 func (p BillingPosition) clone() BillingPosition {

@@ -202,9 +202,9 @@ func (e Environment) Name() string {
 // logging them (fmt, slog) never shows a password; encoding/json does, for the
 // secret store only.
 type Credentials struct {
-	Login                string `json:"login"`
-	ConsultationPassword string `json:"consultationPassword"`
-	PEFINPassword        string `json:"pefinPassword"`
+	Login                string
+	ConsultationPassword string
+	PEFINPassword        string
 }
 
 func redacted(password string) string {
@@ -283,32 +283,32 @@ func (s BureauRecordStatus) Valid() bool {
 
 // BureauRecord is a negativation as the bureau holds it.
 type BureauRecord struct {
-	Reference string             `json:"reference"`
-	Protocol  string             `json:"protocol"`
-	Status    BureauRecordStatus `json:"status"`
+	Reference string
+	Protocol  string
+	Status    BureauRecordStatus
 	// Message is the bureau's note on the record, the reason of a rejection.
-	Message   string    `json:"message,omitempty"`
-	UpdatedAt time.Time `json:"updatedAt"`
+	Message   string
+	UpdatedAt time.Time
 }
 
 // BureauPlan is a plan the account may consult.
 type BureauPlan struct {
-	Plan        Plan   `json:"plan"`
-	ProductCode string `json:"productCode"`
+	Plan        Plan
+	ProductCode string
 	// Name is the bureau's name for the product.
-	Name string `json:"name"`
+	Name string
 }
 
 // BureauCode is one entry of the bureau's restriction or removal codes.
 type BureauCode struct {
-	Code        string `json:"code"`
-	Description string `json:"description"`
+	Code        string
+	Description string
 }
 
 // CredentialCheck says which of an account's passwords the bureau accepts.
 type CredentialCheck struct {
-	Consultation bool `json:"consultation"`
-	PEFIN        bool `json:"pefin"`
+	Consultation bool
+	PEFIN        bool
 }
 
 // OK reports whether both passwords work.

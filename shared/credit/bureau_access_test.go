@@ -3,7 +3,9 @@ package credit_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
+	"time"
 
 	"creditanalysis/shared/credit"
 
@@ -92,4 +94,150 @@ func TestBureauAccessChecksStoredCredentials(t *testing.T) {
 	check, err := f.access.CheckCredentials(f.ctx(), acct)
 	require.NoError(t, err)
 	assert.Equal(t, credit.CredentialCheck{Consultation: true}, check)
+}
+
+// TestBureauAccessKeepsToTheRequestsDeadline: every bureau call ends the
+// margin before the request's deadline whatever the adapter's timeout, the
+// second call gets only what the first left, and a spent budget answers
+// bureau_unavailable before the deadline without calling.
+func TestBureauAccessKeepsToTheRequestsDeadline(t *testing.T) {
+	const (
+		margin = 100 * time.Millisecond
+		window = 600 * time.Millisecond // the request's time left
+	)
+	// slow answers when the bureau would, long after the request is over,
+	// unless its context ends first.
+	slow := func(ctx context.Context) error {
+		select {
+		case <-ctx.Done():
+			return credit.BureauTimeout(ctx.Err())
+		case <-time.After(time.Minute):
+			return nil
+		}
+	}
+	tests := []struct {
+		name string
+		// window is the request's time left; zero means window.
+		window time.Duration
+		// pending leaves a password change half done, so that the first
+		// call is refused and the second made with the settled password.
+		pending bool
+		// first and second run before the fake bureau answers its first
+		// and second call.
+		first, second func(ctx context.Context) error
+		// used is how long the first call takes at least.
+		used  time.Duration
+		code  string
+		calls int
+	}{
+		{
+			name:  "a bureau slower than the request: cut at the budget",
+			first: slow,
+			code:  credit.CodeBureauUnavailable,
+			calls: 1,
+		},
+		{
+			name:  "an adapter that answers the bare context error: still a bureau timeout",
+			first: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() },
+			code:  credit.CodeBureauUnavailable,
+			calls: 1,
+		},
+		{
+			name:    "the retry after refused credentials gets only what is left",
+			pending: true,
+			first:   func(context.Context) error { time.Sleep(150 * time.Millisecond); return nil },
+			used:    150 * time.Millisecond,
+			second:  slow,
+			code:    credit.CodeBureauUnavailable,
+			calls:   2,
+		},
+		{
+			name:    "refused when the budget is spent: no second call",
+			pending: true,
+			first:   func(ctx context.Context) error { <-ctx.Done(); return nil },
+			code:    credit.CodeBureauUnavailable,
+			calls:   1,
+		},
+		{
+			name:    "a quick refusal and a quick retry: the call succeeds",
+			pending: true,
+			calls:   2,
+		},
+		{
+			name:   "less time left than the margin: nothing is sent",
+			window: margin / 2,
+			code:   credit.CodeBureauUnavailable,
+			calls:  0,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newPasswordFixture(t)
+			f.access.Margin = margin
+			if tt.pending {
+				pw := f.passwords.next(credit.CredentialConsultation)
+				f.secrets.Inject(failAlways("Promote", errors.New("injected: down")))
+				requireCode(t, f.change(credit.CredentialConsultation, pw), credit.CodePasswordChangeIncomplete, credit.KindUnavailable)
+				f.secrets.Inject(nil)
+			}
+			var (
+				mu        sync.Mutex
+				deadlines []time.Time
+				left      []time.Duration
+			)
+			answer := f.consultations.consult
+			f.consultations.consult = func(ctx context.Context, acct credit.BureauAccount, q credit.ConsultQuery) (credit.Report, error) {
+				d, ok := ctx.Deadline()
+				require.True(t, ok, "a bureau call without a deadline")
+				mu.Lock()
+				deadlines, left = append(deadlines, d), append(left, time.Until(d))
+				n := len(deadlines)
+				mu.Unlock()
+				if step := map[int]func(context.Context) error{1: tt.first, 2: tt.second}[n]; step != nil {
+					if err := step(ctx); err != nil {
+						return credit.Report{}, err
+					}
+				}
+				return answer(ctx, acct, q)
+			}
+			w := tt.window
+			if w == 0 {
+				w = window
+			}
+			deadline := time.Now().Add(w)
+			ctx, cancel := context.WithDeadline(f.ctx(), deadline)
+			defer cancel()
+
+			_, err := f.access.Consult(ctx, f.integration, credit.ConsultQuery{Document: credit.MustParseDocument(testCPF), Plan: credit.PlanReportScore, UF: "SP"})
+
+			assert.True(t, time.Now().Before(deadline), "the answer comes before the request's deadline")
+			if tt.code == "" {
+				require.NoError(t, err)
+			} else {
+				assert.Equal(t, tt.code, credit.ErrorCode(err), "%v", err)
+			}
+			require.Equal(t, tt.calls, f.consultations.calls())
+			for i, d := range deadlines {
+				assert.Equal(t, deadline.Add(-margin), d, "call %d ends the margin before the request", i+1)
+			}
+			if len(left) == 2 {
+				assert.LessOrEqual(t, left[1], left[0]-tt.used, "the second call gets only what the first left")
+			}
+		})
+	}
+}
+
+// TestBureauAccessWithoutDeadline: a context without a deadline leaves each
+// call to the adapter's own timeout.
+func TestBureauAccessWithoutDeadline(t *testing.T) {
+	f := newPasswordFixture(t)
+	answer := f.consultations.consult
+	f.consultations.consult = func(ctx context.Context, acct credit.BureauAccount, q credit.ConsultQuery) (credit.Report, error) {
+		_, ok := ctx.Deadline()
+		assert.False(t, ok)
+		return answer(ctx, acct, q)
+	}
+	_, err := f.access.Consult(f.ctx(), f.integration, credit.ConsultQuery{Document: credit.MustParseDocument(testCPF), Plan: credit.PlanReportScore, UF: "SP"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, f.consultations.calls())
 }

@@ -44,14 +44,14 @@ const (
 
 // Warning is a note on a consultation that did not stop it.
 type Warning struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string
+	Message string
 }
 
 // PartyRef names the customer, lead or prospect a consultation was made for.
 type PartyRef struct {
-	Kind PartyKind `json:"kind"`
-	ID   string    `json:"id"`
+	Kind PartyKind
+	ID   string
 }
 
 // Consultation is one credit consultation as the consultation center ("Central
@@ -82,7 +82,13 @@ type Consultation struct {
 	Report *Report
 	// PDFKey is where the report's PDF lives in the report store: random,
 	// never derived from the document, never shown to callers.
-	PDFKey   string
+	PDFKey string
+	// ReportKey is where the full report lives in the report archive; empty
+	// when the record holds the report itself or has none.
+	ReportKey string
+	// Protocol is the bureau's number for a success, kept even when the
+	// report could not be: the charge is reconciled by it.
+	Protocol string
 	Warnings []Warning
 }
 
@@ -95,14 +101,14 @@ type ConsultationRef struct {
 // ReportOverview is what the consultation center lists of a report, so that a
 // list does not carry whole reports.
 type ReportOverview struct {
-	Name string `json:"name"`
+	Name string
 	// Score is nil when the plan gives none.
-	Score       *int   `json:"score"`
-	ScoreClass  string `json:"scoreClass,omitempty"`
-	Occurrences int    `json:"occurrences"`
+	Score       *int
+	ScoreClass  string
+	Occurrences int
 	// NothingRecorded is "nada consta".
-	NothingRecorded bool  `json:"nothingRecorded"`
-	PendenciesTotal Cents `json:"pendenciesTotalCents"`
+	NothingRecorded bool
+	PendenciesTotal Cents
 }
 
 // Overview summarizes r for lists.
@@ -210,6 +216,21 @@ type ReportStore interface {
 	PresignGet(ctx context.Context, key string, ttl time.Duration) (url string, expiresAt time.Time, err error)
 }
 
+// ReportArchive keeps a consultation's full report, the bureau's raw answer
+// included, beside its PDF: private, encrypted at rest and expired with it.
+// A report may be megabytes (thousands of pendencies), more than a table
+// item holds.
+//
+//   - PutReport stores r under key, replacing what was there.
+//   - GetReport reads it back; not_found when key holds none (never stored,
+//     or expired).
+//
+// Errors: not_found from GetReport, internal otherwise.
+type ReportArchive interface {
+	PutReport(ctx context.Context, key string, r Report) error
+	GetReport(ctx context.Context, key string) (Report, error)
+}
+
 // ReportDocument is what a report PDF shows: the consultation (with its
 // report, branch, environment, plan and protocol) and when the PDF was made.
 type ReportDocument struct {
@@ -225,6 +246,6 @@ type ReportRenderer interface {
 
 // PresignedURL is a short-lived download link.
 type PresignedURL struct {
-	URL       string    `json:"url"`
-	ExpiresAt time.Time `json:"expiresAt"`
+	URL       string
+	ExpiresAt time.Time
 }

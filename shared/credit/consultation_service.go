@@ -26,10 +26,13 @@ type ConsultationService struct {
 	Store        ConsultationStore
 	Bureau       *BureauAccess
 	Reports      ReportStore
-	Renderer     ReportRenderer
-	Now          Clock
-	NewID        func() string
-	Log          *slog.Logger
+	// Archive keeps the full reports out of the table; without it the
+	// record holds its report.
+	Archive  ReportArchive
+	Renderer ReportRenderer
+	Now      Clock
+	NewID    func() string
+	Log      *slog.Logger
 }
 
 // ConsultationRequest is what a caller asks: a registered party, or a
@@ -225,11 +228,8 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		return ConsultationOutcome{}, s.recordFailure(ctx, c, cerr)
 	}
 	c.Status, c.Report, c.Overview = ConsultationSucceeded, &report, report.Overview()
-	c.PDFKey = newReportKey(c.CreatedAt)
-	if err := s.Store.CreateConsultation(ctx, c); err != nil {
-		s.log().ErrorContext(ctx, "consultation answered by the bureau but not recorded",
-			slog.String("consultationId", c.ID), slog.String("protocol", report.Protocol), slog.String("document", c.Document.Masked()),
-			slog.String("error", err.Error()))
+	c.PDFKey, c.Protocol = newReportKey(c.CreatedAt), report.Protocol
+	if err := s.record(ctx, c); err != nil {
 		return ConsultationOutcome{}, err
 	}
 	s.log().InfoContext(ctx, "consultation recorded", slog.String("consultationId", c.ID), slog.String("status", string(c.Status)),
@@ -249,6 +249,43 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		out.PDF = &PresignedURL{URL: url, ExpiresAt: exp}
 	}
 	return out, nil
+}
+
+// record writes a consultation the bureau answered: the full report in the
+// archive, the record without it. Whatever fails, a minimal record (id,
+// protocol, status, document) is tried, and the protocol is logged for
+// reconciliation if even that fails.
+func (s *ConsultationService) record(ctx context.Context, c Consultation) error {
+	rec := c
+	if s.Archive != nil {
+		key := strings.TrimSuffix(c.PDFKey, ".pdf") + ".json.gz"
+		if err := s.Archive.PutReport(ctx, key, *c.Report); err != nil {
+			s.log().ErrorContext(ctx, "report not archived; the consultation is recorded without it", slog.String("consultationId", c.ID),
+				slog.String("protocol", c.Protocol), slog.String("error", err.Error()))
+			return s.recordMinimal(ctx, c, err)
+		}
+		rec.Report, rec.ReportKey = nil, key
+	}
+	err := s.Store.CreateConsultation(ctx, rec)
+	if err == nil {
+		return nil
+	}
+	s.log().ErrorContext(ctx, "consultation answered by the bureau but not recorded in full", slog.String("consultationId", c.ID),
+		slog.String("protocol", c.Protocol), slog.String("document", c.Document.Masked()), slog.String("error", err.Error()))
+	return s.recordMinimal(ctx, c, err)
+}
+
+// recordMinimal writes what reconciling a charged consultation needs and
+// returns cause.
+func (s *ConsultationService) recordMinimal(ctx context.Context, c Consultation, cause error) error {
+	min := Consultation{ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, Document: c.Document, UF: c.UF, Plan: c.Plan,
+		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment, Party: c.Party,
+		RequestedBy: c.RequestedBy, Protocol: c.Protocol}
+	if err := s.Store.CreateConsultation(ctx, min); err != nil {
+		s.log().ErrorContext(ctx, "consultation answered by the bureau and not recorded at all", slog.String("consultationId", c.ID),
+			slog.String("protocol", c.Protocol), slog.String("document", c.Document.Masked()), slog.String("error", err.Error()))
+	}
+	return cause
 }
 
 func (s *ConsultationService) newConsultation(ctx context.Context, t consultationTarget, integ Integration, warnings []Warning) Consultation {
@@ -330,7 +367,24 @@ func (s *ConsultationService) storePDF(ctx context.Context, c Consultation) erro
 
 // Get returns one consultation with its report.
 func (s *ConsultationService) Get(ctx context.Context, id string) (Consultation, error) {
-	return s.Store.GetConsultation(ctx, id)
+	c, err := s.Store.GetConsultation(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	return s.withReport(ctx, c)
+}
+
+// withReport reads an archived report into c.
+func (s *ConsultationService) withReport(ctx context.Context, c Consultation) (Consultation, error) {
+	if c.Report != nil || c.ReportKey == "" || s.Archive == nil {
+		return c, nil
+	}
+	r, err := s.Archive.GetReport(ctx, c.ReportKey)
+	if err != nil {
+		return c, err
+	}
+	c.Report = &r
+	return c, nil
 }
 
 // List is the consultation center: newest first, filtered.
@@ -369,7 +423,7 @@ func (s *ConsultationService) ReportURL(ctx context.Context, id string) (Presign
 	if err != nil {
 		return PresignedURL{}, err
 	}
-	if c.Status != ConsultationSucceeded || c.Report == nil || c.PDFKey == "" {
+	if c.Status != ConsultationSucceeded || (c.Report == nil && c.ReportKey == "") || c.PDFKey == "" {
 		return PresignedURL{}, NewError(KindNotFound, CodeReportUnavailable, "Esta consulta não tem relatório: o bureau não a respondeu.").
 			WithDetails(map[string]any{"consultationId": c.ID, "errorCode": c.ErrorCode})
 	}
@@ -378,6 +432,9 @@ func (s *ConsultationService) ReportURL(ctx context.Context, id string) (Presign
 		return PresignedURL{}, err
 	}
 	if !exists {
+		if c, err = s.withReport(ctx, c); err != nil {
+			return PresignedURL{}, err
+		}
 		if err := s.storePDF(ctx, c); err != nil {
 			return PresignedURL{}, err
 		}

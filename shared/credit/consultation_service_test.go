@@ -567,6 +567,7 @@ func TestConsultSuccessIsRecorded(t *testing.T) {
 		ID: c.ID, CreatedAt: f.clock(), Status: credit.ConsultationSucceeded, Document: credit.MustParseDocument(testCPF), UF: "SP",
 		Plan: credit.PlanReportScore, IntegrationID: f.integration.ID, BranchID: "b1", Environment: credit.EnvironmentHomologation,
 		RequestedBy: credit.Actor{Subject: "analyst-1", Name: "Ana Analista"}, Overview: report.Overview(), Report: &report, PDFKey: c.PDFKey,
+		Protocol: report.Protocol,
 	}
 	assert.Equal(t, want, c)
 	stored, err := f.svc.Get(context.Background(), c.ID)
@@ -780,4 +781,87 @@ func TestConsultationFilterRangeIsSaoPauloDays(t *testing.T) {
 	assert.True(t, f.Matches(credit.Consultation{CreatedAt: time.Date(2026, 2, 1, 2, 59, 0, 0, time.UTC)}))
 	assert.False(t, f.Matches(credit.Consultation{CreatedAt: time.Date(2026, 2, 1, 3, 0, 0, 0, time.UTC)}))
 	assert.False(t, f.Matches(credit.Consultation{CreatedAt: time.Date(2026, 1, 31, 2, 59, 0, 0, time.UTC)}))
+}
+
+// TestConsultWithinTheRequestsDeadline: a bureau slower than the request is
+// cut before the deadline; the consultation is recorded failed and the
+// answer is bureau_unavailable naming it.
+func TestConsultWithinTheRequestsDeadline(t *testing.T) {
+	f := newConsultFixture(t)
+	f.svc.Bureau.Margin = 100 * time.Millisecond
+	f.bureau.consult = func(ctx context.Context, _ credit.BureauAccount, _ credit.ConsultQuery) (credit.Report, error) {
+		select {
+		case <-ctx.Done():
+			return credit.Report{}, credit.BureauTimeout(ctx.Err())
+		case <-time.After(time.Minute):
+			return credittest.FullReport(), nil
+		}
+	}
+	deadline := time.Now().Add(500 * time.Millisecond)
+	ctx, cancel := context.WithDeadline(analystCtx(), deadline)
+	defer cancel()
+
+	_, err := f.svc.Consult(ctx, byDocument(testCPF, "SP"))
+
+	assert.True(t, time.Now().Before(deadline), "the answer comes before the request's deadline")
+	e := errorOf(t, err)
+	assert.Equal(t, credit.CodeBureauUnavailable, e.Code)
+	assert.Equal(t, credit.KindBadGateway, e.Kind)
+	all := recorded(t, f)
+	require.Len(t, all, 1)
+	assert.Equal(t, credit.ConsultationFailed, all[0].Status)
+	assert.Equal(t, all[0].ID, e.Details["consultationId"])
+}
+
+// failingArchive refuses every report.
+type failingArchive struct{}
+
+func (failingArchive) PutReport(context.Context, string, credit.Report) error {
+	return credit.Internal(errors.New("injected: bucket down"), "archive")
+}
+
+func (failingArchive) GetReport(context.Context, string) (credit.Report, error) {
+	return credit.Report{}, credit.NotFound("Relatório")
+}
+
+// TestConsultLargeReport: the full report goes to the archive, the record
+// keeps the overview and the protocol; when the archive fails after the
+// bureau answered, a minimal record with the protocol stays.
+func TestConsultLargeReport(t *testing.T) {
+	large := credittest.LargeReport(15000)
+	t.Run("archived, recorded without it, read back whole", func(t *testing.T) {
+		f := newConsultFixture(t)
+		f.svc.Archive = memory.NewReports()
+		f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
+			return large, nil
+		}
+		out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.NoError(t, err)
+		stored, err := f.consultations.GetConsultation(context.Background(), out.Consultation.ID)
+		require.NoError(t, err)
+		assert.Nil(t, stored.Report, "the record does not hold the report")
+		assert.NotEmpty(t, stored.ReportKey)
+		assert.Equal(t, large.Protocol, stored.Protocol)
+		assert.Equal(t, 15000, stored.Overview.Occurrences)
+		got, err := f.svc.Get(context.Background(), out.Consultation.ID)
+		require.NoError(t, err)
+		require.NotNil(t, got.Report)
+		assert.Len(t, got.Report.Pendencies.Entries, 15000)
+		assert.Equal(t, len(large.Raw), len(got.Report.Raw))
+	})
+	t.Run("the archive fails: a minimal record with the protocol", func(t *testing.T) {
+		f := newConsultFixture(t)
+		f.svc.Archive = failingArchive{}
+		f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
+			return large, nil
+		}
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.Error(t, err)
+		all := recorded(t, f)
+		require.Len(t, all, 1)
+		assert.Equal(t, credit.ConsultationSucceeded, all[0].Status)
+		assert.Equal(t, large.Protocol, all[0].Protocol)
+		assert.Equal(t, testCPF, all[0].Document.Number())
+		assert.Contains(t, f.logs.String(), large.Protocol, "the protocol is logged for reconciliation")
+	})
 }

@@ -22,5 +22,8 @@
 // adds to every line.
 //
 // Nothing in this package knows about HTTP, Lambda, DynamoDB or the bureau's
-// wire format; adapters live in packages named after their technology.
+// wire format; adapters live in packages named after their technology. Its
+// types carry no JSON or storage tags: the API's views are httpapi's, the
+// stored items dynamo's, the bureau's wire types connectsa's. Its error
+// kinds and codes are the ones the domain raises; a transport adds its own.
 package credit

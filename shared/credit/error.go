@@ -6,37 +6,30 @@ import (
 )
 
 // Kind classifies an error for transports; the HTTP layer maps each kind to
-// one status code in one place.
+// one status code in one place. These are the kinds the domain raises; a
+// transport adds its own (an unknown route, a body too large) to the same
+// type.
 type Kind string
 
 const (
-	KindInvalid          Kind = "invalid"            // 400
-	KindUnauthorized     Kind = "unauthorized"       // 401
-	KindForbidden        Kind = "forbidden"          // 403
-	KindNotFound         Kind = "not_found"          // 404
-	KindMethodNotAllowed Kind = "method_not_allowed" // 405
-	KindConflict         Kind = "conflict"           // 409
-	KindTooLarge         Kind = "too_large"          // 413
-	KindUnprocessable    Kind = "unprocessable"      // 422
-	KindInternal         Kind = "internal"           // 500
-	KindBadGateway       Kind = "bad_gateway"        // 502
-	KindUnavailable      Kind = "unavailable"        // 503
+	KindInvalid       Kind = "invalid"       // 400
+	KindForbidden     Kind = "forbidden"     // 403
+	KindNotFound      Kind = "not_found"     // 404
+	KindConflict      Kind = "conflict"      // 409
+	KindUnprocessable Kind = "unprocessable" // 422
+	KindInternal      Kind = "internal"      // 500
+	KindBadGateway    Kind = "bad_gateway"   // 502
+	KindUnavailable   Kind = "unavailable"   // 503
 )
 
 // Stable error codes shared by several areas. Area-specific codes are declared
-// next to the rule that raises them.
+// next to the rule that raises them; the codes only a transport raises live
+// with it.
 const (
 	CodeInternal          = "internal_error"
 	CodeValidation        = "validation_failed"
-	CodeInvalidJSON       = "invalid_json"
-	CodeBodyTooLarge      = "body_too_large"
 	CodeNotFound          = "not_found"
-	CodeRouteNotFound     = "route_not_found"
-	CodeMethodNotAllowed  = "method_not_allowed"
-	CodeUnauthorized      = "unauthorized"
-	CodeForbidden         = "forbidden"
 	CodeInvalidCursor     = "invalid_cursor"
-	CodeInvalidParameter  = "invalid_parameter"
 	CodeConcurrentUpdate  = "concurrent_update"
 	CodeBureauUnavailable = "bureau_unavailable"
 	CodeBureauRejected    = "bureau_rejected"

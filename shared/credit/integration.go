@@ -23,10 +23,10 @@ const (
 // Automation is the "Inclusão/Exclusão automática" section: what the billing
 // rule may do on its own for this integration.
 type Automation struct {
-	Enabled         bool   `json:"enabled"`
-	RestrictionCode string `json:"restrictionCode"`
-	RemovalCode     string `json:"removalCode"`
-	DaysAfterDue    int    `json:"daysAfterDue"`
+	Enabled         bool
+	RestrictionCode string
+	RemovalCode     string
+	DaysAfterDue    int
 }
 
 const MaxDaysAfterDue = 1825
@@ -35,23 +35,23 @@ const MaxDaysAfterDue = 1825
 // Integração"). Its passwords live only in the secret store; SecretRef names
 // the secret and is never shown to callers.
 type Integration struct {
-	ID                 string       `json:"id"`
-	Intermediary       Intermediary `json:"intermediary"`
-	BranchID           string       `json:"branchId"`
-	Environment        Environment  `json:"environment"`
-	Login              string       `json:"login"`
-	DefaultPlan        Plan         `json:"defaultPlan"`
-	SendSMSOnInclusion bool         `json:"sendSmsOnInclusion"`
-	ResponsibleCPF     Document     `json:"responsibleCpf"`
-	Automation         Automation   `json:"automation"`
-	SecretRef          string       `json:"-"`
-	CreatedAt          time.Time    `json:"createdAt"`
-	UpdatedAt          time.Time    `json:"updatedAt"`
-	CreatedBy          Actor        `json:"createdBy"`
-	UpdatedBy          Actor        `json:"updatedBy"`
+	ID                 string
+	Intermediary       Intermediary
+	BranchID           string
+	Environment        Environment
+	Login              string
+	DefaultPlan        Plan
+	SendSMSOnInclusion bool
+	ResponsibleCPF     Document
+	Automation         Automation
+	SecretRef          string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	CreatedBy          Actor
+	UpdatedBy          Actor
 	// Version increases with every change; stores use it for optimistic
 	// concurrency.
-	Version int64 `json:"-"`
+	Version int64
 }
 
 // Account is what the bureau's ports need to act for this integration with

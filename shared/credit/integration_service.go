@@ -159,11 +159,11 @@ func (s *IntegrationService) OfferedPlans(ctx context.Context, i Integration) ([
 
 // PlanInfo is a plan the integration's account offers, as shown to callers.
 type PlanInfo struct {
-	Code           Plan   `json:"code"`
-	Name           string `json:"name"`
-	ProductCode    string `json:"productCode"`
-	Deprecated     bool   `json:"deprecated"`
-	Recommendation string `json:"recommendation,omitempty"`
+	Code           Plan
+	Name           string
+	ProductCode    string
+	Deprecated     bool
+	Recommendation string
 }
 
 // Plans lists the plans the account offers, from the bureau.
@@ -204,11 +204,11 @@ func (s *IntegrationService) codes(ctx context.Context, id string, list func(con
 // ConnectionTest is the answer of "Testar": whether the bureau accepts the
 // stored credentials right now.
 type ConnectionTest struct {
-	OK           bool   `json:"ok"`
-	LatencyMs    int64  `json:"latencyMs"`
-	Message      string `json:"message"`
-	Consultation bool   `json:"consultationPasswordAccepted"`
-	PEFIN        bool   `json:"pefinPasswordAccepted"`
+	OK           bool
+	LatencyMs    int64
+	Message      string
+	Consultation bool
+	PEFIN        bool
 }
 
 // TestConnection calls the bureau's cheap credential check with the

@@ -98,20 +98,20 @@ const (
 
 // NegativationEvent is one entry of a negativation's history.
 type NegativationEvent struct {
-	Status NegativationStatus `json:"status"`
-	At     time.Time          `json:"at"`
-	By     Actor              `json:"by"`
+	Status NegativationStatus
+	At     time.Time
+	By     Actor
 	// RunID names the billing-rule run that acted, if any.
-	RunID   string `json:"runId,omitempty"`
-	Message string `json:"message,omitempty"`
+	RunID   string
+	Message string
 	// ErrorCode is set on the entries that record a failure.
-	ErrorCode string `json:"errorCode,omitempty"`
+	ErrorCode string
 }
 
 // NegativationError is the last failure of a bureau call on the record.
 type NegativationError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
+	Code    string
+	Message string
 }
 
 // MaxNegativationHistory bounds the history kept on a record (the first

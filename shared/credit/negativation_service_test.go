@@ -1126,3 +1126,23 @@ func TestNegativationMessagesArePortuguese(t *testing.T) {
 		assert.NotEqual(t, string(st), st.Name(), "every status has a Portuguese name")
 	}
 }
+
+// TestIncludeWithNoTimeLeft: when the request has no time left for the
+// bureau, the inclusion is not sent; the record is failed, kept live as a
+// timeout is, and the answer is bureau_unavailable in time.
+func TestIncludeWithNoTimeLeft(t *testing.T) {
+	e := newNegEnv(t)
+	e.access.Margin = time.Hour // more than any request has left
+	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
+	defer cancel()
+
+	n, err := e.svc.Include(ctx, credit.IncludeRequest{CustomerID: "c1", InvoiceID: "inv-1"})
+
+	assert.Equal(t, credit.CodeBureauUnavailable, credit.ErrorCode(err), "%v", err)
+	assert.Equal(t, credit.NegativationFailed, n.Status, "a definite state")
+	assert.True(t, n.OutcomeUnknown)
+	includes, registered, _, _ := e.bureau.Counts()
+	assert.Zero(t, includes, "nothing sent")
+	assert.Zero(t, registered)
+	assert.Equal(t, n.ID, details(t, err)["negativationId"])
+}

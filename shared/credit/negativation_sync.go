@@ -16,20 +16,20 @@ type SyncRequest struct {
 
 // SyncError is a failure of one integration's sync.
 type SyncError struct {
-	IntegrationID string `json:"integrationId"`
-	Code          string `json:"code"`
-	Message       string `json:"message"`
+	IntegrationID string
+	Code          string
+	Message       string
 }
 
 // SyncResult counts what a sync saw and did.
 type SyncResult struct {
-	Integrations int `json:"integrations"`
+	Integrations int
 	// Examined records were asked about; Changed moved, counted by their new
 	// status in ByStatus.
-	Examined int                        `json:"examined"`
-	Changed  int                        `json:"changed"`
-	ByStatus map[NegativationStatus]int `json:"byStatus"`
-	Errors   []SyncError                `json:"errors"`
+	Examined int
+	Changed  int
+	ByStatus map[NegativationStatus]int
+	Errors   []SyncError
 }
 
 // syncBatch is how many references go in one status call.

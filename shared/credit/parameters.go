@@ -9,11 +9,11 @@ type Parameters struct {
 	// refused; removals, the sync and the billing rule's removals go on, so
 	// that a paid debt still comes off within 5 business days (STJ Súmula
 	// 548).
-	CreditAnalysisEnabled bool `json:"creditAnalysisEnabled"`
+	CreditAnalysisEnabled bool
 	// RepeatConsultationIntervalDays ("Intervalo de dias para consultar o
 	// mesmo CPF/CNPJ"): a second consultation of a document inside this many
 	// days needs confirmation; 0 never asks.
-	RepeatConsultationIntervalDays int `json:"repeatConsultationIntervalDays"`
+	RepeatConsultationIntervalDays int
 }
 
 const MaxRepeatConsultationIntervalDays = 365

@@ -58,31 +58,31 @@ const (
 
 // Address is a Brazilian postal address.
 type Address struct {
-	CEP          string `json:"cep"`
-	Street       string `json:"street"`
-	Number       string `json:"number"`
-	Complement   string `json:"complement"`
-	Neighborhood string `json:"neighborhood"`
-	City         string `json:"city"`
-	UF           string `json:"uf"`
+	CEP          string
+	Street       string
+	Number       string
+	Complement   string
+	Neighborhood string
+	City         string
+	UF           string
 }
 
 // Party is a customer, lead or prospect as the ERP pushes it. Only BranchID,
 // Document and Name are required to store it; negativation checks the rest.
 type Party struct {
-	Kind             PartyKind        `json:"kind"`
-	ID               string           `json:"id"`
-	BranchID         string           `json:"branchId"`
-	Document         Document         `json:"document"`
-	Name             string           `json:"name"`
-	Gender           Gender           `json:"gender,omitempty"`
-	BirthDate        Date             `json:"birthDate"`
-	MobilePhone      string           `json:"mobilePhone,omitempty"`
-	Address          Address          `json:"address"`
-	AutoNegativation AutoNegativation `json:"autoNegativation"`
-	CreatedAt        time.Time        `json:"createdAt"`
-	UpdatedAt        time.Time        `json:"updatedAt"`
-	UpdatedBy        Actor            `json:"updatedBy"`
+	Kind             PartyKind
+	ID               string
+	BranchID         string
+	Document         Document
+	Name             string
+	Gender           Gender
+	BirthDate        Date
+	MobilePhone      string
+	Address          Address
+	AutoNegativation AutoNegativation
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+	UpdatedBy        Actor
 }
 
 // UFs are the 27 federative units.
@@ -239,21 +239,21 @@ const (
 // Invoice is an amount a customer owes with a due date (boleto/fatura); a
 // negativation is for one overdue invoice.
 type Invoice struct {
-	CustomerID     string        `json:"customerId"`
-	ID             string        `json:"id"`
-	BranchID       string        `json:"branchId"`
-	AmountCents    Cents         `json:"amountCents"`
-	DueDate        Date          `json:"dueDate"`
-	Status         InvoiceStatus `json:"status"`
-	PaidAt         Date          `json:"paidAt"`
-	ContractNumber string        `json:"contractNumber"`
-	DocumentNumber string        `json:"documentNumber"`
+	CustomerID     string
+	ID             string
+	BranchID       string
+	AmountCents    Cents
+	DueDate        Date
+	Status         InvoiceStatus
+	PaidAt         Date
+	ContractNumber string
+	DocumentNumber string
 	// SettledOn is when the invoice stopped being owed (paid or cancelled):
 	// PaidAt when given, else the day the change arrived. It dates the
 	// 5-business-day removal duty (STJ Súmula 548).
-	SettledOn Date      `json:"settledOn"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	UpdatedBy Actor     `json:"updatedBy"`
+	SettledOn Date
+	UpdatedAt time.Time
+	UpdatedBy Actor
 }
 
 // InvoiceInput is what the ERP sends for an invoice.

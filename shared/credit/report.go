@@ -12,26 +12,25 @@ import (
 // Sections the plan does not cover are empty; Score is nil when the plan
 // gives none.
 //
-// Dates are calendar days at midnight UTC. Money is in Cents, and every
-// amount's JSON name ends in "Cents".
+// Dates are calendar days at midnight UTC. Money is in Cents.
 type Report struct {
 	// Protocol is the bureau's number for this consultation, the reference
 	// for any dispute with the partner.
-	Protocol string   `json:"protocol"`
-	Identity Identity `json:"identity"`
-	Score    *Score   `json:"score"`
+	Protocol string
+	Identity Identity
+	Score    *Score
 	// Occurrences is the bureau's count of every restriction in the report
 	// ("quadro resumo"); zero means "nada consta".
-	Occurrences           int                   `json:"occurrences"`
-	Pendencies            Section[Pendency]     `json:"pendencies"`
-	Protests              Section[Protest]      `json:"protests"`
-	BadCheques            Section[BadCheque]    `json:"badCheques"`
-	Lawsuits              Section[Lawsuit]      `json:"lawsuits"`
-	Bankruptcies          Section[Bankruptcy]   `json:"bankruptcies"`
-	PreviousConsultations PreviousConsultations `json:"previousConsultations"`
+	Occurrences           int
+	Pendencies            Section[Pendency]
+	Protests              Section[Protest]
+	BadCheques            Section[BadCheque]
+	Lawsuits              Section[Lawsuit]
+	Bankruptcies          Section[Bankruptcy]
+	PreviousConsultations PreviousConsultations
 	// Raw is the bureau's answer as received, kept for audit. It holds the
-	// full document: store it, but answer callers with WithoutRaw.
-	Raw json.RawMessage `json:"raw,omitempty"`
+	// full document: store it, never answer it.
+	Raw json.RawMessage
 }
 
 // WithoutRaw returns r without the bureau's raw answer, the form callers see.
@@ -50,26 +49,26 @@ func (r Report) NothingRecorded() bool {
 
 // Identity is who the bureau says the document belongs to.
 type Identity struct {
-	Name string `json:"name"`
+	Name string
 	// BirthDate is set for a CPF, FoundationDate for a CNPJ.
-	BirthDate      time.Time `json:"birthDate,omitzero"`
-	FoundationDate time.Time `json:"foundationDate,omitzero"`
+	BirthDate      time.Time
+	FoundationDate time.Time
 	// DocumentStatus is the document's standing at the Receita Federal as
 	// the bureau words it ("REGULAR", "SUSPENSA", "CANCELADA", ...).
-	DocumentStatus string `json:"documentStatus"`
-	MotherName     string `json:"motherName,omitempty"`
+	DocumentStatus string
+	MotherName     string
 }
 
 // Score is the bureau's credit score.
 type Score struct {
 	// Value goes from 0 (highest risk) to 1000 (lowest).
-	Value int `json:"value"`
+	Value int
 	// Class is the bureau's risk class for the value, as it names it.
-	Class string `json:"class"`
+	Class string
 	// DefaultProbability is the probability of default in basis points:
 	// 1250 means 12,50%.
-	DefaultProbability BasisPoints `json:"defaultProbability"`
-	Message            string      `json:"message"`
+	DefaultProbability BasisPoints
+	Message            string
 }
 
 // MaxScore is the top of the score scale.
@@ -133,21 +132,21 @@ type Entry interface {
 
 // Section is one block of the report: its entries and their summary.
 type Section[E Entry] struct {
-	Summary Summary `json:"summary"`
-	Entries []E     `json:"entries"`
+	Summary Summary
+	Entries []E
 }
 
 // Summary totals a section. Count and Total may exceed what Entries shows
 // when the bureau lists only the latest entries.
 type Summary struct {
-	Count  int       `json:"count"`
-	Oldest time.Time `json:"oldest,omitzero"`
-	Newest time.Time `json:"newest,omitzero"`
-	Total  Cents     `json:"totalCents"`
+	Count  int
+	Oldest time.Time
+	Newest time.Time
+	Total  Cents
 }
 
 // NewSection builds a section whose summary is computed from entries.
-// Entries is never nil, so that JSON shows an empty list rather than null.
+// Entries is never nil, so that answers show an empty list rather than null.
 func NewSection[E Entry](entries []E) Section[E] {
 	if entries == nil {
 		entries = []E{}
@@ -185,13 +184,13 @@ const (
 
 // Pendency is a financial pendency ("pendência financeira").
 type Pendency struct {
-	Kind     PendencyKind `json:"kind"`
-	Date     time.Time    `json:"date"`
-	Modality string       `json:"modality"`
-	Amount   Cents        `json:"amountCents"`
-	Contract string       `json:"contract"`
+	Kind     PendencyKind
+	Date     time.Time
+	Modality string
+	Amount   Cents
+	Contract string
 	// Origin is the creditor that registered the debt.
-	Origin string `json:"origin"`
+	Origin string
 }
 
 func (p Pendency) EntryDate() time.Time { return p.Date }
@@ -199,11 +198,11 @@ func (p Pendency) EntryAmount() Cents   { return p.Amount }
 
 // Protest is a protest at a notary office ("protesto").
 type Protest struct {
-	Date   time.Time `json:"date"`
-	Amount Cents     `json:"amountCents"`
-	Notary string    `json:"notary"`
-	City   string    `json:"city"`
-	UF     string    `json:"uf"`
+	Date   time.Time
+	Amount Cents
+	Notary string
+	City   string
+	UF     string
 }
 
 func (p Protest) EntryDate() time.Time { return p.Date }
@@ -211,13 +210,13 @@ func (p Protest) EntryAmount() Cents   { return p.Amount }
 
 // BadCheque is a bounced-cheque record ("cheque sem fundo", CCF).
 type BadCheque struct {
-	Date     time.Time `json:"date"`
-	Bank     string    `json:"bank"`
-	Agency   string    `json:"agency"`
-	Quantity int       `json:"quantity"`
-	Amount   Cents     `json:"amountCents"`
-	City     string    `json:"city"`
-	UF       string    `json:"uf"`
+	Date     time.Time
+	Bank     string
+	Agency   string
+	Quantity int
+	Amount   Cents
+	City     string
+	UF       string
 }
 
 func (b BadCheque) EntryDate() time.Time { return b.Date }
@@ -225,12 +224,12 @@ func (b BadCheque) EntryAmount() Cents   { return b.Amount }
 
 // Lawsuit is a lawsuit against the document's holder ("ação judicial").
 type Lawsuit struct {
-	Date   time.Time `json:"date"`
-	Nature string    `json:"nature"`
-	Amount Cents     `json:"amountCents"`
-	Court  string    `json:"court"`
-	City   string    `json:"city"`
-	UF     string    `json:"uf"`
+	Date   time.Time
+	Nature string
+	Amount Cents
+	Court  string
+	City   string
+	UF     string
 }
 
 func (l Lawsuit) EntryDate() time.Time { return l.Date }
@@ -239,11 +238,11 @@ func (l Lawsuit) EntryAmount() Cents   { return l.Amount }
 // Bankruptcy is a bankruptcy or judicial recovery ("falência", "recuperação
 // judicial"); it carries no amount.
 type Bankruptcy struct {
-	Date  time.Time `json:"date"`
-	Kind  string    `json:"kind"`
-	Court string    `json:"court"`
-	City  string    `json:"city"`
-	UF    string    `json:"uf"`
+	Date  time.Time
+	Kind  string
+	Court string
+	City  string
+	UF    string
 }
 
 func (b Bankruptcy) EntryDate() time.Time { return b.Date }
@@ -253,15 +252,15 @@ func (b Bankruptcy) EntryAmount() Cents   { return 0 }
 // other companies in the last 15, 30, 60 and 90 days; each count includes the
 // shorter periods. Entries lists them when the bureau does.
 type PreviousConsultations struct {
-	Last15Days int                    `json:"last15Days"`
-	Last30Days int                    `json:"last30Days"`
-	Last60Days int                    `json:"last60Days"`
-	Last90Days int                    `json:"last90Days"`
-	Entries    []PreviousConsultation `json:"entries"`
+	Last15Days int
+	Last30Days int
+	Last60Days int
+	Last90Days int
+	Entries    []PreviousConsultation
 }
 
 // PreviousConsultation is one earlier consultation of the document.
 type PreviousConsultation struct {
-	Date    time.Time `json:"date"`
-	Company string    `json:"company"`
+	Date    time.Time
+	Company string
 }

@@ -112,9 +112,12 @@ type consultationItem struct {
 	RequestedBy   actorItem     `dynamodbav:"requestedBy"`
 	Overview      overviewItem  `dynamodbav:"overview"`
 	PDFKey        string        `dynamodbav:"pdfKey,omitempty"`
+	ReportKey     string        `dynamodbav:"reportKey,omitempty"`
+	Protocol      string        `dynamodbav:"protocol,omitempty"`
 	Warnings      []warningItem `dynamodbav:"warnings,omitempty"`
-	// Report is the report's JSON, gzipped: a report with its raw answer can
-	// be large, and an item holds at most 400 KB.
+	// Report is the report's JSON, gzipped, of a record written without a
+	// report archive; with one, the report lives there (ReportKey): a report
+	// with its raw answer can be megabytes, and an item holds at most 400 KB.
 	Report []byte `dynamodbav:"report,omitempty"`
 }
 
@@ -123,7 +126,7 @@ func toConsultationItem(c credit.Consultation) (consultationItem, error) {
 		ID: c.ID, CreatedAt: formatTime(c.CreatedAt), Status: string(c.Status), ErrorCode: c.ErrorCode,
 		ErrorMessage: c.ErrorMessage, Document: c.Document.Number(), UF: c.UF, Plan: string(c.Plan),
 		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: string(c.Environment),
-		RequestedBy: toActorItem(c.RequestedBy), PDFKey: c.PDFKey,
+		RequestedBy: toActorItem(c.RequestedBy), PDFKey: c.PDFKey, ReportKey: c.ReportKey, Protocol: c.Protocol,
 		Overview: overviewItem{Name: c.Overview.Name, Score: c.Overview.Score, ScoreClass: c.Overview.ScoreClass,
 			Occurrences: c.Overview.Occurrences, NothingRecorded: c.Overview.NothingRecorded, PendenciesTotal: int64(c.Overview.PendenciesTotal)},
 	}
@@ -134,7 +137,7 @@ func toConsultationItem(c credit.Consultation) (consultationItem, error) {
 		it.Warnings = append(it.Warnings, warningItem(w))
 	}
 	if c.Report != nil {
-		js, err := json.Marshal(c.Report)
+		js, err := json.Marshal(toReportItem(*c.Report))
 		if err != nil {
 			return it, credit.Internal(err, "dynamo: encode report")
 		}
@@ -155,6 +158,7 @@ func (it consultationItem) consultation() (credit.Consultation, error) {
 		ID: it.ID, CreatedAt: parseTime(it.CreatedAt), Status: credit.ConsultationStatus(it.Status), ErrorCode: it.ErrorCode,
 		ErrorMessage: it.ErrorMessage, Document: doc, UF: it.UF, Plan: credit.Plan(it.Plan), IntegrationID: it.IntegrationID,
 		BranchID: it.BranchID, Environment: credit.Environment(it.Environment), RequestedBy: it.RequestedBy.actor(), PDFKey: it.PDFKey,
+		ReportKey: it.ReportKey, Protocol: it.Protocol,
 		Overview: credit.ReportOverview{Name: it.Overview.Name, Score: it.Overview.Score, ScoreClass: it.Overview.ScoreClass,
 			Occurrences: it.Overview.Occurrences, NothingRecorded: it.Overview.NothingRecorded, PendenciesTotal: credit.Cents(it.Overview.PendenciesTotal)},
 	}
@@ -173,10 +177,11 @@ func (it consultationItem) consultation() (credit.Consultation, error) {
 		if err != nil {
 			return c, credit.Internal(err, "dynamo: decompress report of %s", it.ID)
 		}
-		var r credit.Report
-		if err := json.Unmarshal(js, &r); err != nil {
+		var ri reportItem
+		if err := json.Unmarshal(js, &ri); err != nil {
 			return c, credit.Internal(err, "dynamo: decode report of %s", it.ID)
 		}
+		r := ri.report()
 		c.Report = &r
 	}
 	return c, nil

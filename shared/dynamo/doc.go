@@ -38,4 +38,9 @@
 // same transactions as the negativations), one password change at a time
 // (the lease), one attempt per idempotency key (the key's claim and its
 // lease).
+//
+// Every item is a struct of this package with its own attribute names,
+// converted to and from the domain's types; the domain's types carry no
+// storage tags. A report is kept as gzipped JSON of reportItem, whose names
+// are those reports were first written with.
 package dynamo

@@ -25,19 +25,31 @@ func partyPK(kind credit.PartyKind, id string) string { return "PARTY#" + string
 func openInvoicesPK(branch string) string { return "OPENINV#" + branch }
 
 type partyItem struct {
-	Kind             string         `dynamodbav:"kind"`
-	ID               string         `dynamodbav:"id"`
-	BranchID         string         `dynamodbav:"branchId"`
-	Document         string         `dynamodbav:"document"`
-	Name             string         `dynamodbav:"name"`
-	Gender           string         `dynamodbav:"gender,omitempty"`
-	BirthDate        string         `dynamodbav:"birthDate,omitempty"`
-	MobilePhone      string         `dynamodbav:"mobilePhone,omitempty"`
-	Address          credit.Address `dynamodbav:"address"`
-	AutoNegativation string         `dynamodbav:"autoNegativation"`
-	CreatedAt        string         `dynamodbav:"createdAt"`
-	UpdatedAt        string         `dynamodbav:"updatedAt"`
-	UpdatedBy        actorItem      `dynamodbav:"updatedBy"`
+	Kind             string      `dynamodbav:"kind"`
+	ID               string      `dynamodbav:"id"`
+	BranchID         string      `dynamodbav:"branchId"`
+	Document         string      `dynamodbav:"document"`
+	Name             string      `dynamodbav:"name"`
+	Gender           string      `dynamodbav:"gender,omitempty"`
+	BirthDate        string      `dynamodbav:"birthDate,omitempty"`
+	MobilePhone      string      `dynamodbav:"mobilePhone,omitempty"`
+	Address          addressItem `dynamodbav:"address"`
+	AutoNegativation string      `dynamodbav:"autoNegativation"`
+	CreatedAt        string      `dynamodbav:"createdAt"`
+	UpdatedAt        string      `dynamodbav:"updatedAt"`
+	UpdatedBy        actorItem   `dynamodbav:"updatedBy"`
+}
+
+// addressItem keeps the attribute names parties were first written with
+// (the Go field names).
+type addressItem struct {
+	CEP          string `dynamodbav:"CEP"`
+	Street       string `dynamodbav:"Street"`
+	Number       string `dynamodbav:"Number"`
+	Complement   string `dynamodbav:"Complement"`
+	Neighborhood string `dynamodbav:"Neighborhood"`
+	City         string `dynamodbav:"City"`
+	UF           string `dynamodbav:"UF"`
 }
 
 func dateString(d credit.Date) string {
@@ -57,18 +69,22 @@ func (it partyItem) party() credit.Party {
 	return credit.Party{
 		Kind: credit.PartyKind(it.Kind), ID: it.ID, BranchID: it.BranchID, Document: doc, Name: it.Name,
 		Gender: credit.Gender(it.Gender), BirthDate: parseDate(it.BirthDate), MobilePhone: it.MobilePhone,
-		Address: it.Address, AutoNegativation: credit.AutoNegativation(it.AutoNegativation),
+		Address: credit.Address(it.Address), AutoNegativation: credit.AutoNegativation(it.AutoNegativation),
 		CreatedAt: parseTime(it.CreatedAt), UpdatedAt: parseTime(it.UpdatedAt), UpdatedBy: it.UpdatedBy.actor(),
 	}
 }
 
-func (s *Store) PutParty(ctx context.Context, p credit.Party) (bool, error) {
-	item, err := marshal(partyItem{
+func toPartyItem(p credit.Party) partyItem {
+	return partyItem{
 		Kind: string(p.Kind), ID: p.ID, BranchID: p.BranchID, Document: p.Document.Number(), Name: p.Name,
-		Gender: string(p.Gender), BirthDate: dateString(p.BirthDate), MobilePhone: p.MobilePhone, Address: p.Address,
+		Gender: string(p.Gender), BirthDate: dateString(p.BirthDate), MobilePhone: p.MobilePhone, Address: addressItem(p.Address),
 		AutoNegativation: string(p.AutoNegativation), CreatedAt: formatTime(p.CreatedAt), UpdatedAt: formatTime(p.UpdatedAt),
 		UpdatedBy: toActorItem(p.UpdatedBy),
-	}, map[string]string{attrPK: partyPK(p.Kind, p.ID), attrSK: partySK})
+	}
+}
+
+func (s *Store) PutParty(ctx context.Context, p credit.Party) (bool, error) {
+	item, err := marshal(toPartyItem(p), map[string]string{attrPK: partyPK(p.Kind, p.ID), attrSK: partySK})
 	if err != nil {
 		return false, err
 	}

@@ -46,8 +46,31 @@ func (h *AuditHandler) list(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, NewList(items, next))
+	WriteJSON(w, http.StatusOK, NewList(viewAll(items, viewAuditEvent), next))
 	return nil
+}
+
+// auditEventView is one entry of the trail as admins read it.
+type auditEventView struct {
+	ID        string            `json:"id"`
+	At        time.Time         `json:"at"`
+	Actor     actorView         `json:"actor"`
+	Action    string            `json:"action"`
+	Target    map[string]string `json:"target,omitempty"`
+	RequestID string            `json:"requestId"`
+	Outcome   auditOutcomeView  `json:"outcome"`
+}
+
+type auditOutcomeView struct {
+	Status int    `json:"status"`
+	Code   string `json:"code,omitempty"`
+}
+
+func viewAuditEvent(e credit.AuditEvent) auditEventView {
+	return auditEventView{
+		ID: e.ID, At: e.At, Actor: viewActor(e.Actor), Action: e.Action, Target: e.Target, RequestID: e.RequestID,
+		Outcome: auditOutcomeView{Status: e.Outcome.Status, Code: e.Outcome.Code},
+	}
 }
 
 // instantParam reads a date or an RFC 3339 instant. A date names a whole São

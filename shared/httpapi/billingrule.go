@@ -40,23 +40,41 @@ type billingPositionView struct {
 }
 
 type integrationPositionView struct {
-	IntegrationID string             `json:"integrationId"`
-	AfterInvoice  *credit.InvoiceKey `json:"afterInvoice,omitempty"`
+	IntegrationID string          `json:"integrationId"`
+	AfterInvoice  *invoiceKeyView `json:"afterInvoice,omitempty"`
+}
+
+// invoiceKeyView is an open invoice's place in the walk.
+type invoiceKeyView struct {
+	DueDate    credit.Date `json:"dueDate"`
+	CustomerID string      `json:"customerId"`
+	InvoiceID  string      `json:"invoiceId"`
+}
+
+// billingRunErrorView is one failure of a run.
+type billingRunErrorView struct {
+	At             time.Time `json:"at"`
+	IntegrationID  string    `json:"integrationId,omitempty"`
+	CustomerID     string    `json:"customerId,omitempty"`
+	InvoiceID      string    `json:"invoiceId,omitempty"`
+	NegativationID string    `json:"negativationId,omitempty"`
+	Code           string    `json:"code"`
+	Message        string    `json:"message"`
 }
 
 // billingRunView is a run as callers see it; the lease is bookkeeping.
 type billingRunView struct {
-	ID          string                   `json:"id"`
-	Trigger     credit.BillingTrigger    `json:"trigger"`
-	RequestedBy *credit.Actor            `json:"requestedBy,omitempty"`
-	Status      credit.BillingRunStatus  `json:"status"`
-	Day         credit.Date              `json:"day"`
-	StartedAt   time.Time                `json:"startedAt"`
-	FinishedAt  *time.Time               `json:"finishedAt"`
-	Counts      billingCountsView        `json:"counts"`
-	Errors      []credit.BillingRunError `json:"errors"`
-	Position    billingPositionView      `json:"position"`
-	ResumedFrom string                   `json:"resumedFrom,omitempty"`
+	ID          string                  `json:"id"`
+	Trigger     credit.BillingTrigger   `json:"trigger"`
+	RequestedBy *actorView              `json:"requestedBy,omitempty"`
+	Status      credit.BillingRunStatus `json:"status"`
+	Day         credit.Date             `json:"day"`
+	StartedAt   time.Time               `json:"startedAt"`
+	FinishedAt  *time.Time              `json:"finishedAt"`
+	Counts      billingCountsView       `json:"counts"`
+	Errors      []billingRunErrorView   `json:"errors"`
+	Position    billingPositionView     `json:"position"`
+	ResumedFrom string                  `json:"resumedFrom,omitempty"`
 }
 
 func viewBillingRun(r credit.BillingRun) billingRunView {
@@ -65,12 +83,12 @@ func viewBillingRun(r credit.BillingRun) billingRunView {
 		ID: r.ID, Trigger: r.Trigger, Status: r.Status, Day: r.Day, StartedAt: r.StartedAt,
 		Counts: billingCountsView{Examined: c.Examined, Included: c.Included, Removed: c.Removed, Synced: c.Synced,
 			Skipped: c.Skipped, Failed: c.Failed},
-		Errors:      r.Errors,
+		Errors:      viewAll(r.Errors, func(e credit.BillingRunError) billingRunErrorView { return billingRunErrorView(e) }),
 		Position:    billingPositionView{IntegrationsDone: r.Position.Done, InProgress: []integrationPositionView{}},
 		ResumedFrom: r.ResumedFrom,
 	}
 	if r.Trigger == credit.TriggerManual {
-		by := r.RequestedBy
+		by := viewActor(r.RequestedBy)
 		v.RequestedBy = &by
 	}
 	if !r.FinishedAt.IsZero() {
@@ -80,14 +98,16 @@ func viewBillingRun(r credit.BillingRun) billingRunView {
 	if v.Counts.Skipped == nil {
 		v.Counts.Skipped = map[string]int{}
 	}
-	if v.Errors == nil {
-		v.Errors = []credit.BillingRunError{}
-	}
 	if v.Position.IntegrationsDone == nil {
 		v.Position.IntegrationsDone = []string{}
 	}
 	for _, ip := range r.Position.Partial {
-		v.Position.InProgress = append(v.Position.InProgress, integrationPositionView{IntegrationID: ip.IntegrationID, AfterInvoice: ip.After})
+		pv := integrationPositionView{IntegrationID: ip.IntegrationID}
+		if ip.After != nil {
+			after := invoiceKeyView(*ip.After)
+			pv.AfterInvoice = &after
+		}
+		v.Position.InProgress = append(v.Position.InProgress, pv)
 	}
 	return v
 }
@@ -101,11 +121,7 @@ func (h *BillingRuleHandler) list(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	views := make([]billingRunView, len(runs))
-	for k, run := range runs {
-		views[k] = viewBillingRun(run)
-	}
-	WriteJSON(w, http.StatusOK, NewList(views, next))
+	WriteJSON(w, http.StatusOK, NewList(viewAll(runs, viewBillingRun), next))
 	return nil
 }
 
@@ -127,7 +143,7 @@ func (h *BillingRuleHandler) get(w http.ResponseWriter, r *http.Request) error {
 func (h *BillingRuleHandler) start(w http.ResponseWriter, r *http.Request) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
+		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
 	}
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 {
 		if len(body) > MaxBodyBytes {

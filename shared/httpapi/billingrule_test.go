@@ -115,7 +115,7 @@ func TestBillingRuleFixtures(t *testing.T) {
 	}{
 		{fixture: "list-runs", status: 200},
 		{fixture: "get-run-missing", status: 404, code: credit.CodeNotFound},
-		{fixture: "start-run-forbidden", status: 403, code: credit.CodeForbidden},
+		{fixture: "start-run-forbidden", status: 403, code: httpapi.CodeForbidden},
 		{fixture: "start-run-with-body", status: 400, code: httpapi.CodeUnknownField},
 		{fixture: "start-run", status: 202, before: func() {
 			require.NoError(t, f.store.PutParameters(context.Background(), credit.Parameters{CreditAnalysisEnabled: true}))
@@ -216,7 +216,7 @@ func TestBillingRuleStartTakesNoBody(t *testing.T) {
 		{"null", 400, httpapi.CodeInvalidType},
 		{"[]", 400, httpapi.CodeInvalidType},
 		{`{"dryRun":true}`, 400, httpapi.CodeUnknownField},
-		{"{} {}", 400, credit.CodeInvalidJSON},
+		{"{} {}", 400, httpapi.CodeInvalidJSON},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {

@@ -51,14 +51,42 @@ type consultationView struct {
 	IntegrationID string                    `json:"integrationId"`
 	BranchID      string                    `json:"branchId"`
 	Environment   credit.Environment        `json:"environment"`
-	Party         *credit.PartyRef          `json:"party,omitempty"`
-	RequestedBy   credit.Actor              `json:"requestedBy"`
-	Warnings      []credit.Warning          `json:"warnings"`
-	Overview      *credit.ReportOverview    `json:"overview"`
+	Party         *partyRefView             `json:"party,omitempty"`
+	RequestedBy   actorView                 `json:"requestedBy"`
+	Warnings      []warningView             `json:"warnings"`
+	Overview      *overviewView             `json:"overview"`
 	// Report is absent from lists and null for a failed consultation.
-	Report          *credit.Report `json:"report,omitempty"`
-	PDFURL          string         `json:"pdfUrl,omitempty"`
-	PDFURLExpiresAt *time.Time     `json:"pdfUrlExpiresAt,omitempty"`
+	Report          *reportView `json:"report,omitempty"`
+	PDFURL          string      `json:"pdfUrl,omitempty"`
+	PDFURLExpiresAt *time.Time  `json:"pdfUrlExpiresAt,omitempty"`
+}
+
+// partyRefView names the party a consultation was made for.
+type partyRefView struct {
+	Kind credit.PartyKind `json:"kind"`
+	ID   string           `json:"id"`
+}
+
+// warningView is a note on a consultation that did not stop it.
+type warningView struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// overviewView is what a list shows of a consultation's report.
+type overviewView struct {
+	Name            string       `json:"name"`
+	Score           *int         `json:"score"`
+	ScoreClass      string       `json:"scoreClass,omitempty"`
+	Occurrences     int          `json:"occurrences"`
+	NothingRecorded bool         `json:"nothingRecorded"`
+	PendenciesTotal credit.Cents `json:"pendenciesTotalCents"`
+}
+
+// pdfLinkView is a short-lived link to a report's PDF.
+type pdfLinkView struct {
+	URL       string    `json:"url"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 // viewConsultation maps c; withReport is false in lists.
@@ -66,16 +94,19 @@ func viewConsultation(c credit.Consultation, withReport bool) consultationView {
 	v := consultationView{
 		ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, ErrorCode: c.ErrorCode, ErrorMessage: c.ErrorMessage,
 		Document: c.Document.Masked(), DocumentType: c.Document.Kind(), UF: c.UF, Plan: c.Plan, PlanName: c.Plan.Name(),
-		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment, Party: c.Party,
-		RequestedBy: credit.Actor{Subject: c.RequestedBy.Subject, Name: c.RequestedBy.Name},
-		Warnings:    append([]credit.Warning{}, c.Warnings...),
+		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment,
+		RequestedBy: viewActor(c.RequestedBy),
+		Warnings:    viewAll(c.Warnings, func(w credit.Warning) warningView { return warningView(w) }),
+	}
+	if c.Party != nil {
+		v.Party = &partyRefView{Kind: c.Party.Kind, ID: c.Party.ID}
 	}
 	if c.Status == credit.ConsultationSucceeded {
-		o := c.Overview
+		o := overviewView(c.Overview)
 		v.Overview = &o
 	}
 	if withReport && c.Report != nil {
-		r := c.Report.WithoutRaw()
+		r := viewReport(*c.Report)
 		v.Report = &r
 	}
 	return v
@@ -205,11 +236,12 @@ func (h *ConsultationsHandler) pdf(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	link := pdfLinkView(u)
 	if format == "json" {
-		WriteJSON(w, http.StatusOK, u)
+		WriteJSON(w, http.StatusOK, link)
 		return nil
 	}
 	w.Header().Set("Location", u.URL)
-	WriteJSON(w, http.StatusSeeOther, u)
+	WriteJSON(w, http.StatusSeeOther, link)
 	return nil
 }

@@ -169,7 +169,7 @@ func TestConsultationsFixtures(t *testing.T) {
 		{"create-consultation-bureau-unavailable", 502, credit.CodeBureauUnavailable, func(t *testing.T, b body, _ map[string]string) {
 			assert.Equal(t, "cons-0004", b["error"].(body)["details"].(body)["consultationId"], "the failure is recorded")
 		}},
-		{"create-consultation-viewer-forbidden", 403, credit.CodeForbidden, nil},
+		{"create-consultation-viewer-forbidden", 403, httpapi.CodeForbidden, nil},
 		{"get-consultation", 200, "", func(t *testing.T, b body, _ map[string]string) {
 			assert.Equal(t, "cons-0001", b["id"])
 			assert.Contains(t, b, "report")
@@ -189,7 +189,7 @@ func TestConsultationsFixtures(t *testing.T) {
 			assert.Regexp(t, `X-Amz-Expires=300$`, b["url"])
 			assert.Equal(t, "2026-11-26T12:05:00Z", b["expiresAt"])
 		}},
-		{"get-consultation-pdf-viewer-forbidden", 403, credit.CodeForbidden, nil},
+		{"get-consultation-pdf-viewer-forbidden", 403, httpapi.CodeForbidden, nil},
 		{"list-consultations", 200, "", func(t *testing.T, b body, _ map[string]string) {
 			items := b["items"].([]any)
 			require.Len(t, items, 2)
@@ -294,12 +294,12 @@ func TestConsultationsListFollowsCursorsAndFilters(t *testing.T) {
 	}
 	for q, code := range map[string]string{
 		"document=123":        credit.CodeInvalidDocument,
-		"from=26/11/2026":     credit.CodeInvalidParameter,
+		"from=26/11/2026":     httpapi.CodeInvalidParameter,
 		"status=pending":      credit.CodeValidation,
 		"plan=all":            credit.CodeValidation,
-		"integrationId=a%2Fb": credit.CodeInvalidParameter,
+		"integrationId=a%2Fb": httpapi.CodeInvalidParameter,
 		"cursor=not-a-cursor": credit.CodeInvalidCursor,
-		"limit=0":             credit.CodeInvalidParameter,
+		"limit=0":             httpapi.CodeInvalidParameter,
 	} {
 		status, b := list(q)
 		assert.Equal(t, 400, status, q)

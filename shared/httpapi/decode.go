@@ -35,7 +35,7 @@ func Decode(r *http.Request, v any) error {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
+		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
 	}
 	if len(body) > MaxBodyBytes {
 		return errBodyTooLarge
@@ -43,12 +43,12 @@ func Decode(r *http.Request, v any) error {
 	return DecodeBytes(body, v)
 }
 
-var errBodyTooLarge = credit.NewError(credit.KindTooLarge, credit.CodeBodyTooLarge, "O corpo da requisição excede 64 KiB.")
+var errBodyTooLarge = credit.NewError(KindTooLarge, CodeBodyTooLarge, "O corpo da requisição excede 64 KiB.")
 
 // DecodeBytes is Decode for a body already read.
 func DecodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "O corpo da requisição está vazio; envie um objeto JSON.")
+		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "O corpo da requisição está vazio; envie um objeto JSON.")
 	}
 	if err := checkKeys(body, reflect.TypeOf(v)); err != nil {
 		return err
@@ -59,7 +59,7 @@ func DecodeBytes(body []byte, v any) error {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "O corpo da requisição deve conter um único objeto JSON.")
+		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "O corpo da requisição deve conter um único objeto JSON.")
 	}
 	return nil
 }
@@ -78,12 +78,12 @@ func decodeError(err error) error {
 		}
 		return fieldError(CodeInvalidType, "Tipo inválido", field, "esperado: "+jsonTypeName(typeErr.Type.String()))
 	case errors.As(err, &syntaxErr), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "JSON malformado.").WithCause(err)
+		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "JSON malformado.").WithCause(err)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return fieldError(CodeUnknownField, "Campo desconhecido", field, "não existe")
 	}
-	return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "JSON inválido.").WithCause(err)
+	return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "JSON inválido.").WithCause(err)
 }
 
 // fieldError is a refusal about one field, in the shape of every

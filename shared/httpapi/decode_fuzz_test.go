@@ -64,6 +64,6 @@ func TestDecodeRefusesOversizedBodiesWithoutReadingThemAll(t *testing.T) {
 	r.ContentLength = -1
 	var v fuzzTarget
 	err := httpapi.Decode(r, &v)
-	assert.Equal(t, credit.CodeBodyTooLarge, credit.ErrorCode(err))
+	assert.Equal(t, httpapi.CodeBodyTooLarge, credit.ErrorCode(err))
 	assert.Equal(t, http.StatusRequestEntityTooLarge, httpapi.StatusOf(err))
 }

@@ -7,19 +7,41 @@ import (
 	"creditanalysis/shared/credit"
 )
 
-// statusByKind is the one place where error kinds become HTTP statuses.
+// The kinds only HTTP raises: the domain never sees an unauthenticated
+// caller, an unknown method or an oversized body. They are kinds of the one
+// error type, credit.Error.
+const (
+	KindUnauthorized     credit.Kind = "unauthorized"       // 401
+	KindMethodNotAllowed credit.Kind = "method_not_allowed" // 405
+	KindTooLarge         credit.Kind = "too_large"          // 413
+)
+
+// The codes only HTTP raises: about the request as it arrived (its route,
+// method, body, query parameters, token), before any domain operation runs.
+const (
+	CodeUnauthorized     = "unauthorized"
+	CodeForbidden        = "forbidden"
+	CodeRouteNotFound    = "route_not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeInvalidJSON      = "invalid_json"
+	CodeBodyTooLarge     = "body_too_large"
+	CodeInvalidParameter = "invalid_parameter"
+)
+
+// statusByKind is the one place where error kinds, the domain's and HTTP's
+// own, become HTTP statuses.
 var statusByKind = map[credit.Kind]int{
-	credit.KindInvalid:          http.StatusBadRequest,
-	credit.KindUnauthorized:     http.StatusUnauthorized,
-	credit.KindForbidden:        http.StatusForbidden,
-	credit.KindNotFound:         http.StatusNotFound,
-	credit.KindMethodNotAllowed: http.StatusMethodNotAllowed,
-	credit.KindConflict:         http.StatusConflict,
-	credit.KindTooLarge:         http.StatusRequestEntityTooLarge,
-	credit.KindUnprocessable:    http.StatusUnprocessableEntity,
-	credit.KindInternal:         http.StatusInternalServerError,
-	credit.KindBadGateway:       http.StatusBadGateway,
-	credit.KindUnavailable:      http.StatusServiceUnavailable,
+	credit.KindInvalid:       http.StatusBadRequest,
+	KindUnauthorized:         http.StatusUnauthorized,
+	credit.KindForbidden:     http.StatusForbidden,
+	credit.KindNotFound:      http.StatusNotFound,
+	KindMethodNotAllowed:     http.StatusMethodNotAllowed,
+	credit.KindConflict:      http.StatusConflict,
+	KindTooLarge:             http.StatusRequestEntityTooLarge,
+	credit.KindUnprocessable: http.StatusUnprocessableEntity,
+	credit.KindInternal:      http.StatusInternalServerError,
+	credit.KindBadGateway:    http.StatusBadGateway,
+	credit.KindUnavailable:   http.StatusServiceUnavailable,
 }
 
 // StatusOf returns the HTTP status for err.

@@ -75,11 +75,11 @@ type expectation struct {
 var parametersFixtures = map[string]expectation{
 	"health":                         {status: 200, body: `{"status":"ok"}`},
 	"get-parameters":                 {status: 200, body: `{"creditAnalysisEnabled":false,"repeatConsultationIntervalDays":0}`},
-	"get-parameters-unauthenticated": {status: 401, code: credit.CodeUnauthorized},
+	"get-parameters-unauthenticated": {status: 401, code: httpapi.CodeUnauthorized},
 	"put-parameters":                 {status: 200, body: `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":30}`},
 	"put-parameters-invalid":         {status: 400, code: credit.CodeValidation, field: "repeatConsultationIntervalDays"},
 	"put-parameters-unknown-field":   {status: 400, code: httpapi.CodeUnknownField, field: "enabled"},
-	"put-parameters-forbidden":       {status: 403, code: credit.CodeForbidden},
+	"put-parameters-forbidden":       {status: 403, code: httpapi.CodeForbidden},
 }
 
 func TestParametersFixtures(t *testing.T) {

@@ -108,7 +108,7 @@ func (s *Server) handle(rt Route, w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		WriteError(w, r, credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err))
+		WriteError(w, r, credit.NewError(credit.KindInvalid, CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err))
 		return
 	}
 	if len(body) > MaxBodyBytes {

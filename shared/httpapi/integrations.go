@@ -32,51 +32,53 @@ func (h *IntegrationsHandler) Routes() []Route {
 // integrationView is an integration as callers see it: no secret reference,
 // no password, the responsible CPF masked, and whether each password is set.
 type integrationView struct {
-	ID                      string            `json:"id"`
-	Intermediary            string            `json:"intermediary"`
-	BranchID                string            `json:"branchId"`
-	Environment             string            `json:"environment"`
-	Login                   string            `json:"login"`
-	DefaultPlan             string            `json:"defaultPlan"`
-	SendSMSOnInclusion      bool              `json:"sendSmsOnInclusion"`
-	ResponsibleCPF          string            `json:"responsibleCpf"`
-	Automation              credit.Automation `json:"automation"`
-	ConsultationPasswordSet bool              `json:"consultationPasswordSet"`
-	PEFINPasswordSet        bool              `json:"pefinPasswordSet"`
-	CreatedAt               time.Time         `json:"createdAt"`
-	UpdatedAt               time.Time         `json:"updatedAt"`
-	CreatedBy               credit.Actor      `json:"createdBy"`
-	UpdatedBy               credit.Actor      `json:"updatedBy"`
+	ID                      string         `json:"id"`
+	Intermediary            string         `json:"intermediary"`
+	BranchID                string         `json:"branchId"`
+	Environment             string         `json:"environment"`
+	Login                   string         `json:"login"`
+	DefaultPlan             string         `json:"defaultPlan"`
+	SendSMSOnInclusion      bool           `json:"sendSmsOnInclusion"`
+	ResponsibleCPF          string         `json:"responsibleCpf"`
+	Automation              automationView `json:"automation"`
+	ConsultationPasswordSet bool           `json:"consultationPasswordSet"`
+	PEFINPasswordSet        bool           `json:"pefinPasswordSet"`
+	CreatedAt               time.Time      `json:"createdAt"`
+	UpdatedAt               time.Time      `json:"updatedAt"`
+	CreatedBy               actorView      `json:"createdBy"`
+	UpdatedBy               actorView      `json:"updatedBy"`
 }
 
-func viewIntegration(i credit.Integration) integrationView {
-	return integrationView{
-		ID: i.ID, Intermediary: string(i.Intermediary), BranchID: i.BranchID, Environment: string(i.Environment),
-		Login: i.Login, DefaultPlan: string(i.DefaultPlan), SendSMSOnInclusion: i.SendSMSOnInclusion,
-		ResponsibleCPF: i.ResponsibleCPF.Masked(), Automation: i.Automation,
-		// Both passwords are required at creation and live in the secret the
-		// record points to.
-		ConsultationPasswordSet: i.SecretRef != "", PEFINPasswordSet: i.SecretRef != "",
-		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt, CreatedBy: i.CreatedBy, UpdatedBy: i.UpdatedBy,
-	}
-}
-
-type automationRequest struct {
+// automationView is the integration's billing-rule settings, the same both
+// ways.
+type automationView struct {
 	Enabled         bool   `json:"enabled"`
 	RestrictionCode string `json:"restrictionCode"`
 	RemovalCode     string `json:"removalCode"`
 	DaysAfterDue    int    `json:"daysAfterDue"`
 }
 
+func viewIntegration(i credit.Integration) integrationView {
+	return integrationView{
+		ID: i.ID, Intermediary: string(i.Intermediary), BranchID: i.BranchID, Environment: string(i.Environment),
+		Login: i.Login, DefaultPlan: string(i.DefaultPlan), SendSMSOnInclusion: i.SendSMSOnInclusion,
+		ResponsibleCPF: i.ResponsibleCPF.Masked(), Automation: automationView(i.Automation),
+		// Both passwords are required at creation and live in the secret the
+		// record points to.
+		ConsultationPasswordSet: i.SecretRef != "", PEFINPasswordSet: i.SecretRef != "",
+		CreatedAt: i.CreatedAt, UpdatedAt: i.UpdatedAt, CreatedBy: viewActor(i.CreatedBy), UpdatedBy: viewActor(i.UpdatedBy),
+	}
+}
+
 type integrationSettingsRequest struct {
-	Intermediary       string            `json:"intermediary"`
-	BranchID           string            `json:"branchId"`
-	Environment        string            `json:"environment"`
-	Login              string            `json:"login"`
-	DefaultPlan        string            `json:"defaultPlan"`
-	SendSMSOnInclusion bool              `json:"sendSmsOnInclusion"`
-	ResponsibleCPF     string            `json:"responsibleCpf"`
-	Automation         automationRequest `json:"automation"`
+	Intermediary       string         `json:"intermediary"`
+	BranchID           string         `json:"branchId"`
+	Environment        string         `json:"environment"`
+	Login              string         `json:"login"`
+	DefaultPlan        string         `json:"defaultPlan"`
+	SendSMSOnInclusion bool           `json:"sendSmsOnInclusion"`
+	ResponsibleCPF     string         `json:"responsibleCpf"`
+	Automation         automationView `json:"automation"`
 }
 
 func (r integrationSettingsRequest) settings() credit.IntegrationSettings {
@@ -129,11 +131,7 @@ func (h *IntegrationsHandler) list(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	views := make([]integrationView, len(items))
-	for i, it := range items {
-		views[i] = viewIntegration(it)
-	}
-	WriteJSON(w, http.StatusOK, NewList(views, next))
+	WriteJSON(w, http.StatusOK, NewList(viewAll(items, viewIntegration), next))
 	return nil
 }
 
@@ -196,22 +194,45 @@ func (h *IntegrationsHandler) delete(w http.ResponseWriter, r *http.Request) err
 	return nil
 }
 
+// planView is a plan the integration's account may consult with.
+type planView struct {
+	Code           credit.Plan `json:"code"`
+	Name           string      `json:"name"`
+	ProductCode    string      `json:"productCode"`
+	Deprecated     bool        `json:"deprecated"`
+	Recommendation string      `json:"recommendation,omitempty"`
+}
+
+func viewPlan(p credit.PlanInfo) planView {
+	return planView{Code: p.Code, Name: p.Name, ProductCode: p.ProductCode, Deprecated: p.Deprecated, Recommendation: p.Recommendation}
+}
+
+// bureauCodeView is one of the bureau's restriction or removal codes.
+type bureauCodeView struct {
+	Code        string `json:"code"`
+	Description string `json:"description"`
+}
+
+func viewBureauCode(c credit.BureauCode) bureauCodeView {
+	return bureauCodeView{Code: c.Code, Description: c.Description}
+}
+
 func (h *IntegrationsHandler) plans(w http.ResponseWriter, r *http.Request) error {
-	return listOfIntegration(w, r, h.Service.Plans)
+	return listOfIntegration(w, r, h.Service.Plans, viewPlan)
 }
 
 func (h *IntegrationsHandler) restrictionCodes(w http.ResponseWriter, r *http.Request) error {
-	return listOfIntegration(w, r, h.Service.RestrictionCodes)
+	return listOfIntegration(w, r, h.Service.RestrictionCodes, viewBureauCode)
 }
 
 func (h *IntegrationsHandler) removalCodes(w http.ResponseWriter, r *http.Request) error {
-	return listOfIntegration(w, r, h.Service.RemovalCodes)
+	return listOfIntegration(w, r, h.Service.RemovalCodes, viewBureauCode)
 }
 
 // listOfIntegration answers a list the bureau gives for the integration in
 // the path. Such lists are short: one page holds them all, whatever the
 // limit, but limit and cursor are still checked like any list's.
-func listOfIntegration[T any](w http.ResponseWriter, r *http.Request, fetch func(context.Context, string) ([]T, error)) error {
+func listOfIntegration[T, V any](w http.ResponseWriter, r *http.Request, fetch func(context.Context, string) ([]T, error), view func(T) V) error {
 	id, err := PathID(r, "id")
 	if err != nil {
 		return err
@@ -223,7 +244,7 @@ func listOfIntegration[T any](w http.ResponseWriter, r *http.Request, fetch func
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, NewList(items, ""))
+	WriteJSON(w, http.StatusOK, NewList(viewAll(items, view), ""))
 	return nil
 }
 
@@ -236,6 +257,19 @@ func (h *IntegrationsHandler) connectionTest(w http.ResponseWriter, r *http.Requ
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, t)
+	WriteJSON(w, http.StatusOK, viewConnectionTest(t))
 	return nil
+}
+
+// connectionTestView says whether the bureau accepted each password.
+type connectionTestView struct {
+	OK           bool   `json:"ok"`
+	LatencyMs    int64  `json:"latencyMs"`
+	Message      string `json:"message"`
+	Consultation bool   `json:"consultationPasswordAccepted"`
+	PEFIN        bool   `json:"pefinPasswordAccepted"`
+}
+
+func viewConnectionTest(t credit.ConnectionTest) connectionTestView {
+	return connectionTestView{OK: t.OK, LatencyMs: t.LatencyMs, Message: t.Message, Consultation: t.Consultation, PEFIN: t.PEFIN}
 }

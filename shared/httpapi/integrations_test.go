@@ -45,7 +45,7 @@ func TestIntegrationsFixtures(t *testing.T) {
 		code    string
 	}{
 		{"get-branch-integration-missing", 404, credit.CodeNotFound},
-		{"create-integration-forbidden", 403, credit.CodeForbidden},
+		{"create-integration-forbidden", 403, httpapi.CodeForbidden},
 		{"create-integration-invalid", 400, credit.CodeValidation},
 		{"create-integration", 201, ""},
 		{"create-integration", 409, credit.CodeBranchAlreadyIntegrated},

@@ -31,34 +31,54 @@ func (h *NegativationsHandler) Routes() []Route {
 // negativationView is a negativation as callers see it: the debtor's
 // document masked, the internal bookkeeping left out.
 type negativationView struct {
-	ID              string                     `json:"id"`
-	Status          credit.NegativationStatus  `json:"status"`
-	CustomerID      string                     `json:"customerId"`
-	InvoiceID       string                     `json:"invoiceId"`
-	IntegrationID   string                     `json:"integrationId"`
-	BranchID        string                     `json:"branchId"`
-	Document        string                     `json:"document"`
-	DocumentType    credit.DocumentKind        `json:"documentType"`
-	DebtorName      string                     `json:"debtorName"`
-	AmountCents     credit.Cents               `json:"amountCents"`
-	DueDate         credit.Date                `json:"dueDate"`
-	ContractNumber  string                     `json:"contractNumber"`
-	DocumentNumber  string                     `json:"documentNumber"`
-	RestrictionCode string                     `json:"restrictionCode"`
-	RemovalCode     string                     `json:"removalCode,omitempty"`
-	Origin          credit.Origin              `json:"origin"`
-	RequestedBy     credit.Actor               `json:"requestedBy"`
-	RunID           string                     `json:"runId,omitempty"`
-	Protocol        string                     `json:"protocol,omitempty"`
-	BureauMessage   string                     `json:"bureauMessage,omitempty"`
-	OutcomeUnknown  bool                       `json:"outcomeUnknown"`
-	Attempts        int                        `json:"attempts"`
-	CreatedAt       time.Time                  `json:"createdAt"`
-	UpdatedAt       time.Time                  `json:"updatedAt"`
-	RemovedAt       *time.Time                 `json:"removedAt,omitempty"`
-	RemovedBy       *credit.Actor              `json:"removedBy,omitempty"`
-	History         []credit.NegativationEvent `json:"history"`
-	LastError       *credit.NegativationError  `json:"lastError,omitempty"`
+	ID              string                    `json:"id"`
+	Status          credit.NegativationStatus `json:"status"`
+	CustomerID      string                    `json:"customerId"`
+	InvoiceID       string                    `json:"invoiceId"`
+	IntegrationID   string                    `json:"integrationId"`
+	BranchID        string                    `json:"branchId"`
+	Document        string                    `json:"document"`
+	DocumentType    credit.DocumentKind       `json:"documentType"`
+	DebtorName      string                    `json:"debtorName"`
+	AmountCents     credit.Cents              `json:"amountCents"`
+	DueDate         credit.Date               `json:"dueDate"`
+	ContractNumber  string                    `json:"contractNumber"`
+	DocumentNumber  string                    `json:"documentNumber"`
+	RestrictionCode string                    `json:"restrictionCode"`
+	RemovalCode     string                    `json:"removalCode,omitempty"`
+	Origin          credit.Origin             `json:"origin"`
+	RequestedBy     actorView                 `json:"requestedBy"`
+	RunID           string                    `json:"runId,omitempty"`
+	Protocol        string                    `json:"protocol,omitempty"`
+	BureauMessage   string                    `json:"bureauMessage,omitempty"`
+	OutcomeUnknown  bool                      `json:"outcomeUnknown"`
+	Attempts        int                       `json:"attempts"`
+	CreatedAt       time.Time                 `json:"createdAt"`
+	UpdatedAt       time.Time                 `json:"updatedAt"`
+	RemovedAt       *time.Time                `json:"removedAt,omitempty"`
+	RemovedBy       *actorView                `json:"removedBy,omitempty"`
+	History         []negativationEventView   `json:"history"`
+	LastError       *negativationErrorView    `json:"lastError,omitempty"`
+}
+
+// negativationEventView is one entry of a negativation's history.
+type negativationEventView struct {
+	Status    credit.NegativationStatus `json:"status"`
+	At        time.Time                 `json:"at"`
+	By        actorView                 `json:"by"`
+	RunID     string                    `json:"runId,omitempty"`
+	Message   string                    `json:"message,omitempty"`
+	ErrorCode string                    `json:"errorCode,omitempty"`
+}
+
+func viewNegativationEvent(e credit.NegativationEvent) negativationEventView {
+	return negativationEventView{Status: e.Status, At: e.At, By: viewActor(e.By), RunID: e.RunID, Message: e.Message, ErrorCode: e.ErrorCode}
+}
+
+// negativationErrorView is the last failure of a bureau call on the record.
+type negativationErrorView struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
 }
 
 func viewNegativation(n credit.Negativation) negativationView {
@@ -66,26 +86,22 @@ func viewNegativation(n credit.Negativation) negativationView {
 		ID: n.ID, Status: n.Status, CustomerID: n.CustomerID, InvoiceID: n.InvoiceID, IntegrationID: n.IntegrationID,
 		BranchID: n.BranchID, Document: n.Document.Masked(), DocumentType: n.Document.Kind(), DebtorName: n.DebtorName,
 		AmountCents: n.AmountCents, DueDate: n.DueDate, ContractNumber: n.ContractNumber, DocumentNumber: n.DocumentNumber,
-		RestrictionCode: n.RestrictionCode, RemovalCode: n.RemovalCode, Origin: n.Origin, RequestedBy: n.RequestedBy,
+		RestrictionCode: n.RestrictionCode, RemovalCode: n.RemovalCode, Origin: n.Origin, RequestedBy: viewActor(n.RequestedBy),
 		RunID: n.RunID, Protocol: n.Protocol, BureauMessage: n.BureauMessage, OutcomeUnknown: n.OutcomeUnknown,
-		Attempts: n.Attempts, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt, History: n.History, LastError: n.LastError,
+		Attempts: n.Attempts, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt, History: viewAll(n.History, viewNegativationEvent),
 	}
-	if v.History == nil {
-		v.History = []credit.NegativationEvent{}
+	if n.LastError != nil {
+		v.LastError = &negativationErrorView{Code: n.LastError.Code, Message: n.LastError.Message}
 	}
 	if !n.RemovedAt.IsZero() {
-		at, by := n.RemovedAt, n.RemovedBy
+		at, by := n.RemovedAt, viewActor(n.RemovedBy)
 		v.RemovedAt, v.RemovedBy = &at, &by
 	}
 	return v
 }
 
 func viewNegativations(ns []credit.Negativation) []negativationView {
-	out := make([]negativationView, len(ns))
-	for i, n := range ns {
-		out[i] = viewNegativation(n)
-	}
-	return out
+	return viewAll(ns, viewNegativation)
 }
 
 type includeRequest struct {
@@ -188,8 +204,31 @@ func (h *NegativationsHandler) sync(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, res)
+	WriteJSON(w, http.StatusOK, viewSyncResult(res))
 	return nil
+}
+
+// syncResultView counts what a sync saw and did.
+type syncResultView struct {
+	Integrations int                               `json:"integrations"`
+	Examined     int                               `json:"examined"`
+	Changed      int                               `json:"changed"`
+	ByStatus     map[credit.NegativationStatus]int `json:"byStatus"`
+	Errors       []syncErrorView                   `json:"errors"`
+}
+
+// syncErrorView is a failure of one integration's sync.
+type syncErrorView struct {
+	IntegrationID string `json:"integrationId"`
+	Code          string `json:"code"`
+	Message       string `json:"message"`
+}
+
+func viewSyncResult(r credit.SyncResult) syncResultView {
+	return syncResultView{
+		Integrations: r.Integrations, Examined: r.Examined, Changed: r.Changed, ByStatus: r.ByStatus,
+		Errors: mapKeepingNil(r.Errors, func(e credit.SyncError) syncErrorView { return syncErrorView(e) }),
+	}
 }
 
 // pendingRemovalView is a record the collector must remove, with the age of
@@ -201,6 +240,11 @@ type pendingRemovalView struct {
 	BusinessDaysElapsed int                  `json:"businessDaysElapsed"`
 	Deadline            credit.Date          `json:"deadline"`
 	Late                bool                 `json:"late"`
+}
+
+func viewPendingRemoval(p credit.PendingRemoval) pendingRemovalView {
+	return pendingRemovalView{Negativation: viewNegativation(p.Negativation), InvoiceStatus: p.InvoiceStatus,
+		SettledOn: p.SettledOn, BusinessDaysElapsed: p.BusinessDaysElapsed, Deadline: p.Deadline, Late: p.Late}
 }
 
 // pendingRemovals pages through the list the service computes whole (it
@@ -227,8 +271,7 @@ func (h *NegativationsHandler) pendingRemovals(w http.ResponseWriter, r *http.Re
 	end := min(start+p.Limit, len(list))
 	views := make([]pendingRemovalView, 0, end-start)
 	for _, p := range list[start:end] {
-		views = append(views, pendingRemovalView{Negativation: viewNegativation(p.Negativation), InvoiceStatus: p.InvoiceStatus,
-			SettledOn: p.SettledOn, BusinessDaysElapsed: p.BusinessDaysElapsed, Deadline: p.Deadline, Late: p.Late})
+		views = append(views, viewPendingRemoval(p))
 	}
 	next := ""
 	if end < len(list) {
@@ -260,7 +303,7 @@ func (h *NegativationsHandler) byCustomer(w http.ResponseWriter, r *http.Request
 func decodeOptional(r *http.Request, v any) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
-		return credit.NewError(credit.KindInvalid, credit.CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
+		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil

@@ -128,7 +128,7 @@ var negativationFixtures = map[string]int{
 func TestNegativationsFixtures(t *testing.T) {
 	h, store, bureau := negativationsServer(t)
 	steps := []negativationStep{
-		{"create-negativation-viewer-forbidden", 403, credit.CodeForbidden, nil},
+		{"create-negativation-viewer-forbidden", 403, httpapi.CodeForbidden, nil},
 		{"create-negativation-unknown-field", 400, httpapi.CodeUnknownField, nil},
 		{"create-negativation", 201, "", func(t *testing.T, b map[string]any, headers map[string]string) {
 			assert.Equal(t, "/negativations/neg-0001", headers["Location"])
@@ -178,7 +178,7 @@ func TestNegativationsFixtures(t *testing.T) {
 		{"list-customer-negativations", 200, "", func(t *testing.T, b map[string]any, _ map[string]string) {
 			assert.Len(t, b["items"], 1)
 		}},
-		{"sync-negativations-collector-forbidden", 403, credit.CodeForbidden, nil},
+		{"sync-negativations-collector-forbidden", 403, httpapi.CodeForbidden, nil},
 	}
 	runNegativationSteps(t, h, steps)
 
@@ -347,7 +347,7 @@ func TestNegativationBodiesAreOptionalWhereDocumented(t *testing.T) {
 	resp = invoke(t, h, request("POST", "/negativations/sync", "", admin, "application/json", `{"integrationId":"x","extra":1}`))
 	assert.Equal(t, httpapi.CodeUnknownField, errorBody(t, resp.Body).Error.Code)
 	resp = invoke(t, h, request("POST", "/negativations", "", admin, "application/json", ""))
-	assert.Equal(t, credit.CodeInvalidJSON, errorBody(t, resp.Body).Error.Code, "an inclusion needs its body")
+	assert.Equal(t, httpapi.CodeInvalidJSON, errorBody(t, resp.Body).Error.Code, "an inclusion needs its body")
 	resp = invoke(t, h, request("POST", "/negativations/neg-1/removal", "", admin, "text/plain", "x"))
 	assert.Equal(t, httpapi.CodeUnsupportedMT, errorBody(t, resp.Body).Error.Code)
 }

@@ -29,8 +29,18 @@ func (h *ParametersHandler) get(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, p)
+	WriteJSON(w, http.StatusOK, viewParameters(p))
 	return nil
+}
+
+// parametersView is the service-wide settings as callers see them.
+type parametersView struct {
+	CreditAnalysisEnabled          bool `json:"creditAnalysisEnabled"`
+	RepeatConsultationIntervalDays int  `json:"repeatConsultationIntervalDays"`
+}
+
+func viewParameters(p credit.Parameters) parametersView {
+	return parametersView{CreditAnalysisEnabled: p.CreditAnalysisEnabled, RepeatConsultationIntervalDays: p.RepeatConsultationIntervalDays}
 }
 
 type parametersRequest struct {
@@ -60,6 +70,6 @@ func (h *ParametersHandler) put(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, p)
+	WriteJSON(w, http.StatusOK, viewParameters(p))
 	return nil
 }

@@ -23,15 +23,37 @@ func (h *PartiesHandler) Routes() []Route {
 }
 
 type partyRequest struct {
-	BranchID         string         `json:"branchId"`
-	Document         string         `json:"document"`
-	Name             string         `json:"name"`
-	Gender           string         `json:"gender"`
-	BirthDate        string         `json:"birthDate"`
-	MobilePhone      string         `json:"mobilePhone"`
-	Address          credit.Address `json:"address"`
-	AutoNegativation string         `json:"autoNegativation"`
+	BranchID         string      `json:"branchId"`
+	Document         string      `json:"document"`
+	Name             string      `json:"name"`
+	Gender           string      `json:"gender"`
+	BirthDate        string      `json:"birthDate"`
+	MobilePhone      string      `json:"mobilePhone"`
+	Address          addressView `json:"address"`
+	AutoNegativation string      `json:"autoNegativation"`
 }
+
+func (r partyRequest) input() credit.PartyInput {
+	return credit.PartyInput{
+		BranchID: r.BranchID, Document: r.Document, Name: r.Name, Gender: r.Gender, BirthDate: r.BirthDate,
+		MobilePhone: r.MobilePhone, Address: r.Address.address(), AutoNegativation: r.AutoNegativation,
+	}
+}
+
+// addressView is a postal address, the same both ways.
+type addressView struct {
+	CEP          string `json:"cep"`
+	Street       string `json:"street"`
+	Number       string `json:"number"`
+	Complement   string `json:"complement"`
+	Neighborhood string `json:"neighborhood"`
+	City         string `json:"city"`
+	UF           string `json:"uf"`
+}
+
+func viewAddress(a credit.Address) addressView { return addressView(a) }
+
+func (v addressView) address() credit.Address { return credit.Address(v) }
 
 // partyView shows the full document only to the roles that write parties;
 // a viewer sees it masked.
@@ -45,11 +67,11 @@ type partyView struct {
 	Gender           credit.Gender           `json:"gender,omitempty"`
 	BirthDate        credit.Date             `json:"birthDate"`
 	MobilePhone      string                  `json:"mobilePhone,omitempty"`
-	Address          credit.Address          `json:"address"`
+	Address          addressView             `json:"address"`
 	AutoNegativation credit.AutoNegativation `json:"autoNegativation"`
 	CreatedAt        time.Time               `json:"createdAt"`
 	UpdatedAt        time.Time               `json:"updatedAt"`
-	UpdatedBy        credit.Actor            `json:"updatedBy"`
+	UpdatedBy        actorView               `json:"updatedBy"`
 }
 
 func viewParty(p credit.Party, a credit.Actor) partyView {
@@ -59,8 +81,8 @@ func viewParty(p credit.Party, a credit.Actor) partyView {
 	}
 	return partyView{
 		Kind: p.Kind, ID: p.ID, BranchID: p.BranchID, Document: doc, DocumentType: p.Document.Kind(), Name: p.Name,
-		Gender: p.Gender, BirthDate: p.BirthDate, MobilePhone: p.MobilePhone, Address: p.Address,
-		AutoNegativation: p.AutoNegativation, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, UpdatedBy: p.UpdatedBy,
+		Gender: p.Gender, BirthDate: p.BirthDate, MobilePhone: p.MobilePhone, Address: viewAddress(p.Address),
+		AutoNegativation: p.AutoNegativation, CreatedAt: p.CreatedAt, UpdatedAt: p.UpdatedAt, UpdatedBy: viewActor(p.UpdatedBy),
 	}
 }
 
@@ -82,7 +104,7 @@ func (h *PartiesHandler) put(w http.ResponseWriter, r *http.Request) error {
 	if err := Decode(r, &req); err != nil {
 		return err
 	}
-	p, created, err := h.Service.Put(r.Context(), kind, id, credit.PartyInput(req))
+	p, created, err := h.Service.Put(r.Context(), kind, id, req.input())
 	if err != nil {
 		return err
 	}
@@ -107,6 +129,30 @@ func (h *PartiesHandler) get(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// invoiceView is a customer's invoice as callers see it.
+type invoiceView struct {
+	CustomerID     string               `json:"customerId"`
+	ID             string               `json:"id"`
+	BranchID       string               `json:"branchId"`
+	AmountCents    credit.Cents         `json:"amountCents"`
+	DueDate        credit.Date          `json:"dueDate"`
+	Status         credit.InvoiceStatus `json:"status"`
+	PaidAt         credit.Date          `json:"paidAt"`
+	ContractNumber string               `json:"contractNumber"`
+	DocumentNumber string               `json:"documentNumber"`
+	SettledOn      credit.Date          `json:"settledOn"`
+	UpdatedAt      time.Time            `json:"updatedAt"`
+	UpdatedBy      actorView            `json:"updatedBy"`
+}
+
+func viewInvoice(inv credit.Invoice) invoiceView {
+	return invoiceView{
+		CustomerID: inv.CustomerID, ID: inv.ID, BranchID: inv.BranchID, AmountCents: inv.AmountCents, DueDate: inv.DueDate,
+		Status: inv.Status, PaidAt: inv.PaidAt, ContractNumber: inv.ContractNumber, DocumentNumber: inv.DocumentNumber,
+		SettledOn: inv.SettledOn, UpdatedAt: inv.UpdatedAt, UpdatedBy: viewActor(inv.UpdatedBy),
+	}
+}
+
 type invoiceRequest struct {
 	AmountCents    *int64 `json:"amountCents"`
 	DueDate        string `json:"dueDate"`
@@ -114,6 +160,13 @@ type invoiceRequest struct {
 	PaidAt         string `json:"paidAt"`
 	ContractNumber string `json:"contractNumber"`
 	DocumentNumber string `json:"documentNumber"`
+}
+
+func (r invoiceRequest) input() credit.InvoiceInput {
+	return credit.InvoiceInput{
+		AmountCents: r.AmountCents, DueDate: r.DueDate, Status: r.Status, PaidAt: r.PaidAt,
+		ContractNumber: r.ContractNumber, DocumentNumber: r.DocumentNumber,
+	}
 }
 
 func (h *PartiesHandler) putInvoice(w http.ResponseWriter, r *http.Request) error {
@@ -129,11 +182,11 @@ func (h *PartiesHandler) putInvoice(w http.ResponseWriter, r *http.Request) erro
 	if err := Decode(r, &req); err != nil {
 		return err
 	}
-	inv, err := h.Service.PutInvoice(r.Context(), customerID, invoiceID, credit.InvoiceInput(req))
+	inv, err := h.Service.PutInvoice(r.Context(), customerID, invoiceID, req.input())
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, inv)
+	WriteJSON(w, http.StatusOK, viewInvoice(inv))
 	return nil
 }
 
@@ -150,6 +203,6 @@ func (h *PartiesHandler) listInvoices(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, NewList(items, next))
+	WriteJSON(w, http.StatusOK, NewList(viewAll(items, viewInvoice), next))
 	return nil
 }

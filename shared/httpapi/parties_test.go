@@ -45,13 +45,13 @@ func TestPartiesFixtures(t *testing.T) {
 			fields := b["error"].(map[string]any)["details"].(map[string]any)["fields"]
 			assert.ElementsMatch(t, []any{"document", "mobilePhone"}, fields)
 		}},
-		{"put-party-unknown-kind", 400, credit.CodeInvalidParameter, nil},
+		{"put-party-unknown-kind", 400, httpapi.CodeInvalidParameter, nil},
 		{"put-invoice", 200, "", func(t *testing.T, b map[string]any) {
 			assert.EqualValues(t, 12990, b["amountCents"])
 			assert.Equal(t, "filial-7", b["branchId"], "the invoice takes its customer's branch")
 		}},
 		{"put-invoice-unknown-customer", 404, credit.CodeNotFound, nil},
-		{"put-invoice-analyst-forbidden", 403, credit.CodeForbidden, nil},
+		{"put-invoice-analyst-forbidden", 403, httpapi.CodeForbidden, nil},
 		{"list-invoices", 200, "", func(t *testing.T, b map[string]any) {
 			assert.Len(t, b["items"], 1)
 			assert.Nil(t, b["nextCursor"])

@@ -55,21 +55,21 @@ func (h *PasswordsHandler) change(kind credit.CredentialKind) HandlerFunc {
 // passwordChangeView is one change as callers see it: who, when, which
 // password, how it ended; never a password or a hash.
 type passwordChangeView struct {
-	ID         string       `json:"id"`
-	Kind       string       `json:"kind"`
-	Outcome    string       `json:"outcome"`
-	ErrorCode  string       `json:"errorCode,omitempty"`
-	Recovered  bool         `json:"recovered"`
-	Actor      credit.Actor `json:"actor"`
-	RequestID  string       `json:"requestId,omitempty"`
-	StartedAt  time.Time    `json:"startedAt"`
-	FinishedAt *time.Time   `json:"finishedAt"`
+	ID         string     `json:"id"`
+	Kind       string     `json:"kind"`
+	Outcome    string     `json:"outcome"`
+	ErrorCode  string     `json:"errorCode,omitempty"`
+	Recovered  bool       `json:"recovered"`
+	Actor      actorView  `json:"actor"`
+	RequestID  string     `json:"requestId,omitempty"`
+	StartedAt  time.Time  `json:"startedAt"`
+	FinishedAt *time.Time `json:"finishedAt"`
 }
 
 func viewPasswordChange(c credit.PasswordChange) passwordChangeView {
 	v := passwordChangeView{
 		ID: c.ID, Kind: string(c.Kind), Outcome: string(c.Outcome), ErrorCode: c.ErrorCode, Recovered: c.Recovered,
-		Actor: c.Actor, RequestID: c.RequestID, StartedAt: c.StartedAt,
+		Actor: viewActor(c.Actor), RequestID: c.RequestID, StartedAt: c.StartedAt,
 	}
 	if !c.FinishedAt.IsZero() {
 		finished := c.FinishedAt
@@ -91,10 +91,6 @@ func (h *PasswordsHandler) history(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	views := make([]passwordChangeView, len(changes))
-	for i, c := range changes {
-		views[i] = viewPasswordChange(c)
-	}
-	WriteJSON(w, http.StatusOK, NewList(views, next))
+	WriteJSON(w, http.StatusOK, NewList(viewAll(changes, viewPasswordChange), next))
 	return nil
 }

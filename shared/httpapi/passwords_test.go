@@ -115,14 +115,14 @@ func TestPasswordsFixtures(t *testing.T) {
 	}{
 		"change-consultation-password-policy":     {status: 400, code: credit.CodePasswordPolicy, violations: []string{"length", "lowercase", "uppercase", "digit", "special"}},
 		"change-pefin-password-policy":            {status: 400, code: credit.CodePasswordPolicy, violations: []string{"length", "digits_only"}},
-		"change-consultation-password-forbidden":  {status: 403, code: credit.CodeForbidden},
-		"change-pefin-password-unauthenticated":   {status: 401, code: credit.CodeUnauthorized},
+		"change-consultation-password-forbidden":  {status: 403, code: httpapi.CodeForbidden},
+		"change-pefin-password-unauthenticated":   {status: 401, code: httpapi.CodeUnauthorized},
 		"change-pefin-password-unknown-field":     {status: 400, code: httpapi.CodeUnknownField},
-		"change-consultation-password-invalid-id": {status: 400, code: credit.CodeInvalidParameter},
+		"change-consultation-password-invalid-id": {status: 400, code: httpapi.CodeInvalidParameter},
 		"list-password-changes":                   {status: 200, body: `{"items":[],"nextCursor":null}`},
 		"list-password-changes-missing":           {status: 404, code: credit.CodeNotFound},
-		"list-password-changes-bad-limit":         {status: 400, code: credit.CodeInvalidParameter},
-		"list-password-changes-viewer-forbidden":  {status: 403, code: credit.CodeForbidden},
+		"list-password-changes-bad-limit":         {status: 400, code: httpapi.CodeInvalidParameter},
+		"list-password-changes-viewer-forbidden":  {status: 403, code: httpapi.CodeForbidden},
 	}
 	names := fixtures(t, "passwords")
 	for _, name := range names {

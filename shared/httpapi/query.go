@@ -51,6 +51,6 @@ func PathID(r *http.Request, name string) (string, error) {
 }
 
 func invalidParam(name, reason string) error {
-	return credit.Errorf(credit.KindInvalid, credit.CodeInvalidParameter, "Parâmetro %q inválido: %s.", name, reason).
+	return credit.Errorf(credit.KindInvalid, CodeInvalidParameter, "Parâmetro %q inválido: %s.", name, reason).
 		WithDetails(map[string]any{"parameter": name})
 }

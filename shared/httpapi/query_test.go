@@ -23,11 +23,11 @@ func TestPageOf(t *testing.T) {
 		{"limit=1", credit.Page{Limit: 1}, ""},
 		{"limit=200&cursor=abc", credit.Page{Limit: 200, Cursor: "abc"}, ""},
 		{"cursor=eyJQSyI6IngifQ%3D%3D", credit.Page{Limit: credit.DefaultPageLimit, Cursor: "eyJQSyI6IngifQ=="}, ""},
-		{"limit=0", credit.Page{}, credit.CodeInvalidParameter},
-		{"limit=201", credit.Page{}, credit.CodeInvalidParameter},
-		{"limit=-5", credit.Page{}, credit.CodeInvalidParameter},
-		{"limit=ten", credit.Page{}, credit.CodeInvalidParameter},
-		{"limit=1.5", credit.Page{}, credit.CodeInvalidParameter},
+		{"limit=0", credit.Page{}, httpapi.CodeInvalidParameter},
+		{"limit=201", credit.Page{}, httpapi.CodeInvalidParameter},
+		{"limit=-5", credit.Page{}, httpapi.CodeInvalidParameter},
+		{"limit=ten", credit.Page{}, httpapi.CodeInvalidParameter},
+		{"limit=1.5", credit.Page{}, httpapi.CodeInvalidParameter},
 		{"cursor=" + strings.Repeat("a", 2049), credit.Page{}, credit.CodeInvalidCursor},
 	}
 	for _, tt := range tests {
@@ -52,8 +52,8 @@ func TestDateParam(t *testing.T) {
 	}{
 		{"", time.Time{}, ""},
 		{"from=2026-02-28", time.Date(2026, 2, 28, 0, 0, 0, 0, time.UTC), ""},
-		{"from=2026-02-30", time.Time{}, credit.CodeInvalidParameter},
-		{"from=28/02/2026", time.Time{}, credit.CodeInvalidParameter},
+		{"from=2026-02-30", time.Time{}, httpapi.CodeInvalidParameter},
+		{"from=28/02/2026", time.Time{}, httpapi.CodeInvalidParameter},
 	}
 	for _, tt := range tests {
 		got, err := httpapi.DateParam(httptest.NewRequest("GET", "/x?"+tt.query, nil), "from")

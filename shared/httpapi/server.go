@@ -117,10 +117,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.ServeHTTP(rec, r)
 		if rec.Code == http.StatusMethodNotAllowed {
 			w.Header().Set("Allow", rec.Header().Get("Allow"))
-			WriteError(sw, r, credit.NewError(credit.KindMethodNotAllowed, credit.CodeMethodNotAllowed, "Método não permitido para este recurso."))
+			WriteError(sw, r, credit.NewError(KindMethodNotAllowed, CodeMethodNotAllowed, "Método não permitido para este recurso."))
 			return
 		}
-		WriteError(sw, r, credit.NewError(credit.KindNotFound, credit.CodeRouteNotFound, "Recurso não encontrado."))
+		WriteError(sw, r, credit.NewError(credit.KindNotFound, CodeRouteNotFound, "Recurso não encontrado."))
 		return
 	}
 	s.mux.ServeHTTP(sw, r)
@@ -145,11 +145,11 @@ func (s *Server) serve(rt Route) http.Handler {
 				Logger(ctx).InfoContext(ctx, "sam local: bearer token refused", slog.String("error", err.Error()))
 			}
 			if !ok {
-				WriteError(w, r, credit.NewError(credit.KindUnauthorized, credit.CodeUnauthorized, "Autenticação necessária."))
+				WriteError(w, r, credit.NewError(KindUnauthorized, CodeUnauthorized, "Autenticação necessária."))
 				return
 			}
 			if !Allowed(pattern, actor) {
-				WriteError(w, r, credit.NewError(credit.KindForbidden, credit.CodeForbidden, "Seu perfil não tem permissão para esta operação."))
+				WriteError(w, r, credit.NewError(credit.KindForbidden, CodeForbidden, "Seu perfil não tem permissão para esta operação."))
 				return
 			}
 			ctx = credit.WithActor(ctx, actor)

@@ -67,17 +67,17 @@ func TestErrorShapeAndStatus(t *testing.T) {
 		wantCode   string
 		wantAllow  string
 	}{
-		{"no claims", request("GET", "/parameters", "", nil, "", ""), 401, credit.CodeUnauthorized, ""},
+		{"no claims", request("GET", "/parameters", "", nil, "", ""), 401, httpapi.CodeUnauthorized, ""},
 		{"claims without sub", func() events.APIGatewayV2HTTPRequest {
 			e := request("GET", "/parameters", "", admin, "", "")
 			delete(e.RequestContext.Authorizer.JWT.Claims, "sub")
 			return e
-		}(), 401, credit.CodeUnauthorized, ""},
-		{"no known role", request("GET", "/parameters", "", []credit.Role{"guest"}, "", ""), 403, credit.CodeForbidden, ""},
-		{"viewer writes", request("PUT", "/parameters", "", []credit.Role{credit.RoleViewer}, "application/json", valid), 403, credit.CodeForbidden, ""},
-		{"analyst writes", request("PUT", "/parameters", "", []credit.Role{credit.RoleAnalyst}, "application/json", valid), 403, credit.CodeForbidden, ""},
-		{"unknown route", request("GET", "/nothing-here", "", admin, "", ""), 404, credit.CodeRouteNotFound, ""},
-		{"method not allowed", request("DELETE", "/parameters", "", admin, "", ""), 405, credit.CodeMethodNotAllowed, "GET, HEAD, PUT"},
+		}(), 401, httpapi.CodeUnauthorized, ""},
+		{"no known role", request("GET", "/parameters", "", []credit.Role{"guest"}, "", ""), 403, httpapi.CodeForbidden, ""},
+		{"viewer writes", request("PUT", "/parameters", "", []credit.Role{credit.RoleViewer}, "application/json", valid), 403, httpapi.CodeForbidden, ""},
+		{"analyst writes", request("PUT", "/parameters", "", []credit.Role{credit.RoleAnalyst}, "application/json", valid), 403, httpapi.CodeForbidden, ""},
+		{"unknown route", request("GET", "/nothing-here", "", admin, "", ""), 404, httpapi.CodeRouteNotFound, ""},
+		{"method not allowed", request("DELETE", "/parameters", "", admin, "", ""), 405, httpapi.CodeMethodNotAllowed, "GET, HEAD, PUT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -138,16 +138,16 @@ func TestDecodeStrictness(t *testing.T) {
 		{"number for boolean", "application/json", `{"creditAnalysisEnabled":1,"repeatConsultationIntervalDays":30}`, 400, httpapi.CodeInvalidType, "creditAnalysisEnabled"},
 		{"fraction for integer", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1.5}`, 400, httpapi.CodeInvalidType, "repeatConsultationIntervalDays"},
 		{"array instead of object", "application/json", `[1,2]`, 400, httpapi.CodeInvalidType, ""},
-		{"trailing data", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1} {}`, 400, credit.CodeInvalidJSON, ""},
-		{"trailing garbage", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1}x`, 400, credit.CodeInvalidJSON, ""},
-		{"malformed", "application/json", `{"creditAnalysisEnabled":true,`, 400, credit.CodeInvalidJSON, ""},
-		{"empty body", "application/json", ``, 400, credit.CodeInvalidJSON, ""},
-		{"only spaces", "application/json", "  \n ", 400, credit.CodeInvalidJSON, ""},
+		{"trailing data", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1} {}`, 400, httpapi.CodeInvalidJSON, ""},
+		{"trailing garbage", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1}x`, 400, httpapi.CodeInvalidJSON, ""},
+		{"malformed", "application/json", `{"creditAnalysisEnabled":true,`, 400, httpapi.CodeInvalidJSON, ""},
+		{"empty body", "application/json", ``, 400, httpapi.CodeInvalidJSON, ""},
+		{"only spaces", "application/json", "  \n ", 400, httpapi.CodeInvalidJSON, ""},
 		{"null", "application/json", `null`, 400, credit.CodeValidation, ""},
 		{"missing field", "application/json", `{"creditAnalysisEnabled":true}`, 400, credit.CodeValidation, "repeatConsultationIntervalDays"},
 		{"negative interval", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":-1}`, 400, credit.CodeValidation, "repeatConsultationIntervalDays"},
 		{"not JSON content type", "text/plain", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1}`, 400, httpapi.CodeUnsupportedMT, ""},
-		{"over 64 KiB", "application/json", big, 413, credit.CodeBodyTooLarge, ""},
+		{"over 64 KiB", "application/json", big, 413, httpapi.CodeBodyTooLarge, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -30,3 +30,7 @@ func TestReportStoreContract(t *testing.T) {
 		return r, r.Fetch
 	})
 }
+
+func TestReportArchiveContract(t *testing.T) {
+	credittest.ReportArchive(t, func(t *testing.T) credit.ReportArchive { return memory.NewReports() })
+}

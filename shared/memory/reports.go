@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"encoding/json"
 	"net/url"
 	"strings"
 	"sync"
@@ -15,6 +16,9 @@ import (
 type Reports struct {
 	mu   sync.Mutex
 	pdfs map[string][]byte
+	// reports holds the archived reports as JSON, so that a reader never
+	// shares memory with the writer.
+	reports map[string][]byte
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
 }
@@ -67,4 +71,36 @@ func (r *Reports) Fetch(raw string) ([]byte, error) {
 		return nil, credit.NotFound("Relatório")
 	}
 	return append([]byte(nil), pdf...), nil
+}
+
+var _ credit.ReportArchive = (*Reports)(nil)
+
+// PutReport keeps a copy of r.
+func (r *Reports) PutReport(ctx context.Context, key string, rep credit.Report) error {
+	js, err := json.Marshal(rep)
+	if err != nil {
+		return credit.Internal(err, "memory: encode report")
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reports == nil {
+		r.reports = map[string][]byte{}
+	}
+	r.reports[key] = js
+	return nil
+}
+
+// GetReport reads a copy back.
+func (r *Reports) GetReport(ctx context.Context, key string) (credit.Report, error) {
+	r.mu.Lock()
+	js, ok := r.reports[key]
+	r.mu.Unlock()
+	if !ok {
+		return credit.Report{}, credit.NotFound("Relatório")
+	}
+	var rep credit.Report
+	if err := json.Unmarshal(js, &rep); err != nil {
+		return credit.Report{}, credit.Internal(err, "memory: decode report")
+	}
+	return rep, nil
 }

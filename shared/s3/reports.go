@@ -1,11 +1,14 @@
 // Package s3 is the report store on Amazon S3: report PDFs written private
 // and server-side encrypted, read back only through short-lived presigned
-// URLs.
+// URLs, and beside them the full reports (too large for a table item),
+// private and encrypted alike.
 package s3
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -110,4 +113,57 @@ func signatureExpiry(raw string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("presigned URL without X-Amz-Expires: %w", err)
 	}
 	return signed.Add(time.Duration(secs) * time.Second), nil
+}
+
+var _ credit.ReportArchive = (*Reports)(nil)
+
+// PutReport writes the report as gzipped JSON, private and encrypted at
+// rest like the PDFs; the bucket's lifecycle expires both alike.
+func (r *Reports) PutReport(ctx context.Context, key string, rep credit.Report) error {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(rep); err != nil {
+		return credit.Internal(err, "s3: encode report")
+	}
+	if err := zw.Close(); err != nil {
+		return credit.Internal(err, "s3: compress report")
+	}
+	_, err := r.client.PutObject(ctx, &awss3.PutObjectInput{
+		Bucket:               aws.String(r.bucket),
+		Key:                  aws.String(key),
+		Body:                 bytes.NewReader(buf.Bytes()),
+		ContentLength:        aws.Int64(int64(buf.Len())),
+		ContentType:          aws.String("application/json"),
+		ContentEncoding:      aws.String("gzip"),
+		CacheControl:         aws.String("private, no-store"),
+		ServerSideEncryption: types.ServerSideEncryptionAes256,
+	})
+	if err != nil {
+		return credit.Internal(err, "s3: put report data")
+	}
+	return nil
+}
+
+// GetReport reads a report PutReport wrote; not_found when the key holds
+// none.
+func (r *Reports) GetReport(ctx context.Context, key string) (credit.Report, error) {
+	out, err := r.client.GetObject(ctx, &awss3.GetObjectInput{Bucket: aws.String(r.bucket), Key: aws.String(key)})
+	if err != nil {
+		var nsk *types.NoSuchKey
+		var api smithy.APIError
+		if errors.As(err, &nsk) || (errors.As(err, &api) && (api.ErrorCode() == "NoSuchKey" || api.ErrorCode() == "NotFound")) {
+			return credit.Report{}, credit.NotFound("Relatório")
+		}
+		return credit.Report{}, credit.Internal(err, "s3: get report data")
+	}
+	defer out.Body.Close()
+	zr, err := gzip.NewReader(out.Body)
+	if err != nil {
+		return credit.Report{}, credit.Internal(err, "s3: decompress report")
+	}
+	var rep credit.Report
+	if err := json.NewDecoder(zr).Decode(&rep); err != nil {
+		return credit.Report{}, credit.Internal(err, "s3: decode report")
+	}
+	return rep, nil
 }

@@ -146,3 +146,22 @@ func TestReportStoreContract(t *testing.T) {
 		}
 	})
 }
+
+func TestReportArchiveContract(t *testing.T) {
+	credittest.ReportArchive(t, func(t *testing.T) credit.ReportArchive {
+		r, _, _ := newReports(t)
+		return r
+	})
+}
+
+// TestReportDataEncrypted: the archived report is written as the PDFs are,
+// encrypted at rest and never cached.
+func TestReportDataEncrypted(t *testing.T) {
+	r, rec, _ := newReports(t)
+	require.NoError(t, r.PutReport(context.Background(), "reports/2026/11/k.json.gz", credittest.FullReport()))
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	require.Len(t, rec.puts, 1)
+	assert.Equal(t, "AES256", rec.puts[0].Get("X-Amz-Server-Side-Encryption"))
+	assert.Equal(t, "private, no-store", rec.puts[0].Get("Cache-Control"))
+}

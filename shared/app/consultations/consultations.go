@@ -45,16 +45,18 @@ func S3(awsCfg aws.Config, cfg Config) *awss3.Client {
 }
 
 // Service is the consultation service: the bureau behind the branch's
-// integration, records in the table, report PDFs in cfg's bucket on
-// client. A nil client serves only to list routes.
+// integration, records in the table, report PDFs and the archived full
+// reports in cfg's bucket on client. A nil client serves only to list routes.
 func Service(b *bureau.App, cfg Config, client *awss3.Client) *credit.ConsultationService {
 	var reports credit.ReportStore
+	var archive credit.ReportArchive
 	if client != nil {
-		reports = s3.New(client, cfg.ReportBucket)
+		bucket := s3.New(client, cfg.ReportBucket)
+		reports, archive = bucket, bucket
 	}
 	return &credit.ConsultationService{
 		Parameters: b.Store, Integrations: b.Integrations(), Parties: b.Store, Store: b.Store,
-		Bureau: b.Access(), Reports: reports, Renderer: pdf.Renderer{},
+		Bureau: b.Access(), Reports: reports, Archive: archive, Renderer: pdf.Renderer{},
 		Now: b.Now, NewID: b.NewID, Log: b.Log,
 	}
 }
