@@ -53,6 +53,7 @@ import (
 	"time"
 
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/reportdoc"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -137,7 +138,7 @@ func toConsultationItem(c credit.Consultation) (consultationItem, error) {
 		it.Warnings = append(it.Warnings, warningItem(w))
 	}
 	if c.Report != nil {
-		js, err := json.Marshal(toReportItem(*c.Report))
+		js, err := reportdoc.Marshal(*c.Report)
 		if err != nil {
 			return it, credit.Internal(err, "dynamo: encode report")
 		}
@@ -177,11 +178,10 @@ func (it consultationItem) consultation() (credit.Consultation, error) {
 		if err != nil {
 			return c, credit.Internal(err, "dynamo: decompress report of %s", it.ID)
 		}
-		var ri reportItem
-		if err := json.Unmarshal(js, &ri); err != nil {
+		r, err := reportdoc.Unmarshal(js)
+		if err != nil {
 			return c, credit.Internal(err, "dynamo: decode report of %s", it.ID)
 		}
-		r := ri.report()
 		c.Report = &r
 	}
 	return c, nil

@@ -386,7 +386,7 @@ func (p *report) summaryBlock() {
 		total += s.Total
 	}
 	p.table([]column{{"Tipo", 68, "L"}, {"Qtde", 16, "C"}, {"Mais antiga", 26, "C"}, {"Mais recente", 26, "C"}, {"Valor total", 50, "R"}},
-		rows, &totalRow{"Total de ocorrências: " + strconv.Itoa(p.r.Occurrences), total.BRL()})
+		rows, "", &totalRow{"Total de ocorrências: " + strconv.Itoa(p.r.Occurrences), total.BRL()})
 }
 
 func summaryRow(label string, s credit.Summary, money bool) []string {
@@ -403,9 +403,9 @@ type column struct {
 	align string
 }
 
-// table draws a header, zebra rows and a bold total row, repeating the
-// header after a page break.
-func (p *report) table(cols []column, rows [][]string, total *totalRow) {
+// table draws a header, zebra rows, the line on entries left unlisted and a
+// bold total row, repeating the header after a page break.
+func (p *report) table(cols []column, rows [][]string, more string, total *totalRow) {
 	f := p.f
 	head := func() {
 		p.fill(colorBrand)
@@ -440,6 +440,14 @@ func (p *report) table(cols []column, rows [][]string, total *totalRow) {
 			p.text(c.w, rowH, row[i], "B", ln, c.align, r%2 == 1)
 		}
 	}
+	if more != "" {
+		p.ensure(rowH)
+		p.font("I", 7.5)
+		p.color(colorMuted)
+		f.SetX(margin)
+		p.text(contentW, rowH, more, "B", 1, "L", false)
+		p.color(colorText)
+	}
 	if total != nil {
 		p.ensure(rowH)
 		p.fill(colorBand)
@@ -449,6 +457,36 @@ func (p *report) table(cols []column, rows [][]string, total *totalRow) {
 		p.text(contentW-last.w, rowH, total.label, "", 0, "L", true)
 		p.text(last.w, rowH, total.value, "", 1, last.align, true)
 	}
+}
+
+// MaxListedEntries is how many entries of one section the PDF lists; the
+// rest are counted (and summed) in one line. A report with thousands of
+// pendencies thus stays a document of a few dozen pages and well under a
+// megabyte; the full list is in the consultation's report.
+const MaxListedEntries = 300
+
+// listed lays out the first MaxListedEntries entries and, when there are
+// more, the line that counts them (with their amount when the section has
+// amounts).
+func listed[E credit.Entry](entries []E, money bool, row func(E) []string) (rows [][]string, more string) {
+	shown := entries[:min(len(entries), MaxListedEntries)]
+	rows = make([][]string, len(shown))
+	for i, e := range shown {
+		rows[i] = row(e)
+	}
+	rest := entries[len(shown):]
+	if len(rest) == 0 {
+		return rows, ""
+	}
+	more = "… e mais " + strconv.Itoa(len(rest)) + " ocorrência(s) não listada(s) neste PDF"
+	if money {
+		var sum credit.Cents
+		for _, e := range rest {
+			sum += e.EntryAmount()
+		}
+		more += ", somando " + sum.BRL()
+	}
+	return rows, more
 }
 
 // totalRow closes a table: a label across every column but the last, and
@@ -484,12 +522,11 @@ func (p *report) pendencies() {
 		p.nothing()
 		return
 	}
-	rows := make([][]string, len(sec.Entries))
-	for i, e := range sec.Entries {
-		rows[i] = []string{day(e.Date), string(e.Kind), e.Modality, e.Contract, e.Origin, e.Amount.BRL()}
-	}
+	rows, more := listed(sec.Entries, true, func(e credit.Pendency) []string {
+		return []string{day(e.Date), string(e.Kind), e.Modality, e.Contract, e.Origin, e.Amount.BRL()}
+	})
 	p.table([]column{{"Data", 20, "C"}, {"Tipo", 15, "C"}, {"Modalidade", 38, "L"}, {"Contrato", 28, "L"}, {"Credor", 47, "L"}, {"Valor", 38, "R"}},
-		rows, &totalRow{totalLine(sec.Summary, len(sec.Entries)), sec.Summary.Total.BRL()})
+		rows, more, &totalRow{totalLine(sec.Summary, len(sec.Entries)), sec.Summary.Total.BRL()})
 }
 
 func (p *report) protests() {
@@ -499,12 +536,11 @@ func (p *report) protests() {
 		p.nothing()
 		return
 	}
-	rows := make([][]string, len(sec.Entries))
-	for i, e := range sec.Entries {
-		rows[i] = []string{day(e.Date), e.Notary, place(e.City, e.UF), e.Amount.BRL()}
-	}
+	rows, more := listed(sec.Entries, true, func(e credit.Protest) []string {
+		return []string{day(e.Date), e.Notary, place(e.City, e.UF), e.Amount.BRL()}
+	})
 	p.table([]column{{"Data", 20, "C"}, {"Cartório", 74, "L"}, {"Cidade/UF", 54, "L"}, {"Valor", 38, "R"}},
-		rows, &totalRow{totalLine(sec.Summary, len(sec.Entries)), sec.Summary.Total.BRL()})
+		rows, more, &totalRow{totalLine(sec.Summary, len(sec.Entries)), sec.Summary.Total.BRL()})
 }
 
 func (p *report) badCheques() {
@@ -514,12 +550,11 @@ func (p *report) badCheques() {
 		p.nothing()
 		return
 	}
-	rows := make([][]string, len(sec.Entries))
-	for i, e := range sec.Entries {
-		rows[i] = []string{day(e.Date), e.Bank, e.Agency, strconv.Itoa(e.Quantity), place(e.City, e.UF), e.Amount.BRL()}
-	}
+	rows, more := listed(sec.Entries, true, func(e credit.BadCheque) []string {
+		return []string{day(e.Date), e.Bank, e.Agency, strconv.Itoa(e.Quantity), place(e.City, e.UF), e.Amount.BRL()}
+	})
 	p.table([]column{{"Data", 20, "C"}, {"Banco", 24, "C"}, {"Agência", 24, "C"}, {"Qtde", 16, "C"}, {"Cidade/UF", 64, "L"}, {"Valor", 38, "R"}},
-		rows, &totalRow{totalLine(sec.Summary, len(sec.Entries)), sec.Summary.Total.BRL()})
+		rows, more, &totalRow{totalLine(sec.Summary, len(sec.Entries)), sec.Summary.Total.BRL()})
 }
 
 func (p *report) lawsuits() {
@@ -529,12 +564,11 @@ func (p *report) lawsuits() {
 		p.nothing()
 		return
 	}
-	rows := make([][]string, len(sec.Entries))
-	for i, e := range sec.Entries {
-		rows[i] = []string{day(e.Date), e.Nature, e.Court, place(e.City, e.UF), e.Amount.BRL()}
-	}
+	rows, more := listed(sec.Entries, true, func(e credit.Lawsuit) []string {
+		return []string{day(e.Date), e.Nature, e.Court, place(e.City, e.UF), e.Amount.BRL()}
+	})
 	p.table([]column{{"Data", 20, "C"}, {"Natureza", 48, "L"}, {"Vara/Fórum", 42, "L"}, {"Cidade/UF", 38, "L"}, {"Valor", 38, "R"}},
-		rows, &totalRow{totalLine(sec.Summary, len(sec.Entries)), sec.Summary.Total.BRL()})
+		rows, more, &totalRow{totalLine(sec.Summary, len(sec.Entries)), sec.Summary.Total.BRL()})
 }
 
 func (p *report) bankruptcies() {
@@ -544,28 +578,32 @@ func (p *report) bankruptcies() {
 		p.nothing()
 		return
 	}
-	rows := make([][]string, len(sec.Entries))
-	for i, e := range sec.Entries {
-		rows[i] = []string{day(e.Date), e.Kind, e.Court, place(e.City, e.UF)}
-	}
+	rows, more := listed(sec.Entries, false, func(e credit.Bankruptcy) []string {
+		return []string{day(e.Date), e.Kind, e.Court, place(e.City, e.UF)}
+	})
 	p.table([]column{{"Data", 20, "C"}, {"Tipo", 60, "L"}, {"Vara/Fórum", 60, "L"}, {"Cidade/UF", 46, "L"}},
-		rows, &totalRow{totalLine(sec.Summary, len(sec.Entries)), ""})
+		rows, more, &totalRow{totalLine(sec.Summary, len(sec.Entries)), ""})
 }
 
 func (p *report) previousConsultations() {
 	pc := p.r.PreviousConsultations
 	p.sectionTitle("Consultas anteriores por outras empresas")
 	p.table([]column{{"Últimos 15 dias", 46.5, "C"}, {"Últimos 30 dias", 46.5, "C"}, {"Últimos 60 dias", 46.5, "C"}, {"Últimos 90 dias", 46.5, "C"}},
-		[][]string{{strconv.Itoa(pc.Last15Days), strconv.Itoa(pc.Last30Days), strconv.Itoa(pc.Last60Days), strconv.Itoa(pc.Last90Days)}}, nil)
+		[][]string{{strconv.Itoa(pc.Last15Days), strconv.Itoa(pc.Last30Days), strconv.Itoa(pc.Last60Days), strconv.Itoa(pc.Last90Days)}}, "", nil)
 	if len(pc.Entries) == 0 {
 		return
 	}
 	p.f.Ln(2)
-	rows := make([][]string, len(pc.Entries))
-	for i, e := range pc.Entries {
+	shown := pc.Entries[:min(len(pc.Entries), MaxListedEntries)]
+	rows := make([][]string, len(shown))
+	for i, e := range shown {
 		rows[i] = []string{day(e.Date), e.Company}
 	}
-	p.table([]column{{"Data", 30, "C"}, {"Empresa", 156, "L"}}, rows, nil)
+	more := ""
+	if n := len(pc.Entries) - len(shown); n > 0 {
+		more = "… e mais " + strconv.Itoa(n) + " consulta(s) não listada(s) neste PDF"
+	}
+	p.table([]column{{"Data", 30, "C"}, {"Empresa", 156, "L"}}, rows, more, nil)
 }
 
 func (p *report) closing() {

@@ -194,3 +194,56 @@ func BenchmarkRender(b *testing.B) {
 	}
 	b.ReportMetric(float64(size), "bytes/pdf")
 }
+
+// A report with thousands of pendencies renders a bounded PDF: the first
+// MaxListedEntries are listed, then one line counts and sums the rest.
+func TestRenderLargeReportIsBounded(t *testing.T) {
+	c := consultation(credit.EnvironmentHomologation)
+	r := credittest.LargeReport(15000)
+	c.Report = &r
+	doc := credit.ReportDocument{Consultation: c, GeneratedAt: time.Date(2026, 3, 11, 9, 30, 0, 0, time.UTC)}
+
+	stored, err := pdf.Renderer{}.Render(doc)
+	require.NoError(t, err)
+	assert.Less(t, len(stored), 512<<10, "the stored PDF stays well under a megabyte")
+	n := pages(stored)
+	assert.GreaterOrEqual(t, n, 5)
+	assert.LessOrEqual(t, n, 12, "a few pages, not hundreds")
+
+	raw, text := render(t, c)
+	assert.Equal(t, n, pages(raw))
+	assert.Less(t, len(raw), 1<<20, "even uncompressed")
+	assert.Contains(t, text, fmt.Sprintf("CT-%06d", pdf.MaxListedEntries-1), "the last listed entry")
+	assert.NotContains(t, text, fmt.Sprintf("CT-%06d", pdf.MaxListedEntries), "the first unlisted one")
+	// Entries 300 to 14999 amount to 1000+i centavos each.
+	assert.Contains(t, text, "… e mais 14700 ocorrência(s) não listada(s) neste PDF, somando R$ 1.271.476,50")
+	assert.Contains(t, text, "Total: 15000 ocorrência(s)")
+	assert.Contains(t, text, fmt.Sprintf("Página %d de ", n))
+}
+
+func TestRenderListsUpToMaxEntries(t *testing.T) {
+	for _, tc := range []struct {
+		entries  int
+		wantMore string
+	}{
+		{pdf.MaxListedEntries, ""},
+		{pdf.MaxListedEntries + 1, "… e mais 1 ocorrência(s) não listada(s) neste PDF, somando R$ 13,00"},
+	} {
+		t.Run(strconv.Itoa(tc.entries), func(t *testing.T) {
+			c := consultation(credit.EnvironmentProduction)
+			entries := make([]credit.Protest, tc.entries)
+			for i := range entries {
+				entries[i] = credit.Protest{Date: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), Amount: 1300, Notary: fmt.Sprintf("Cartório %d", i), City: "Campinas", UF: "SP"}
+			}
+			c.Report.Protests = credit.NewSection(entries)
+			_, text := render(t, c)
+			assert.Contains(t, text, fmt.Sprintf("Cartório %d", pdf.MaxListedEntries-1))
+			if tc.wantMore == "" {
+				assert.NotContains(t, text, "não listada(s) neste PDF")
+				return
+			}
+			assert.Contains(t, text, tc.wantMore)
+			assert.NotContains(t, text, fmt.Sprintf("Cartório %d\n", pdf.MaxListedEntries))
+		})
+	}
+}

@@ -8,14 +8,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"strconv"
 	"time"
 
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/reportdoc"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -121,14 +122,18 @@ var _ credit.ReportArchive = (*Reports)(nil)
 // rest like the PDFs; the bucket's lifecycle expires both alike.
 func (r *Reports) PutReport(ctx context.Context, key string, rep credit.Report) error {
 	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	if err := json.NewEncoder(zw).Encode(rep); err != nil {
+	js, err := reportdoc.Marshal(rep)
+	if err != nil {
 		return credit.Internal(err, "s3: encode report")
+	}
+	zw := gzip.NewWriter(&buf)
+	if _, err := zw.Write(js); err != nil {
+		return credit.Internal(err, "s3: compress report")
 	}
 	if err := zw.Close(); err != nil {
 		return credit.Internal(err, "s3: compress report")
 	}
-	_, err := r.client.PutObject(ctx, &awss3.PutObjectInput{
+	_, err = r.client.PutObject(ctx, &awss3.PutObjectInput{
 		Bucket:               aws.String(r.bucket),
 		Key:                  aws.String(key),
 		Body:                 bytes.NewReader(buf.Bytes()),
@@ -161,8 +166,12 @@ func (r *Reports) GetReport(ctx context.Context, key string) (credit.Report, err
 	if err != nil {
 		return credit.Report{}, credit.Internal(err, "s3: decompress report")
 	}
-	var rep credit.Report
-	if err := json.NewDecoder(zr).Decode(&rep); err != nil {
+	js, err := io.ReadAll(zr)
+	if err != nil {
+		return credit.Report{}, credit.Internal(err, "s3: decompress report")
+	}
+	rep, err := reportdoc.Unmarshal(js)
+	if err != nil {
 		return credit.Report{}, credit.Internal(err, "s3: decode report")
 	}
 	return rep, nil

@@ -1,4 +1,9 @@
-package dynamo
+// Package reportdoc is the stored form of a credit report: the JSON both
+// stores that keep a report write (the consultation item's report
+// attribute in DynamoDB, the archive object in S3), the bureau's raw answer
+// included. The domain's types carry no storage tags; this package owns the
+// names, which are the ones reports were first written with.
+package reportdoc
 
 import (
 	"encoding/json"
@@ -7,10 +12,9 @@ import (
 	"creditanalysis/shared/credit"
 )
 
-// reportItem is the JSON a consultation item keeps of its report (gzipped,
-// in the report attribute), the bureau's raw answer included. Its names are
-// the ones reports were first written with: change none, or the reports on
-// file stop reading back.
+// reportItem is the stored JSON of a report. Its names are the ones
+// reports were first written with: change none, or the reports on file stop
+// reading back.
 type reportItem struct {
 	Protocol              string                      `json:"protocol"`
 	Identity              identityItem                `json:"identity"`
@@ -175,4 +179,16 @@ func convertAll[T, U any](items []T, convert func(T) U) []U {
 		out[i] = convert(it)
 	}
 	return out
+}
+
+// Marshal is the stored JSON of r.
+func Marshal(r credit.Report) ([]byte, error) { return json.Marshal(toReportItem(r)) }
+
+// Unmarshal reads a report Marshal wrote.
+func Unmarshal(data []byte) (credit.Report, error) {
+	var it reportItem
+	if err := json.Unmarshal(data, &it); err != nil {
+		return credit.Report{}, err
+	}
+	return it.report(), nil
 }
