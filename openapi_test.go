@@ -346,9 +346,8 @@ func TestOpenAPIStatusesAreKnown(t *testing.T) {
 // error.
 func TestOpenAPIMatchesHTTPLayer(t *testing.T) {
 	spec := apispec.Load(t)
-	a := app.New(app.Config{Table: "t"}, app.Clients{}, slog.New(slog.DiscardHandler))
-	parameters, _ := a.Area("parameters")
-	server := a.Server(parameters)
+	a := app.New(app.Config{Table: "t"}, nil, slog.New(slog.DiscardHandler))
+	server := a.Server(a.ParametersHandler())
 
 	for _, tt := range []struct {
 		method, path string

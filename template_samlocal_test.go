@@ -13,7 +13,8 @@ import (
 
 	"creditanalysis/infra/samenv"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/allareas"
+	"creditanalysis/shared/app/billingrule"
 	"creditanalysis/shared/httpapi"
 
 	"github.com/BurntSushi/toml"
@@ -99,7 +100,7 @@ func TestSAMEnvReachesEveryFunction(t *testing.T) {
 		SecretsManagerEndpoint: "http://127.0.0.1:3103", ConnectSAEndpoint: "http://127.0.0.1:3104",
 	}
 	path := filepath.Join(t.TempDir(), "sam-env.json")
-	require.NoError(t, samenv.Write(path, app.AreaNames(), samenv.Env(st.Env(), make([]byte, httpapi.LocalKeyBytes))))
+	require.NoError(t, samenv.Write(path, allareas.Names(), samenv.Env(st.Env(), make([]byte, httpapi.LocalKeyBytes))))
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var doc map[string]map[string]string
@@ -121,9 +122,9 @@ func TestSAMEnvReachesEveryFunction(t *testing.T) {
 		}
 		assert.NotEmpty(t, section[httpapi.EnvSAMLocalJWTKey], id)
 		if id == "BillingRuleFunction" {
-			assert.Contains(t, own, app.EnvBillingRuleFunctionName, id)
-			v, ok := section[app.EnvBillingRuleFunctionName]
-			assert.True(t, ok && v == "", "%s: %s must be overridden empty for an in-process run, got %q", id, app.EnvBillingRuleFunctionName, v)
+			assert.Contains(t, own, billingrule.EnvFunctionName, id)
+			v, ok := section[billingrule.EnvFunctionName]
+			assert.True(t, ok && v == "", "%s: %s must be overridden empty for an in-process run, got %q", id, billingrule.EnvFunctionName, v)
 		}
 	}
 }

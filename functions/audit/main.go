@@ -2,6 +2,13 @@
 // admins; every other function appends to it.
 package main
 
-import "creditanalysis/shared/app"
+import (
+	"creditanalysis/shared/app"
+	"creditanalysis/shared/httpapi"
+)
 
-func main() { app.Main("audit") }
+func main() {
+	env := app.MustLoad()
+	a := app.New(env.Config, app.DynamoDB(env.AWS), env.Log)
+	httpapi.StartLambda(a.Server(a.AuditHandler()))
+}

@@ -3,6 +3,18 @@
 // asynchronous invocations that execute a run started by an admin.
 package main
 
-import "creditanalysis/shared/app"
+import (
+	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/billingrule"
+	"creditanalysis/shared/app/bureau"
 
-func main() { app.BillingRuleMain() }
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+func main() {
+	env := app.MustLoad()
+	a := app.New(env.Config, app.DynamoDB(env.AWS), env.Log)
+	b := bureau.New(a, app.Must(bureau.ConfigFromEnv()), bureau.SecretsManager(env.AWS), bureau.HTTPClient())
+	cfg := app.Must(billingrule.ConfigFromEnv())
+	lambda.Start(billingrule.Function(b, cfg, billingrule.Lambda(env.AWS)).Invoke)
+}

@@ -3,6 +3,17 @@
 // PDFs.
 package main
 
-import "creditanalysis/shared/app"
+import (
+	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/bureau"
+	"creditanalysis/shared/app/consultations"
+	"creditanalysis/shared/httpapi"
+)
 
-func main() { app.Main("consultations") }
+func main() {
+	env := app.MustLoad()
+	a := app.New(env.Config, app.DynamoDB(env.AWS), env.Log)
+	b := bureau.New(a, app.Must(bureau.ConfigFromEnv()), bureau.SecretsManager(env.AWS), bureau.HTTPClient())
+	cfg := consultations.ConfigFromEnv()
+	httpapi.StartLambda(b.Server(consultations.Handler(b, cfg, consultations.S3(env.AWS, cfg))))
+}

@@ -2,6 +2,13 @@
 // master switch, the repeat-consultation interval and the health check.
 package main
 
-import "creditanalysis/shared/app"
+import (
+	"creditanalysis/shared/app"
+	"creditanalysis/shared/httpapi"
+)
 
-func main() { app.Main("parameters") }
+func main() {
+	env := app.MustLoad()
+	a := app.New(env.Config, app.DynamoDB(env.AWS), env.Log)
+	httpapi.StartLambda(a.Server(a.ParametersHandler()))
+}

@@ -3,6 +3,15 @@
 // and in Secrets Manager together.
 package main
 
-import "creditanalysis/shared/app"
+import (
+	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/bureau"
+	"creditanalysis/shared/httpapi"
+)
 
-func main() { app.Main("passwords") }
+func main() {
+	env := app.MustLoad()
+	a := app.New(env.Config, app.DynamoDB(env.AWS), env.Log)
+	b := bureau.New(a, app.Must(bureau.ConfigFromEnv()), bureau.SecretsManager(env.AWS), bureau.HTTPClient())
+	httpapi.StartLambda(b.Server(b.PasswordsHandler()))
+}

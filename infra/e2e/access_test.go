@@ -14,7 +14,7 @@ import (
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/httpapi"
 
@@ -32,13 +32,13 @@ func localGateway(t *testing.T, st *stack.Stack, log *syncBuffer) string {
 // localGatewayWith is localGateway with a chance to change the App's
 // configuration and clients first (shorter bureau timeouts, a faulty
 // DynamoDB transport).
-func localGatewayWith(t *testing.T, st *stack.Stack, log *syncBuffer, adjust func(*app.Config, *app.Clients)) string {
+func localGatewayWith(t *testing.T, st *stack.Stack, log *syncBuffer, adjust func(*allareas.Config, *allareas.Clients)) string {
 	return localGatewayRecording(t, st, log, adjust, nil)
 }
 
 // localGatewayRecording is localGatewayWith whose areas record, in recorder,
 // the IAM actions of their AWS calls.
-func localGatewayRecording(t *testing.T, st *stack.Stack, log *syncBuffer, adjust func(*app.Config, *app.Clients), recorder *iamRecorder) string {
+func localGatewayRecording(t *testing.T, st *stack.Stack, log *syncBuffer, adjust func(*allareas.Config, *allareas.Clients), recorder *iamRecorder) string {
 	t.Helper()
 	cfg := stackConfig(t, st, "")
 	clients := st.Clients()
@@ -50,16 +50,16 @@ func localGatewayRecording(t *testing.T, st *stack.Stack, log *syncBuffer, adjus
 	}
 	logger := jsonLogger(log)
 	gw := apigateway.New(gatewayKey, logger)
-	a := app.New(cfg, clients, logger)
-	for _, name := range app.AreaNames() {
-		// With a recorder, each area is its own App on its own clients, as
+	p := allareas.New(cfg, clients, logger)
+	for i, fn := range p.Functions() {
+		// With a recorder, each area is wired on clients of its own, as
 		// each is its own function in AWS, so its AWS calls can be told apart.
-		fn := a
+		own := p
 		if recorder != nil {
-			fn = app.New(cfg, recordingClients(st, recorder, name), logger)
+			own = allareas.New(cfg, recordingClients(st, recorder, fn.Name), logger)
+			fn = own.Functions()[i]
 		}
-		area, _ := fn.Area(name)
-		gw.Area(area, fn.Server(area))
+		gw.Area(fn.Area, own.Server(fn.Area))
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)

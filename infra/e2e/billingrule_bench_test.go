@@ -19,6 +19,8 @@ import (
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/stack"
 	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/allareas"
+	"creditanalysis/shared/app/bureau"
 	"creditanalysis/shared/connectsa"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/credit/credittest"
@@ -212,10 +214,10 @@ func seedBillingBench(b *testing.B, scale float64, concurrency int) *benchWorld 
 	w := &benchWorld{st: st, meter: &dynamodbcapacity.Meter{}, wire: &wireMeter{base: http.DefaultTransport.(*http.Transport).Clone()}}
 	w.want.included, w.want.removed = eligible, toRemove
 
-	cfg := app.Config{Table: env["TABLE_NAME"], ConnectSA: connectsa.DefaultConfig()}
-	cfg.Secrets.Prefix = env["SECRET_PREFIX"]
-	cfg.ConnectSA.BaseURLs = map[credit.Environment]string{credit.EnvironmentHomologation: st.ConnectSAEndpoint}
-	seeding := app.New(cfg, st.Clients(), slog.New(slog.DiscardHandler))
+	cfg := allareas.Config{App: app.Config{Table: env["TABLE_NAME"]}, Bureau: bureau.Config{ConnectSA: connectsa.DefaultConfig()}}
+	cfg.Bureau.Secrets.Prefix = env["SECRET_PREFIX"]
+	cfg.Bureau.ConnectSA.BaseURLs = map[credit.Environment]string{credit.EnvironmentHomologation: st.ConnectSAEndpoint}
+	seeding := allareas.New(cfg, st.Clients(), slog.New(slog.DiscardHandler))
 	store := dynamo.New(st.Clients().DynamoDB, env["TABLE_NAME"])
 	if err := store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}); err != nil {
 		b.Fatal(err)
@@ -308,7 +310,7 @@ func seedBillingBench(b *testing.B, scale float64, concurrency int) *benchWorld 
 		o.BaseEndpoint = aws.String(st.DynamoDBEndpoint)
 	}, w.meter.Option())
 	clients.HTTP = &http.Client{Transport: w.wire}
-	a := app.New(cfg, clients, slog.New(slog.DiscardHandler))
+	a := allareas.New(cfg, clients, slog.New(slog.DiscardHandler))
 	w.rule = a.BillingRule(credit.BillingRuleConfig{BureauConcurrency: concurrency, RatePerIntegration: 1000}, slog.New(slog.DiscardHandler))
 	return w
 }

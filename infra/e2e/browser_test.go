@@ -19,7 +19,6 @@ import (
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/stack"
 	"creditanalysis/infra/swaggerui"
-	"creditanalysis/shared/app"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/httpapi"
 
@@ -137,9 +136,8 @@ func TestBrowserFrontend(t *testing.T) {
 	gw := apigateway.New(gatewayKey, logger)
 	gw.Origins, err = apigateway.ParseOrigins(allowed)
 	require.NoError(t, err)
-	for _, name := range app.AreaNames() {
-		area, _ := a.Area(name)
-		gw.Area(area, a.Server(area))
+	for _, fn := range a.Functions() {
+		gw.Area(fn.Area, a.Server(fn.Area))
 	}
 	root := moduleRoot(t)
 	viewer, err := swaggerui.Ensure(context.Background(), filepath.Join(root, ".cache"))

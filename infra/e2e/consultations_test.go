@@ -55,7 +55,8 @@ func TestConsultationEndToEnd(t *testing.T) {
 
 	// The rest of the product, in process on the same stack: the switch on,
 	// branch filial-7 integrated with a sandbox account, customer cli-1001.
-	setup, admin := serveAreas(t, stackApp(t, st, stackConfig(t, st, ""), nil), nil, "parameters", "integrations", "parties")
+	p := stackApp(t, st, stackConfig(t, st, ""), nil)
+	setup, admin := serveAreas(t, p, nil, p.ParametersHandler(), p.IntegrationsHandler(), p.PartiesHandler())
 	for _, req := range []struct{ method, path, body string }{
 		{"PUT", "/parameters", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":30}`},
 		{"POST", "/integrations", `{"intermediary":"connect","branchId":"filial-7","environment":"homologation",

@@ -15,7 +15,7 @@ import (
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -77,9 +77,9 @@ func TestBureauAndStoreFaultsLeaveDefiniteStates(t *testing.T) {
 	bureauURL, inclusions := countingProxy(t, st.ConnectSAEndpoint)
 	writes := &failingWrites{next: http.DefaultTransport}
 	var logs syncBuffer
-	base := localGatewayWith(t, st, &logs, func(cfg *app.Config, c *app.Clients) {
-		cfg.ConnectSA.BaseURLs[credit.EnvironmentHomologation] = bureauURL
-		cfg.ConnectSA.ConsultTimeout, cfg.ConnectSA.CallTimeout = 2*time.Second, 2*time.Second
+	base := localGatewayWith(t, st, &logs, func(cfg *allareas.Config, c *allareas.Clients) {
+		cfg.Bureau.ConnectSA.BaseURLs[credit.EnvironmentHomologation] = bureauURL
+		cfg.Bureau.ConnectSA.ConsultTimeout, cfg.Bureau.ConnectSA.CallTimeout = 2*time.Second, 2*time.Second
 		c.DynamoDB = dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) {
 			o.BaseEndpoint = aws.String(st.DynamoDBEndpoint)
 			o.HTTPClient = &http.Client{Transport: writes}

@@ -15,7 +15,7 @@ import (
 
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/allareas"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -118,7 +118,7 @@ func dynamoActions(op string, body []byte) []string {
 }
 
 // recordingClients are st's clients for one area, recording its actions.
-func recordingClients(st *stack.Stack, rec *iamRecorder, area string) app.Clients {
+func recordingClients(st *stack.Stack, rec *iamRecorder, area string) allareas.Clients {
 	hc := &http.Client{Transport: rec.transport(area)}
 	c := st.Clients()
 	c.DynamoDB = dynamodb.NewFromConfig(localaws.Config(), func(o *dynamodb.Options) {

@@ -77,8 +77,8 @@ func TestIdempotencyKeyEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
 	bureauURL, charged := consultationProxy(t, st.ConnectSAEndpoint)
-	api, admin := serveAreas(t, stackApp(t, st, stackConfig(t, st, bureauURL), nil), nil,
-		"parameters", "integrations", "parties", "consultations")
+	p := stackApp(t, st, stackConfig(t, st, bureauURL), nil)
+	api, admin := serveAreas(t, p, nil, p.ParametersHandler(), p.IntegrationsHandler(), p.PartiesHandler(), p.ConsultationsHandler())
 	errorCode := func(raw []byte) string {
 		var e struct{ Error struct{ Code string } }
 		require.NoError(t, json.Unmarshal(raw, &e), string(raw))

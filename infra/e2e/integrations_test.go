@@ -34,9 +34,10 @@ func TestIntegrationCredentialsLiveOnlyInSecretsManager(t *testing.T) {
 	_, bureauURL := sandboxtest.Start(t, sandbox.Config{})
 
 	cfg := stackConfig(t, st, bureauURL)
-	cfg.Secrets.Prefix = "e2e/integrations/"
+	cfg.Bureau.Secrets.Prefix = "e2e/integrations/"
 	var logs syncBuffer
-	base, admin := serveAreas(t, stackApp(t, st, cfg, jsonLogger(&logs)), jsonLogger(&logs), "integrations")
+	p := stackApp(t, st, cfg, jsonLogger(&logs))
+	base, admin := serveAreas(t, p, jsonLogger(&logs), p.IntegrationsHandler())
 
 	const consultation, pefin = "Sand@123", "246802"
 	var answers []string
@@ -77,7 +78,7 @@ func TestIntegrationCredentialsLiveOnlyInSecretsManager(t *testing.T) {
 
 	// The table holds the secret's ARN and no password. (A scan here is the
 	// test looking at everything; no request path scans.)
-	out, err := st.Clients().DynamoDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(cfg.Table)})
+	out, err := st.Clients().DynamoDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(cfg.App.Table)})
 	require.NoError(t, err)
 	dump, err := json.Marshal(out.Items)
 	require.NoError(t, err)

@@ -24,8 +24,8 @@ func TestLargeReportEndToEnd(t *testing.T) {
 	st, err := stack.Start(ctx, stack.Options{InMemory: true})
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
-	api, admin := serveAreas(t, stackApp(t, st, stackConfig(t, st, ""), nil), nil,
-		"parameters", "integrations", "consultations")
+	p := stackApp(t, st, stackConfig(t, st, ""), nil)
+	api, admin := serveAreas(t, p, nil, p.ParametersHandler(), p.IntegrationsHandler(), p.ConsultationsHandler())
 	for _, req := range []struct{ method, path, body string }{
 		{"PUT", "/parameters", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":30}`},
 		{"POST", "/integrations", `{"intermediary":"connect","branchId":"filial-7","environment":"homologation",

@@ -107,7 +107,8 @@ func TestNegativationEndToEnd(t *testing.T) {
 	// The rest of the product, in process on the same stack: the switch on,
 	// branch filial-7 integrated with a sandbox account, the customers and
 	// their invoices pushed by the ERP.
-	setup, admin := serveAreas(t, stackApp(t, st, stackConfig(t, st, bureauURL), nil), nil, "parameters", "integrations", "parties")
+	p := stackApp(t, st, stackConfig(t, st, bureauURL), nil)
+	setup, admin := serveAreas(t, p, nil, p.ParametersHandler(), p.IntegrationsHandler(), p.PartiesHandler())
 	call := func(method, path, body string) map[string]any {
 		t.Helper()
 		resp, raw := httpDo(t, method, setup+path, admin, body)

@@ -67,8 +67,9 @@ func TestPasswordChangesEndToEnd(t *testing.T) {
 	// the passwords function is another process, whose changes a cached
 	// reader would see only after the cache's TTL.
 	cfg := stackConfig(t, st, "")
-	cfg.Secrets.CacheTTL = -1
-	setup, admin := serveAreas(t, stackApp(t, st, cfg, nil), nil, "integrations")
+	cfg.Bureau.Secrets.CacheTTL = -1
+	p := stackApp(t, st, cfg, nil)
+	setup, admin := serveAreas(t, p, nil, p.IntegrationsHandler())
 
 	const consultation, pefin = "Sand@123", "246802"
 	used := []string{consultation, pefin}
@@ -169,7 +170,7 @@ func TestPasswordChangesEndToEnd(t *testing.T) {
 
 	// Passwords live in Secrets Manager only. (A scan here is the test
 	// looking at everything; no request path scans.)
-	out, err := st.Clients().DynamoDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(cfg.Table)})
+	out, err := st.Clients().DynamoDB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(cfg.App.Table)})
 	require.NoError(t, err)
 	dump, err := json.Marshal(out.Items)
 	require.NoError(t, err)

@@ -10,8 +10,9 @@ import (
 	"creditanalysis/infra/apigateway"
 	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/httpapi"
 
 	"github.com/stretchr/testify/require"
 )
@@ -21,9 +22,9 @@ import (
 var gatewayKey = []byte("e2e-local-gateway-signing-key-0123")
 
 // stackConfig is the configuration a function reads from st's environment,
-// as app.ConfigFromEnv builds it in Lambda; a non-empty bureauURL replaces
-// both bureau environments (a counting proxy, another sandbox).
-func stackConfig(t *testing.T, st *stack.Stack, bureauURL string) app.Config {
+// as the functions read it in Lambda; a non-empty bureauURL replaces both
+// bureau environments (a counting proxy, another sandbox).
+func stackConfig(t *testing.T, st *stack.Stack, bureauURL string) allareas.Config {
 	t.Helper()
 	for k, v := range st.Env() {
 		t.Setenv(k, v)
@@ -32,35 +33,32 @@ func stackConfig(t *testing.T, st *stack.Stack, bureauURL string) app.Config {
 		t.Setenv("CONNECTSA_HOMOLOGATION_URL", bureauURL)
 		t.Setenv("CONNECTSA_PRODUCTION_URL", bureauURL)
 	}
-	cfg, err := app.ConfigFromEnv()
+	cfg, err := allareas.ConfigFromEnv()
 	require.NoError(t, err)
 	return cfg
 }
 
 // stackApp is the product in this process on st's clients.
-func stackApp(t *testing.T, st *stack.Stack, cfg app.Config, log *slog.Logger) *app.App {
+func stackApp(t *testing.T, st *stack.Stack, cfg allareas.Config, log *slog.Logger) *allareas.Product {
 	t.Helper()
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return app.New(cfg, st.Clients(), log)
+	return allareas.New(cfg, st.Clients(), log)
 }
 
-// serveAreas serves the named areas of a (every area when none is named)
-// behind the local API Gateway and returns its URL and an admin token.
-func serveAreas(t *testing.T, a *app.App, log *slog.Logger, names ...string) (url, admin string) {
+// serveAreas serves the given areas of p, each on its own server as each
+// is its own function, behind the local API Gateway and returns its URL and
+// an admin token.
+func serveAreas(t *testing.T, p *allareas.Product, log *slog.Logger, areas ...httpapi.Area) (url, admin string) {
 	t.Helper()
+	require.NotEmpty(t, areas)
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if len(names) == 0 {
-		names = app.AreaNames()
-	}
 	gw := apigateway.New(gatewayKey, log)
-	for _, name := range names {
-		area, ok := a.Area(name)
-		require.True(t, ok, name)
-		gw.Area(area, a.Server(area))
+	for _, area := range areas {
+		gw.Area(area, p.Server(area))
 	}
 	srv := httptest.NewServer(gw)
 	t.Cleanup(srv.Close)

@@ -18,7 +18,8 @@ import (
 	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/samenv"
 	"creditanalysis/infra/stack"
-	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/allareas"
+	"creditanalysis/shared/app/billingrule"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/dynamo"
 	"creditanalysis/shared/httpapi"
@@ -49,7 +50,7 @@ func TestSAMLocal(t *testing.T) {
 	key, err := localauth.LoadKey(dataDir)
 	require.NoError(t, err)
 	envFile := filepath.Join(dataDir, "sam-env.json")
-	require.NoError(t, samenv.Write(envFile, app.AreaNames(), samenv.Env(st.Env(), key)))
+	require.NoError(t, samenv.Write(envFile, allareas.Names(), samenv.Env(st.Env(), key)))
 	token := makeToken(t, root, dataDir, "admin")
 
 	// SAM CLI takes the region and credentials from the developer's own AWS
@@ -117,7 +118,7 @@ func TestSAMLocal(t *testing.T) {
 		t.Cleanup(func() { _ = store.PutParameters(context.Background(), credit.Parameters{}) })
 
 		sam := underSAM("BillingRuleFunction")
-		require.Contains(t, sam, app.EnvBillingRuleFunctionName)
+		require.Contains(t, sam, billingrule.EnvFunctionName)
 		url, logs := startPasswordsRIE(t, rie, buildFunction(t, root, "billing-rule"), sam)
 
 		start := invokeHTTP(t, url, withoutAuthorizer("billing-rule", "start-run", token))

@@ -24,9 +24,11 @@ func TestAnotherFunctionsCachedPasswordHeals(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
 	cfg := stackConfig(t, st, "")
-	cfg.Secrets.CacheTTL = time.Hour // a cache that would outlive the test
-	changer, admin := serveAreas(t, stackApp(t, st, cfg, nil), nil, "integrations", "passwords")
-	reader, _ := serveAreas(t, stackApp(t, st, cfg, nil), nil, "integrations", "passwords")
+	cfg.Bureau.Secrets.CacheTTL = time.Hour // a cache that would outlive the test
+	changing := stackApp(t, st, cfg, nil)
+	changer, admin := serveAreas(t, changing, nil, changing.IntegrationsHandler(), changing.PasswordsHandler())
+	reading := stackApp(t, st, cfg, nil)
+	reader, _ := serveAreas(t, reading, nil, reading.IntegrationsHandler(), reading.PasswordsHandler())
 
 	resp, raw := httpDo(t, "POST", changer+"/integrations", admin, `{"intermediary":"connect","branchId":"stale-1",
 		"environment":"homologation","login":"`+sandboxtest.Account().Credentials.Login+`","consultationPassword":"Old@1234",

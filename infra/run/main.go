@@ -1,8 +1,8 @@
 // Command run is the local runner behind `make run`: it starts the local
-// stack under LOCAL_DATA_DIR (default .local/), wires the same app.App the
-// functions use, and serves every function's routes through the local API
-// Gateway on http://127.0.0.1:$PORT (default 3000, the port `sam local
-// start-api` uses), with the API reference on /docs. SIGINT or SIGTERM
+// stack under LOCAL_DATA_DIR (default .local/), wires every area on the
+// wiring the functions use (shared/app/allareas), and serves every
+// function's routes through the local API Gateway on http://127.0.0.1:$PORT (default 3000,
+// the port `sam local start-api` uses), with the API reference on /docs. SIGINT or SIGTERM
 // stops everything it started.
 //
 // Environment: PORT, LOCAL_DATA_DIR, LOG_LEVEL, ROLES_CLAIM,
@@ -24,7 +24,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"syscall"
 	"time"
@@ -35,6 +34,7 @@ import (
 	"creditanalysis/infra/stack"
 	"creditanalysis/infra/swaggerui"
 	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/allareas"
 )
 
 func main() {
@@ -101,17 +101,17 @@ func run(log *slog.Logger) error {
 			return err
 		}
 	}
-	cfg, err := app.ConfigFromEnv()
+	cfg, err := allareas.ConfigFromEnv()
 	if err != nil {
 		return err
 	}
-	log = app.NewLogger(cfg.LogLevel)
+	log = app.NewLogger(cfg.App.LogLevel)
 	slog.SetDefault(log)
-	clients, err := app.AWSClients(ctx)
+	clients, err := allareas.AWSClients(cfg)
 	if err != nil {
 		return err
 	}
-	a := app.New(cfg, clients, log)
+	product := allareas.New(cfg, clients, log)
 
 	key, err := localauth.LoadKey(dataDir)
 	if err != nil {
@@ -121,15 +121,11 @@ func run(log *slog.Logger) error {
 	if gw.Origins, err = apigateway.ParseOrigins(os.Getenv("CORS_ALLOWED_ORIGINS")); err != nil {
 		return fmt.Errorf("CORS_ALLOWED_ORIGINS: %w", err)
 	}
-	areas := a.Areas()
-	names := make([]string, 0, len(areas))
-	for name := range areas {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	var names []string
+	for _, fn := range product.Functions() {
 		// One server per area, as each area is its own Lambda in AWS.
-		gw.Area(areas[name], a.Server(areas[name]))
+		gw.Area(fn.Area, product.Server(fn.Area))
+		names = append(names, fn.Name)
 	}
 
 	samEnv := filepath.Join(dataDir, "sam-env.json")

@@ -11,7 +11,7 @@ import (
 	"os"
 	"strings"
 
-	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/billingrule"
 	"creditanalysis/shared/httpapi"
 )
 
@@ -36,7 +36,7 @@ func functionEnv(area string, env map[string]string) map[string]string {
 	// Empty runs a started billing run in a goroutine of the function, as
 	// the local runner does; the template names the function itself, which
 	// SAM CLI cannot invoke asynchronously.
-	env[app.EnvBillingRuleFunctionName] = ""
+	env[billingrule.EnvFunctionName] = ""
 	return env
 }
 

@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"creditanalysis/infra/samenv"
-	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/billingrule"
 	"creditanalysis/shared/httpapi"
 
 	"github.com/stretchr/testify/assert"
@@ -54,7 +54,7 @@ func TestWrite(t *testing.T) {
 	require.NoError(t, err)
 	var doc map[string]map[string]string
 	require.NoError(t, json.Unmarshal(b, &doc))
-	billing := map[string]string{"TABLE_NAME": "t", httpapi.EnvSAMLocalJWTKey: "ab", app.EnvBillingRuleFunctionName: ""}
+	billing := map[string]string{"TABLE_NAME": "t", httpapi.EnvSAMLocalJWTKey: "ab", billingrule.EnvFunctionName: ""}
 	assert.Equal(t, map[string]map[string]string{
 		"Parameters":          env,
 		"ParametersFunction":  env,

@@ -27,7 +27,7 @@ import (
 	"creditanalysis/infra/dynamodblocal"
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/secretsmanagerlocal"
-	"creditanalysis/shared/app"
+	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/dynamo"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -246,10 +246,10 @@ func (s *Stack) Env() map[string]string {
 }
 
 // Clients are SDK clients on the stack, for code running in this process:
-// what app.AWSClients builds from Env, without touching the process's
+// what allareas.AWSClients builds from Env, without touching the process's
 // environment.
-func (s *Stack) Clients() app.Clients {
-	return app.Clients{
+func (s *Stack) Clients() allareas.Clients {
+	return allareas.Clients{
 		DynamoDB:       localaws.DynamoDB(s.DynamoDBEndpoint),
 		SecretsManager: s.SecretsManager(),
 		S3:             s.S3(),

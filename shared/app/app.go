@@ -1,38 +1,47 @@
-// Package app is the composition root: it reads the configuration, builds
-// the AWS clients once per cold start, and wires adapters into the domain's
-// services and the services into each area's HTTP handler. Every function's
-// main and the local runner use it, so they cannot be wired differently.
+// Package app is the core of the composition root: the configuration every
+// function reads, its JSON logger, the AWS configuration, and the table
+// store, clock and id generator every area shares. It wires the areas that
+// need nothing but the table: parameters (with the health check), parties
+// and audit.
 //
-// Each area lives in its own file and registers itself with registerArea
-// under its function's name (the directory under functions/ and the name the
-// template's tests map routes by).
+// Areas that need more wire in the packages under it, each importing only
+// the SDK clients its areas use, so that a function links only what it
+// uses:
+//
+//   - app/bureau: Secrets Manager and Connect SA, for the bureau access and
+//     the integrations, passwords and negativations areas;
+//   - app/consultations: S3 and the PDF renderer;
+//   - app/billingrule: Lambda, for the billing rule's self-invocation;
+//   - app/allareas: every area in one process, for the local runner and the
+//     tests only; no function imports it.
+//
+// Each function's main reads as its wiring: the configuration, the clients
+// it needs, its area's handler, then Lambda. The clients are built there,
+// once per cold start: building one costs well under a millisecond, while
+// what a cold start pays for a client is its packages' initialisers, which
+// only linking less avoids.
 package app
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 
-	"creditanalysis/shared/connectsa"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/dynamo"
 	"creditanalysis/shared/httpapi"
-	"creditanalysis/shared/secretsmanager"
 
-	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/uuid"
 )
 
-// Config is what the environment tells a function.
+// Config is what the environment tells every function.
 type Config struct {
 	// Table is the DynamoDB table (TABLE_NAME).
 	Table string
@@ -40,15 +49,9 @@ type Config struct {
 	RolesClaim string
 	// LogLevel is debug, info, warn or error (LOG_LEVEL).
 	LogLevel slog.Level
-	// ReportBucket keeps the report PDFs (REPORT_BUCKET).
-	ReportBucket string
 	// AuditRetention is how long audit events are kept
 	// (AUDIT_RETENTION_DAYS; five years by default).
 	AuditRetention time.Duration
-	// Secrets configures the secret store (SECRET_PREFIX, ...).
-	Secrets secretsmanager.Config
-	// ConnectSA configures the bureau client (CONNECTSA_*).
-	ConnectSA connectsa.Config
 	// SAMLocal checks bearer tokens under SAM CLI only (AWS_SAM_LOCAL,
 	// SAM_LOCAL_JWT_KEY); nil in AWS.
 	SAMLocal *httpapi.SAMLocalAuth
@@ -57,9 +60,8 @@ type Config struct {
 // ConfigFromEnv reads Config from the environment.
 func ConfigFromEnv() (Config, error) {
 	c := Config{
-		Table:        os.Getenv("TABLE_NAME"),
-		RolesClaim:   os.Getenv("ROLES_CLAIM"),
-		ReportBucket: os.Getenv("REPORT_BUCKET"),
+		Table:      os.Getenv("TABLE_NAME"),
+		RolesClaim: os.Getenv("ROLES_CLAIM"),
 	}
 	if c.Table == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
@@ -75,12 +77,6 @@ func ConfigFromEnv() (Config, error) {
 		c.AuditRetention = time.Duration(days) * 24 * time.Hour
 	}
 	var err error
-	if c.Secrets, err = secretsmanager.ConfigFromEnv(); err != nil {
-		return c, err
-	}
-	if c.ConnectSA, err = connectsa.ConfigFromEnv(); err != nil {
-		return c, err
-	}
 	if c.SAMLocal, err = httpapi.SAMLocalAuthFromEnv(); err != nil {
 		return c, err
 	}
@@ -94,32 +90,6 @@ func envOr(name, def string) string {
 	return def
 }
 
-// Clients are the SDK clients, built once per cold start.
-type Clients struct {
-	DynamoDB       *dynamodb.Client
-	SecretsManager *sm.Client
-	S3             *s3.Client
-	// HTTP carries the bureau calls; its transport is shared by every call.
-	HTTP *http.Client
-}
-
-// AWSClients builds the clients from the default AWS configuration chain. The
-// SDK's AWS_ENDPOINT_URL_<SERVICE> variables point them at local stand-ins;
-// S3_FORCE_PATH_STYLE=true makes S3 use path-style addressing.
-func AWSClients(ctx context.Context) (Clients, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return Clients{}, fmt.Errorf("load AWS config: %w", err)
-	}
-	pathStyle := os.Getenv("S3_FORCE_PATH_STYLE") == "true"
-	return Clients{
-		DynamoDB:       dynamodb.NewFromConfig(cfg),
-		SecretsManager: sm.NewFromConfig(cfg),
-		S3:             s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle }),
-		HTTP:           &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
-	}, nil
-}
-
 // NewLogger is the JSON logger every function writes with; each line also
 // carries what the context names (credit.WithLogAttrs: the request, the
 // billing run).
@@ -127,121 +97,142 @@ func NewLogger(level slog.Level) *slog.Logger {
 	return slog.New(credit.NewLogHandler(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level})))
 }
 
-// App holds the adapters every area shares.
-type App struct {
-	cfg     Config
-	log     *slog.Logger
-	clients Clients
-	store   *dynamo.Store
-	secrets credit.SecretStore
-	bureau  credit.Bureau
-	// plans caches the accounts' plans for every service of this cold start.
-	plans *credit.PlanCache
-	// now and newID are the clock and the id generator of every service.
-	now   credit.Clock
-	newID func() string
+// AWSConfig is the AWS configuration every client is built on: the region
+// and the credentials Lambda puts in a function's environment (AWS_REGION,
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), and the
+// endpoint variables of local runs (AWS_ENDPOINT_URL, and
+// AWS_ENDPOINT_URL_<SERVICE> through ServiceEndpoint). It reads nothing
+// else: the SDK's shared-configuration loader would link the clients of
+// every credential source (STS, SSO, IMDS, ...) into each function and pay
+// their package initialisers at every cold start, for sources Lambda never
+// uses.
+func AWSConfig() (aws.Config, error) {
+	region := envOr("AWS_REGION", os.Getenv("AWS_DEFAULT_REGION"))
+	if region == "" {
+		return aws.Config{}, fmt.Errorf("AWS_REGION is not set")
+	}
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if id == "" || secret == "" {
+		return aws.Config{}, fmt.Errorf("AWS credentials: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set")
+	}
+	cfg := aws.Config{
+		Region:      region,
+		Credentials: aws.NewCredentialsCache(credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))),
+		// One connection pool for every client, as the SDK's loader does.
+		HTTPClient: awshttp.NewBuildableClient(),
+	}
+	if v := os.Getenv("AWS_ENDPOINT_URL"); v != "" {
+		cfg.BaseEndpoint = aws.String(v)
+	}
+	return cfg, nil
 }
 
-// New wires the adapters on the given clients.
-func New(cfg Config, clients Clients, log *slog.Logger) *App {
-	if log == nil {
-		log = slog.Default()
+// ServiceEndpoint is the endpoint a service's client is pointed at, by the
+// SDK's convention: AWS_ENDPOINT_URL_<SERVICE> (service as the SDK names it,
+// upper case, spaces as underscores: DYNAMODB, SECRETS_MANAGER), else
+// cfg's. An empty variable, as the template declares them in AWS, leaves
+// the client on AWS's own endpoint.
+func ServiceEndpoint(cfg aws.Config, service string) *string {
+	if v := os.Getenv("AWS_ENDPOINT_URL_" + service); v != "" {
+		return aws.String(v)
 	}
-	if clients.HTTP == nil {
-		clients.HTTP = &http.Client{}
-	}
-	a := &App{
-		cfg:     cfg,
-		log:     log,
-		clients: clients,
-		store:   &dynamo.Store{Client: clients.DynamoDB, Table: cfg.Table, AuditRetention: cfg.AuditRetention},
-		bureau:  connectsa.New(cfg.ConnectSA, clients.HTTP),
-		plans:   &credit.PlanCache{},
-		now:     time.Now,
-		newID:   func() string { return uuid.Must(uuid.NewV7()).String() },
-	}
-	if clients.SecretsManager != nil {
-		a.secrets = secretsmanager.New(clients.SecretsManager, cfg.Secrets)
-	}
-	return a
+	return cfg.BaseEndpoint
 }
 
-var areaBuilders = map[string]func(*App) httpapi.Area{}
-
-// registerArea adds an area under its function's name; each area's file
-// calls it from init.
-func registerArea(name string, build func(*App) httpapi.Area) {
-	if _, dup := areaBuilders[name]; dup {
-		panic("app: area registered twice: " + name)
-	}
-	areaBuilders[name] = build
+// DynamoDB is the DynamoDB client on cfg, which every function uses.
+func DynamoDB(cfg aws.Config) *dynamodb.Client {
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = ServiceEndpoint(cfg, "DYNAMODB") })
 }
 
-// AreaNames lists the registered areas, sorted.
-func AreaNames() []string {
-	names := make([]string, 0, len(areaBuilders))
-	for n := range areaBuilders {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+// Environment is what a function's main starts from.
+type Environment struct {
+	Config Config
+	// Log is the function's logger, also slog's default.
+	Log *slog.Logger
+	// AWS is the configuration every SDK client of the function is built on.
+	AWS aws.Config
 }
 
-// Area builds one area by function name.
-func (a *App) Area(name string) (httpapi.Area, bool) {
-	b, ok := areaBuilders[name]
-	if !ok {
-		return nil, false
-	}
-	return b(a), true
-}
-
-// Areas returns every area by function name, as the template names them.
-func (a *App) Areas() map[string]httpapi.Area {
-	out := make(map[string]httpapi.Area, len(areaBuilders))
-	for name, b := range areaBuilders {
-		out[name] = b(a)
-	}
-	return out
-}
-
-// Server serves the given areas.
-func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
-	return httpapi.NewServer(httpapi.Config{
-		Logger: a.log, RolesClaim: a.cfg.RolesClaim,
-		Audit: a.store, Now: a.now, NewID: a.newID, SAMLocal: a.cfg.SAMLocal,
-		// Only the routes in httpapi.Idempotent use it.
-		Idempotency: a.store,
-	}, areas...)
-}
-
-// Main is the whole body of an HTTP function's main: configure, wire, serve
-// the named area from Lambda.
-func Main(area string) {
-	a := MustFromEnvironment()
-	ar, ok := a.Area(area)
-	if !ok {
-		a.log.Error("unknown area", slog.String("area", area))
-		os.Exit(1)
-	}
-	httpapi.StartLambda(a.Server(ar))
-}
-
-// MustFromEnvironment builds the App a Lambda function runs: configuration
-// from the environment, clients from the default AWS chain. It exits on a
-// configuration error, which no retry would fix.
-func MustFromEnvironment() *App {
+// MustLoad reads the configuration, builds the logger and loads the AWS
+// configuration. It exits on an error, which no retry would fix.
+func MustLoad() Environment {
 	cfg, err := ConfigFromEnv()
 	log := NewLogger(cfg.LogLevel)
 	slog.SetDefault(log)
 	if err != nil {
-		log.Error("configuration", slog.String("error", err.Error()))
-		os.Exit(1)
+		exit("configuration", err)
 	}
-	clients, err := AWSClients(context.Background())
+	awsCfg, err := AWSConfig()
 	if err != nil {
-		log.Error("aws clients", slog.String("error", err.Error()))
-		os.Exit(1)
+		exit("aws configuration", err)
 	}
-	return New(cfg, clients, log)
+	return Environment{Config: cfg, Log: log, AWS: awsCfg}
+}
+
+// Must is v, or an exit when err says the function is misconfigured: for
+// the configuration an area reads on top of Config, in a function's main
+// after MustLoad.
+func Must[T any](v T, err error) T {
+	if err != nil {
+		exit("configuration", err)
+	}
+	return v
+}
+
+func exit(what string, err error) {
+	slog.Error(what, slog.String("error", err.Error()))
+	os.Exit(1)
+}
+
+// App is what every area shares: the configuration, the logger, the table
+// store, and the one clock and id generator of every service.
+type App struct {
+	Config Config
+	Log    *slog.Logger
+	Store  *dynamo.Store
+	Now    credit.Clock
+	NewID  func() string
+}
+
+// New wires the table store on db. A nil db serves only to list routes
+// (the template's and the API document's tests).
+func New(cfg Config, db *dynamodb.Client, log *slog.Logger) *App {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &App{
+		Config: cfg,
+		Log:    log,
+		Store:  &dynamo.Store{Client: db, Table: cfg.Table, AuditRetention: cfg.AuditRetention},
+		Now:    time.Now,
+		NewID:  func() string { return uuid.Must(uuid.NewV7()).String() },
+	}
+}
+
+// Server serves the given areas, each request checked against the role
+// matrix and audited.
+func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
+	return httpapi.NewServer(httpapi.Config{
+		Logger: a.Log, RolesClaim: a.Config.RolesClaim,
+		Audit: a.Store, Now: a.Now, NewID: a.NewID, SAMLocal: a.Config.SAMLocal,
+		// Only the routes in httpapi.Idempotent use it.
+		Idempotency: a.Store,
+	}, areas...)
+}
+
+// ParametersHandler is the parameters area: the master switch, the
+// repeat-consultation interval and the health check.
+func (a *App) ParametersHandler() *httpapi.ParametersHandler {
+	return &httpapi.ParametersHandler{Service: &credit.ParametersService{Store: a.Store}}
+}
+
+// PartiesHandler is the parties area: what the ERP pushes (customers,
+// leads, prospects, customers' invoices).
+func (a *App) PartiesHandler() *httpapi.PartiesHandler {
+	return &httpapi.PartiesHandler{Service: &credit.PartyService{Store: a.Store, Now: a.Now}}
+}
+
+// AuditHandler is the audit trail every other area appends to.
+func (a *App) AuditHandler() *httpapi.AuditHandler {
+	return &httpapi.AuditHandler{Log: a.Store}
 }
