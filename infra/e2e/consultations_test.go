@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -157,10 +158,17 @@ func TestConsultationEndToEnd(t *testing.T) {
 	// A PDF the bucket lost (its lifecycle expires them) is rendered again.
 	objects, err := st.S3().ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String(env["REPORT_BUCKET"])})
 	require.NoError(t, err)
-	require.Len(t, objects.Contents, 3, "one PDF per success")
+	var pdfs []s3types.Object
 	for _, o := range objects.Contents {
 		k := aws.ToString(o.Key)
-		assert.Regexp(t, `^reports/\d{4}/\d{2}/[0-9a-f]{32}\.pdf$`, k, "a random key, nothing of the document")
+		// Beside each PDF the bucket keeps the archived report.
+		assert.Regexp(t, `^reports/\d{4}/\d{2}/[0-9a-f]{32}\.(pdf|json\.gz)$`, k, "a random key, nothing of the document")
+		if strings.HasSuffix(k, ".pdf") {
+			pdfs = append(pdfs, o)
+		}
+	}
+	require.Len(t, pdfs, 3, "one PDF per success")
+	for _, o := range pdfs {
 		_, err := st.S3().DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String(env["REPORT_BUCKET"]), Key: o.Key})
 		require.NoError(t, err)
 	}

@@ -107,6 +107,11 @@ func DecodeBytes(body []byte, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "O corpo da requisição está vazio; envie um objeto JSON.")
 	}
+	if bytes.Equal(bytes.TrimSpace(body), []byte("null")) {
+		// encoding/json would accept null as "nothing to set": a body that
+		// is sent must be the object the route takes.
+		return credit.NewError(credit.KindInvalid, CodeInvalidType, "O corpo da requisição deve ser um objeto JSON.")
+	}
 	if err := checkKeys(body, reflect.TypeOf(v)); err != nil {
 		return err
 	}

@@ -143,7 +143,7 @@ func TestDecodeStrictness(t *testing.T) {
 		{"malformed", "application/json", `{"creditAnalysisEnabled":true,`, 400, httpapi.CodeInvalidJSON, ""},
 		{"empty body", "application/json", ``, 400, httpapi.CodeInvalidJSON, ""},
 		{"only spaces", "application/json", "  \n ", 400, httpapi.CodeInvalidJSON, ""},
-		{"null", "application/json", `null`, 400, credit.CodeValidation, ""},
+		{"null", "application/json", `null`, 400, httpapi.CodeInvalidType, ""},
 		{"missing field", "application/json", `{"creditAnalysisEnabled":true}`, 400, credit.CodeValidation, "repeatConsultationIntervalDays"},
 		{"negative interval", "application/json", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":-1}`, 400, credit.CodeValidation, "repeatConsultationIntervalDays"},
 		{"not JSON content type", "text/plain", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":1}`, 400, httpapi.CodeUnsupportedMT, ""},
