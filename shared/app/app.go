@@ -45,6 +45,9 @@ type Config struct {
 	// AuditRetention is how long audit events are kept
 	// (AUDIT_RETENTION_DAYS; five years by default).
 	AuditRetention time.Duration
+	// ReportRetention is how long a consultation's report is kept
+	// (REPORT_RETENTION_DAYS; 90 days by default).
+	ReportRetention time.Duration
 	// Secrets configures the secret store (SECRET_PREFIX, ...).
 	Secrets secretsmanager.Config
 	// ConnectSA configures the bureau client (CONNECTSA_*).
@@ -54,12 +57,17 @@ type Config struct {
 	SAMLocal *httpapi.SAMLocalAuth
 }
 
+// DefaultReportRetentionDays matches the template's ReportRetentionDays
+// default, which the report bucket's lifecycle rule also follows.
+const DefaultReportRetentionDays = 90
+
 // ConfigFromEnv reads Config from the environment.
 func ConfigFromEnv() (Config, error) {
 	c := Config{
-		Table:        os.Getenv("TABLE_NAME"),
-		RolesClaim:   os.Getenv("ROLES_CLAIM"),
-		ReportBucket: os.Getenv("REPORT_BUCKET"),
+		Table:           os.Getenv("TABLE_NAME"),
+		RolesClaim:      os.Getenv("ROLES_CLAIM"),
+		ReportBucket:    os.Getenv("REPORT_BUCKET"),
+		ReportRetention: DefaultReportRetentionDays * 24 * time.Hour,
 	}
 	if c.Table == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
@@ -73,6 +81,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("AUDIT_RETENTION_DAYS: %q is not a positive number of days", v)
 		}
 		c.AuditRetention = time.Duration(days) * 24 * time.Hour
+	}
+	if v := os.Getenv("REPORT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 {
+			return c, fmt.Errorf("REPORT_RETENTION_DAYS: %q is not a positive number of days", v)
+		}
+		c.ReportRetention = time.Duration(days) * 24 * time.Hour
 	}
 	var err error
 	if c.Secrets, err = secretsmanager.ConfigFromEnv(); err != nil {

@@ -27,6 +27,6 @@ func (a *App) Consultations() *credit.ConsultationService {
 	return &credit.ConsultationService{
 		Parameters: a.store, Integrations: a.Integrations(), Parties: a.store, Store: a.store,
 		Bureau: a.BureauAccess(), Reports: reports, Archive: archive, Renderer: pdf.Renderer{},
-		Now: a.now, NewID: a.newID, Log: a.log,
+		ReportRetention: a.cfg.ReportRetention, Now: a.now, NewID: a.newID, Log: a.log,
 	}
 }
