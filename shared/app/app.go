@@ -52,16 +52,24 @@ type Config struct {
 	// AuditRetention is how long audit events are kept
 	// (AUDIT_RETENTION_DAYS; five years by default).
 	AuditRetention time.Duration
+	// ReportRetention is how long a consultation's report is kept
+	// (REPORT_RETENTION_DAYS; 90 days by default).
+	ReportRetention time.Duration
 	// SAMLocal checks bearer tokens under SAM CLI only (AWS_SAM_LOCAL,
 	// SAM_LOCAL_JWT_KEY); nil in AWS.
 	SAMLocal *httpapi.SAMLocalAuth
 }
 
+// DefaultReportRetentionDays matches the template's ReportRetentionDays
+// default, which the report bucket's lifecycle rule also follows.
+const DefaultReportRetentionDays = 90
+
 // ConfigFromEnv reads Config from the environment.
 func ConfigFromEnv() (Config, error) {
 	c := Config{
-		Table:      os.Getenv("TABLE_NAME"),
-		RolesClaim: os.Getenv("ROLES_CLAIM"),
+		Table:           os.Getenv("TABLE_NAME"),
+		RolesClaim:      os.Getenv("ROLES_CLAIM"),
+		ReportRetention: DefaultReportRetentionDays * 24 * time.Hour,
 	}
 	if c.Table == "" {
 		return c, fmt.Errorf("TABLE_NAME is not set")
@@ -75,6 +83,13 @@ func ConfigFromEnv() (Config, error) {
 			return c, fmt.Errorf("AUDIT_RETENTION_DAYS: %q is not a positive number of days", v)
 		}
 		c.AuditRetention = time.Duration(days) * 24 * time.Hour
+	}
+	if v := os.Getenv("REPORT_RETENTION_DAYS"); v != "" {
+		days, err := strconv.Atoi(v)
+		if err != nil || days < 1 {
+			return c, fmt.Errorf("REPORT_RETENTION_DAYS: %q is not a positive number of days", v)
+		}
+		c.ReportRetention = time.Duration(days) * 24 * time.Hour
 	}
 	var err error
 	if c.SAMLocal, err = httpapi.SAMLocalAuthFromEnv(); err != nil {

@@ -92,4 +92,15 @@ func TestConfigFromEnv(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "t", cfg.Table)
 	assert.Equal(t, 30*24, int(cfg.AuditRetention.Hours()))
+	assert.Equal(t, 90*24, int(cfg.ReportRetention.Hours()), "default report retention")
+
+	for _, v := range []string{"0", "-1", "noventa"} {
+		t.Setenv("REPORT_RETENTION_DAYS", v)
+		_, err = app.ConfigFromEnv()
+		assert.ErrorContains(t, err, "REPORT_RETENTION_DAYS", v)
+	}
+	t.Setenv("REPORT_RETENTION_DAYS", "45")
+	cfg, err = app.ConfigFromEnv()
+	require.NoError(t, err)
+	assert.Equal(t, 45*24, int(cfg.ReportRetention.Hours()))
 }

@@ -27,6 +27,7 @@ const (
 	CodeRepeatConsultation     = "repeat_consultation"
 	CodeConsultationInProgress = "consultation_in_progress"
 	CodeReportUnavailable      = "report_unavailable"
+	CodeReportExpired          = "report_expired"
 )
 
 // Codes of the warnings a consultation may carry.
@@ -90,6 +91,26 @@ type Consultation struct {
 	// report could not be: the charge is reconciled by it.
 	Protocol string
 	Warnings []Warning
+	// ReportExpiresAt is when the retention period of the report (body, raw
+	// answer, PDF) ends: CreatedAt plus the retention in force when it was
+	// recorded; zero when reports are kept with the record.
+	ReportExpiresAt time.Time
+}
+
+// ReportExpired reports whether c's report is past its retention at now.
+func (c Consultation) ReportExpired(now time.Time) bool {
+	return !c.ReportExpiresAt.IsZero() && !now.Before(c.ReportExpiresAt)
+}
+
+// Minimal is what stays of c once its report has expired, for the audit
+// period: who consulted which document (shown masked), when, with which plan
+// and through which integration, the bureau's protocol and the outcome.
+// Nothing of the report, not even its overview, since the overview names the
+// person; no party link, no UF, no warnings.
+func (c Consultation) Minimal() Consultation {
+	return Consultation{ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, Document: c.Document, Plan: c.Plan,
+		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment,
+		Protocol: c.Protocol, RequestedBy: c.RequestedBy, ReportExpiresAt: c.ReportExpiresAt}
 }
 
 // ConsultationRef points at a recorded consultation.

@@ -30,9 +30,13 @@ type ConsultationService struct {
 	// record holds its report.
 	Archive  ReportArchive
 	Renderer ReportRenderer
-	Now      Clock
-	NewID    func() string
-	Log      *slog.Logger
+	// ReportRetention is how long a consultation's report, raw answer and
+	// PDF are kept; afterwards only the minimal record is shown and the PDF
+	// answers report_expired. Zero keeps reports with their record.
+	ReportRetention time.Duration
+	Now             Clock
+	NewID           func() string
+	Log             *slog.Logger
 }
 
 // ConsultationRequest is what a caller asks: a registered party, or a
@@ -280,7 +284,7 @@ func (s *ConsultationService) record(ctx context.Context, c Consultation) error 
 func (s *ConsultationService) recordMinimal(ctx context.Context, c Consultation, cause error) error {
 	min := Consultation{ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, Document: c.Document, UF: c.UF, Plan: c.Plan,
 		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment, Party: c.Party,
-		RequestedBy: c.RequestedBy, Protocol: c.Protocol}
+		RequestedBy: c.RequestedBy, Protocol: c.Protocol, ReportExpiresAt: c.ReportExpiresAt}
 	if err := s.Store.CreateConsultation(ctx, min); err != nil {
 		s.log().ErrorContext(ctx, "consultation answered by the bureau and not recorded at all", slog.String("consultationId", c.ID),
 			slog.String("protocol", c.Protocol), slog.String("document", c.Document.Masked()), slog.String("error", err.Error()))
@@ -290,11 +294,31 @@ func (s *ConsultationService) recordMinimal(ctx context.Context, c Consultation,
 
 func (s *ConsultationService) newConsultation(ctx context.Context, t consultationTarget, integ Integration, warnings []Warning) Consultation {
 	actor, _ := ActorFrom(ctx)
-	return Consultation{
+	c := Consultation{
 		ID: s.NewID(), CreatedAt: s.Now.Now(), Document: t.document, UF: t.uf, Plan: t.plan,
 		IntegrationID: integ.ID, BranchID: integ.BranchID, Environment: integ.Environment,
 		Party: t.party, RequestedBy: Actor{Subject: actor.Subject, Name: actor.Name}, Warnings: warnings,
 	}
+	if s.ReportRetention > 0 {
+		c.ReportExpiresAt = c.CreatedAt.Add(s.ReportRetention)
+	}
+	return c
+}
+
+// retained is c as callers may see it now: the minimal record once its
+// report has expired.
+func (s *ConsultationService) retained(c Consultation) Consultation {
+	if c.ReportExpired(s.Now.Now()) {
+		return c.Minimal()
+	}
+	return c
+}
+
+func (s *ConsultationService) retainedAll(cs []Consultation) []Consultation {
+	for i := range cs {
+		cs[i] = s.retained(cs[i])
+	}
+	return cs
 }
 
 // checkPlanOffered refuses a plan the integration's account does not offer.
@@ -365,11 +389,15 @@ func (s *ConsultationService) storePDF(ctx context.Context, c Consultation) erro
 	return s.Reports.Put(ctx, c.PDFKey, pdf)
 }
 
-// Get returns one consultation with its report.
+// Get returns one consultation with its report; past the report's
+// retention, the minimal record without it.
 func (s *ConsultationService) Get(ctx context.Context, id string) (Consultation, error) {
 	c, err := s.Store.GetConsultation(ctx, id)
 	if err != nil {
 		return c, err
+	}
+	if c.ReportExpired(s.Now.Now()) {
+		return c.Minimal(), nil
 	}
 	return s.withReport(ctx, c)
 }
@@ -402,7 +430,8 @@ func (s *ConsultationService) List(ctx context.Context, f ConsultationFilter, p 
 	if err := fe.Err(); err != nil {
 		return nil, "", err
 	}
-	return s.Store.ListConsultations(ctx, f, p.Normalized())
+	cs, next, err := s.Store.ListConsultations(ctx, f, p.Normalized())
+	return s.retainedAll(cs), next, err
 }
 
 // ListByParty lists the consultations made for a party (404 when the party
@@ -411,17 +440,25 @@ func (s *ConsultationService) ListByParty(ctx context.Context, ref PartyRef, p P
 	if _, err := s.Parties.GetParty(ctx, ref.Kind, ref.ID); err != nil {
 		return nil, "", err
 	}
-	return s.Store.ListPartyConsultations(ctx, ref, p.Normalized())
+	cs, next, err := s.Store.ListPartyConsultations(ctx, ref, p.Normalized())
+	return s.retainedAll(cs), next, err
 }
 
 // ReportURL returns a link to the consultation's PDF that expires within
 // ReportURLTTL. A PDF the bucket no longer holds (expired by its lifecycle,
-// or never stored) is rendered again from the recorded report. A failed
-// consultation has no report: report_unavailable (404).
+// or never stored) is rendered again from the recorded report, until the
+// report's retention ends: report_expired (410) then, never a new render. A
+// failed consultation has no report: report_unavailable (404).
 func (s *ConsultationService) ReportURL(ctx context.Context, id string) (PresignedURL, error) {
 	c, err := s.Store.GetConsultation(ctx, id)
 	if err != nil {
 		return PresignedURL{}, err
+	}
+	if c.Status == ConsultationSucceeded && c.ReportExpired(s.Now.Now()) {
+		return PresignedURL{}, Errorf(KindGone, CodeReportExpired,
+			"O relatório desta consulta foi excluído em %s, ao fim do prazo de guarda; o registro da consulta continua disponível.",
+			formatSaoPaulo(c.ReportExpiresAt)).
+			WithDetails(map[string]any{"consultationId": c.ID, "reportExpiresAt": c.ReportExpiresAt.UTC().Format(time.RFC3339)})
 	}
 	if c.Status != ConsultationSucceeded || (c.Report == nil && c.ReportKey == "") || c.PDFKey == "" {
 		return PresignedURL{}, NewError(KindNotFound, CodeReportUnavailable, "Esta consulta não tem relatório: o bureau não a respondeu.").

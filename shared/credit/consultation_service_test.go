@@ -865,3 +865,93 @@ func TestConsultLargeReport(t *testing.T) {
 		assert.Contains(t, f.logs.String(), large.Protocol, "the protocol is logged for reconciliation")
 	})
 }
+
+func TestReportRetention(t *testing.T) {
+	const retention = 90 * 24 * time.Hour
+	f := newConsultFixture(t)
+	f.svc.ReportRetention = retention
+	out, err := f.svc.Consult(analystCtx(), credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}})
+	require.NoError(t, err)
+	c := out.Consultation
+	assert.Equal(t, c.CreatedAt.Add(retention), c.ReportExpiresAt, "stamped at creation")
+	stored, err := f.consultations.GetConsultation(context.Background(), c.ID)
+	require.NoError(t, err)
+	assert.Equal(t, c.ReportExpiresAt, stored.ReportExpiresAt, "recorded with the consultation")
+
+	minimal := credit.Consultation{ID: c.ID, CreatedAt: c.CreatedAt, Status: credit.ConsultationSucceeded, Document: c.Document,
+		Plan: c.Plan, IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment,
+		Protocol: c.Protocol, RequestedBy: c.RequestedBy, ReportExpiresAt: c.ReportExpiresAt}
+	list := func(t *testing.T) credit.Consultation {
+		items, _, err := f.svc.List(context.Background(), credit.ConsultationFilter{}, credit.Page{})
+		require.NoError(t, err)
+		require.Len(t, items, 1)
+		return items[0]
+	}
+	byParty := func(t *testing.T) credit.Consultation {
+		items, _, err := f.svc.ListByParty(context.Background(), *c.Party, credit.Page{})
+		require.NoError(t, err)
+		require.Len(t, items, 1)
+		return items[0]
+	}
+
+	for _, tc := range []struct {
+		name    string
+		advance time.Duration
+		expired bool
+	}{
+		{"a second before the end of the retention", retention - time.Second, false},
+		{"at the end of the retention", time.Second, true},
+		{"long after", 4 * 365 * 24 * time.Hour, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f.advance(tc.advance)
+			renders := len(f.renderer.renders)
+			delete(f.reports.objects, c.PDFKey) // the bucket's lifecycle expires the PDF
+			got, err := f.svc.Get(context.Background(), c.ID)
+			require.NoError(t, err)
+			u, urlErr := f.svc.ReportURL(context.Background(), c.ID)
+			if !tc.expired {
+				require.NotNil(t, got.Report)
+				require.NotEmpty(t, c.Overview.Name)
+				assert.Equal(t, c.Overview.Name, got.Overview.Name)
+				assert.Equal(t, c.Overview.Name, list(t).Overview.Name)
+				assert.Equal(t, c.Overview.Name, byParty(t).Overview.Name)
+				require.NoError(t, urlErr)
+				assert.NotEmpty(t, u.URL)
+				assert.Len(t, f.renderer.renders, renders+1, "rendered again while retained")
+				return
+			}
+			assert.Equal(t, minimal, got)
+			assert.Equal(t, minimal, list(t))
+			assert.Equal(t, minimal, byParty(t))
+			e := errorOf(t, urlErr)
+			assert.Equal(t, credit.CodeReportExpired, e.Code)
+			assert.Equal(t, credit.KindGone, e.Kind)
+			assert.Equal(t, c.ID, e.Details["consultationId"])
+			assert.Len(t, f.renderer.renders, renders, "never rendered again")
+			assert.NotContains(t, f.reports.objects, c.PDFKey)
+		})
+	}
+
+	t.Run("a failed consultation still has no report", func(t *testing.T) {
+		f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
+			return credit.Report{}, credit.BureauRejected("não")
+		}
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		failedID := errorOf(t, err).Details["consultationId"].(string)
+		f.advance(retention)
+		_, err = f.svc.ReportURL(context.Background(), failedID)
+		assert.Equal(t, credit.CodeReportUnavailable, credit.ErrorCode(err))
+	})
+	t.Run("without a retention reports stay", func(t *testing.T) {
+		f.svc.ReportRetention = 0
+		f.bureau.consult = nil
+		out, err := f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		require.NoError(t, err)
+		assert.True(t, out.Consultation.ReportExpiresAt.IsZero())
+		f.advance(10 * 365 * 24 * time.Hour)
+		got, err := f.svc.Get(context.Background(), out.Consultation.ID)
+		require.NoError(t, err)
+		assert.NotNil(t, got.Report)
+	})
+}

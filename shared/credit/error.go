@@ -16,6 +16,7 @@ const (
 	KindForbidden     Kind = "forbidden"     // 403
 	KindNotFound      Kind = "not_found"     // 404
 	KindConflict      Kind = "conflict"      // 409
+	KindGone          Kind = "gone"          // 410
 	KindUnprocessable Kind = "unprocessable" // 422
 	KindInternal      Kind = "internal"      // 500
 	KindBadGateway    Kind = "bad_gateway"   // 502

@@ -32,6 +32,15 @@ package dynamo
 //     success could slip through).
 //   - double-click guard: conditional PutItem of CONSULTATION_MARK.
 //
+// Retention: a record carries reportExpiresAt (createdAt plus the report
+// retention). A DynamoDB TTL removes whole items, not attributes, and the
+// minimal record must outlive the report, so the report is kept out of the
+// table: the deployed service archives every report body and raw answer in
+// the report bucket (reportKey), whose lifecycle rule deletes them and the
+// PDF, and the service checks reportExpiresAt on every read, showing only
+// the minimal record afterwards. A record written without an archive keeps
+// its report inline; it is likewise never shown past reportExpiresAt.
+//
 // Lists apply a FilterExpression after Limit, so a page may hold fewer items
 // than asked while nextCursor is set. Cursors name their query (a hash of
 // the filter), the partition and the last item's keys, so they stay valid
@@ -116,6 +125,9 @@ type consultationItem struct {
 	ReportKey     string        `dynamodbav:"reportKey,omitempty"`
 	Protocol      string        `dynamodbav:"protocol,omitempty"`
 	Warnings      []warningItem `dynamodbav:"warnings,omitempty"`
+	// ReportExpiresAt ends the report's retention; see the package comment
+	// on consultations.
+	ReportExpiresAt string `dynamodbav:"reportExpiresAt,omitempty"`
 	// Report is the report's JSON, gzipped, of a record written without a
 	// report archive; with one, the report lives there (ReportKey): a report
 	// with its raw answer can be megabytes, and an item holds at most 400 KB.
@@ -136,6 +148,9 @@ func toConsultationItem(c credit.Consultation) (consultationItem, error) {
 	}
 	for _, w := range c.Warnings {
 		it.Warnings = append(it.Warnings, warningItem(w))
+	}
+	if !c.ReportExpiresAt.IsZero() {
+		it.ReportExpiresAt = formatTime(c.ReportExpiresAt)
 	}
 	if c.Report != nil {
 		js, err := reportdoc.Marshal(*c.Report)
@@ -168,6 +183,9 @@ func (it consultationItem) consultation() (credit.Consultation, error) {
 	}
 	for _, w := range it.Warnings {
 		c.Warnings = append(c.Warnings, credit.Warning(w))
+	}
+	if it.ReportExpiresAt != "" {
+		c.ReportExpiresAt = parseTime(it.ReportExpiresAt)
 	}
 	if len(it.Report) > 0 {
 		zr, err := gzip.NewReader(bytes.NewReader(it.Report))

@@ -55,6 +55,11 @@ type consultationView struct {
 	RequestedBy   actorView                 `json:"requestedBy"`
 	Warnings      []warningView             `json:"warnings"`
 	Overview      *overviewView             `json:"overview"`
+	// Protocol is the bureau's number of a success.
+	Protocol string `json:"protocol,omitempty"`
+	// ReportExpiresAt ends the report's retention; past it the record has
+	// neither report nor overview.
+	ReportExpiresAt *time.Time `json:"reportExpiresAt,omitempty"`
 	// Report is absent from lists and null for a failed consultation.
 	Report          *reportView `json:"report,omitempty"`
 	PDFURL          string      `json:"pdfUrl,omitempty"`
@@ -95,13 +100,18 @@ func viewConsultation(c credit.Consultation, withReport bool) consultationView {
 		ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, ErrorCode: c.ErrorCode, ErrorMessage: c.ErrorMessage,
 		Document: c.Document.Masked(), DocumentType: c.Document.Kind(), UF: c.UF, Plan: c.Plan, PlanName: c.Plan.Name(),
 		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment,
-		RequestedBy: viewActor(c.RequestedBy),
-		Warnings:    viewAll(c.Warnings, func(w credit.Warning) warningView { return warningView(w) }),
+		RequestedBy: viewActor(c.RequestedBy), Protocol: c.Protocol,
+		Warnings: viewAll(c.Warnings, func(w credit.Warning) warningView { return warningView(w) }),
 	}
 	if c.Party != nil {
 		v.Party = &partyRefView{Kind: c.Party.Kind, ID: c.Party.ID}
 	}
-	if c.Status == credit.ConsultationSucceeded {
+	if !c.ReportExpiresAt.IsZero() {
+		exp := c.ReportExpiresAt.UTC()
+		v.ReportExpiresAt = &exp
+	}
+	// A record past its report's retention has no overview left to show.
+	if c.Status == credit.ConsultationSucceeded && c.Overview != (credit.ReportOverview{}) {
 		o := overviewView(c.Overview)
 		v.Overview = &o
 	}

@@ -77,6 +77,17 @@ var consultationNow = time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
 // cli-1001 (CPF 111.444.777-35, MG).
 func consultationsServer(t *testing.T, logs *bytes.Buffer) (*httpapi.Server, *memoryReports, *consultationBureau) {
 	t.Helper()
+	svc, reports, bureau := consultationsService(t, logs)
+	return consultationsHandler(svc, logs), reports, bureau
+}
+
+func consultationsHandler(svc *credit.ConsultationService, logs *bytes.Buffer) *httpapi.Server {
+	return httpapi.NewServer(httpapi.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))}, &httpapi.ConsultationsHandler{Service: svc})
+}
+
+// consultationsService is the service behind consultationsServer.
+func consultationsService(t *testing.T, logs *bytes.Buffer) (*credit.ConsultationService, *memoryReports, *consultationBureau) {
+	t.Helper()
 	ctx := context.Background()
 	store := memory.New()
 	require.NoError(t, store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true, RepeatConsultationIntervalDays: 30}))
@@ -104,7 +115,7 @@ func consultationsServer(t *testing.T, logs *bytes.Buffer) (*httpapi.Server, *me
 		Bureau: access, Reports: reports, Renderer: pdf.Renderer{}, Now: now,
 		NewID: func() string { n++; return fmt.Sprintf("cons-%04d", n) }, Log: log,
 	}
-	return httpapi.NewServer(httpapi.Config{Logger: log}, &httpapi.ConsultationsHandler{Service: svc}), reports, bureau
+	return svc, reports, bureau
 }
 
 func TestConsultationsFixtures(t *testing.T) {
@@ -308,4 +319,74 @@ func TestConsultationsListFollowsCursorsAndFilters(t *testing.T) {
 	_, b := list("format=x")
 	assert.NotContains(t, b, "error", "unknown parameters are ignored")
 	assert.False(t, strings.Contains(logs.String(), "52998224725"))
+}
+
+func TestConsultationReportExpired(t *testing.T) {
+	var logs bytes.Buffer
+	svc, reports, _ := consultationsService(t, &logs)
+	svc.ReportRetention = 90 * 24 * time.Hour
+	now := consultationNow
+	svc.Now = func() time.Time { return now }
+	h := consultationsHandler(svc, &logs)
+	spec := apispec.Load(t)
+	type body = map[string]any
+	call := func(t *testing.T, fixture string) (int, body) {
+		t.Helper()
+		e := loadEvent(t, filepath.Join(eventsDir, "consultations", fixture+".json"))
+		resp := invoke(t, h, e)
+		path := e.RawPath
+		if e.RawQueryString != "" {
+			path += "?" + e.RawQueryString
+		}
+		header := http.Header{}
+		for k, v := range resp.Headers {
+			header.Set(k, v)
+		}
+		spec.ValidateResponse(t, e.RequestContext.HTTP.Method, path, resp.StatusCode, header, []byte(resp.Body))
+		var b body
+		require.NoError(t, json.Unmarshal([]byte(resp.Body), &b), fixture)
+		return resp.StatusCode, b
+	}
+	status, _ := call(t, "create-consultation")
+	require.Equal(t, 201, status)
+	rendered := len(reports.objects)
+
+	for _, tc := range []struct {
+		name    string
+		at      time.Time
+		pdf     int
+		expired bool
+	}{
+		{"within the retention", consultationNow.Add(90*24*time.Hour - time.Minute), 200, false},
+		{"past the retention", consultationNow.Add(90 * 24 * time.Hour), 410, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			now = tc.at
+			clear(reports.objects) // the bucket's lifecycle expires the PDF
+			status, b := call(t, "get-consultation-pdf-json")
+			require.Equal(t, tc.pdf, status, b)
+			status, got := call(t, "get-consultation")
+			require.Equal(t, 200, status)
+			if !tc.expired {
+				assert.Len(t, reports.objects, rendered, "rendered again while retained")
+				assert.Contains(t, got, "report")
+				assert.NotNil(t, got["overview"])
+				return
+			}
+			e := b["error"].(body)
+			assert.Equal(t, credit.CodeReportExpired, e["code"])
+			assert.Contains(t, e["message"], "prazo de guarda")
+			assert.Equal(t, "cons-0001", e["details"].(body)["consultationId"])
+			assert.Empty(t, reports.objects, "never rendered again")
+
+			assert.NotContains(t, got, "report")
+			assert.Nil(t, got["overview"])
+			assert.Equal(t, "***.982.247-**", got["document"])
+			assert.Equal(t, "2026-11-26T12:00:00Z", got["createdAt"])
+			assert.Equal(t, "2027-02-24T12:00:00Z", got["reportExpiresAt"])
+			assert.Equal(t, "succeeded", got["status"])
+			assert.NotEmpty(t, got["protocol"])
+			assert.NotEmpty(t, got["requestedBy"])
+		})
+	}
 }

@@ -37,6 +37,7 @@ var statusByKind = map[credit.Kind]int{
 	credit.KindNotFound:      http.StatusNotFound,
 	KindMethodNotAllowed:     http.StatusMethodNotAllowed,
 	credit.KindConflict:      http.StatusConflict,
+	credit.KindGone:          http.StatusGone,
 	KindTooLarge:             http.StatusRequestEntityTooLarge,
 	credit.KindUnprocessable: http.StatusUnprocessableEntity,
 	credit.KindInternal:      http.StatusInternalServerError,

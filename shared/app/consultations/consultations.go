@@ -57,7 +57,7 @@ func Service(b *bureau.App, cfg Config, client *awss3.Client) *credit.Consultati
 	return &credit.ConsultationService{
 		Parameters: b.Store, Integrations: b.Integrations(), Parties: b.Store, Store: b.Store,
 		Bureau: b.Access(), Reports: reports, Archive: archive, Renderer: pdf.Renderer{},
-		Now: b.Now, NewID: b.NewID, Log: b.Log,
+		ReportRetention: b.Config.ReportRetention, Now: b.Now, NewID: b.NewID, Log: b.Log,
 	}
 }
 

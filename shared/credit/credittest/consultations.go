@@ -118,6 +118,7 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		ok.Party = &credit.PartyRef{Kind: credit.PartyLead, ID: "lead-9"}
 		ok.Warnings = []credit.Warning{{Code: credit.WarningDeprecatedPlan, Message: "Plano em descontinuação."}}
 		ok.Plan = credit.PlanCrednetTop
+		ok.ReportExpiresAt = ok.CreatedAt.Add(90 * 24 * time.Hour)
 		failed := NewFailedConsultation("c2", sp(2026, 1, 15, 11, 0), cnpj)
 		failed.UF = ""
 		for _, c := range []credit.Consultation{ok, failed} {
