@@ -190,6 +190,12 @@ func killGroup(cmd *exec.Cmd) {
 
 func httpDo(t *testing.T, method, url, token, body string) (*http.Response, []byte) {
 	t.Helper()
+	return keyedDo(t, method, url, token, "", body)
+}
+
+// keyedDo is httpDo with an Idempotency-Key ("" sends none).
+func keyedDo(t *testing.T, method, url, token, key, body string) (*http.Response, []byte) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	var rd io.Reader
@@ -203,6 +209,9 @@ func httpDo(t *testing.T, method, url, token, body string) (*http.Response, []by
 	}
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
