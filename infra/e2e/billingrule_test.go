@@ -35,6 +35,7 @@ func init() {
 		{fixture: "start-run-forbidden", status: 403, code: "forbidden"},
 		{fixture: "start-run-with-body", status: 400, code: "unknown_field"},
 		{fixture: "start-run", status: 202},
+		{fixture: "start-dry-run", status: 202},
 		{fixture: "scheduled"},
 		{fixture: "run-requested"},
 	}
@@ -75,7 +76,14 @@ type billingRun struct {
 		Examined, Included, Removed, Synced, Failed int
 		Skipped                                     map[string]int
 	} `json:"counts"`
-	Errors []credit.BillingRunError `json:"errors"`
+	Errors  []credit.BillingRunError `json:"errors"`
+	DryRun  bool                     `json:"dryRun"`
+	Preview *struct {
+		Include, Remove, Skip []struct {
+			InvoiceID, NegativationID, Document, Reason string
+			AmountCents                                 int64
+		}
+	} `json:"preview"`
 }
 
 // TestBillingRuleEndToEnd runs the billing-rule function's bootstrap under
@@ -146,6 +154,59 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 	bootstrap := buildFunction(t, root, "billing-rule")
 	url1, logs1 := startPasswordsRIE(t, rie, bootstrap, env)
 	url2, logs2 := startPasswordsRIE(t, rie, bootstrap, env)
+	call := func(url string, e events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
+		t.Helper()
+		answer := invokeHTTP(t, url, e)
+		validateAnswer(t, spec, e, answer)
+		return answer
+	}
+	fixture := func(name string) events.APIGatewayV2HTTPRequest { return loadFixture(t, root, "billing-rule", name) }
+	// follow reads a run until it is no longer running.
+	follow := func(id string) billingRun {
+		t.Helper()
+		get := fixture("get-run-missing")
+		get.RawPath = "/billing-rule/runs/" + id
+		get.RequestContext.HTTP.Path = get.RawPath
+		var run billingRun
+		for deadline := time.Now().Add(60 * time.Second); ; { // a guard against a hang, not a timing
+			resp := call(url1, get)
+			require.Equal(t, 200, resp.StatusCode, resp.Body)
+			require.NoError(t, json.Unmarshal([]byte(resp.Body), &run))
+			if run.Status != "running" {
+				return run
+			}
+			require.True(t, time.Now().Before(deadline), "the run never ended")
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+
+	// Before: an admin asks what a run would do now. Nothing reaches the
+	// bureau and nothing is written; the run's record says it all.
+	dryStart := call(url1, fixture("start-dry-run"))
+	require.Equal(t, 202, dryStart.StatusCode, dryStart.Body)
+	var dryStarted billingRun
+	require.NoError(t, json.Unmarshal([]byte(dryStart.Body), &dryStarted))
+	assert.True(t, dryStarted.DryRun)
+	dry := follow(dryStarted.ID)
+	assert.Equal(t, "finished", dry.Status, "%+v", dry.Errors)
+	assert.True(t, dry.DryRun)
+	assert.Equal(t, eligible, dry.Counts.Included)
+	assert.Equal(t, 1, dry.Counts.Removed)
+	assert.Zero(t, dry.Counts.Synced, "a dry run does not ask the bureau")
+	assert.Equal(t, map[string]int{credit.SkipCustomerOptedOut: 1, credit.CodeMissingCustomerFields: 1}, dry.Counts.Skipped)
+	require.NotNil(t, dry.Preview)
+	assert.Len(t, dry.Preview.Include, eligible)
+	require.Len(t, dry.Preview.Remove, 1)
+	assert.Equal(t, manual.ID, dry.Preview.Remove[0].NegativationID)
+	for _, it := range dry.Preview.Include {
+		assert.Equal(t, int64(12990), it.AmountCents)
+		assert.Contains(t, it.Document, "*", "the preview shows the document masked")
+	}
+	assert.EqualValues(t, 1, inclusions.Load(), "the dry run reached no bureau")
+	negs, _, err := a.Negativations().List(ctx, credit.NegativationFilter{IntegrationID: integration.ID}, credit.Page{Limit: 100})
+	require.NoError(t, err)
+	require.Len(t, negs, 1, "the dry run wrote no negativation")
+	assert.Equal(t, credit.NegativationPending, negs[0].Status, "nor removed one")
 
 	// The schedule's event, delivered twice at the same time.
 	var wg sync.WaitGroup
@@ -158,7 +219,7 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 	}
 	wg.Wait()
 
-	negs, _, err := a.Negativations().List(ctx, credit.NegativationFilter{IntegrationID: integration.ID}, credit.Page{Limit: 100})
+	negs, _, err = a.Negativations().List(ctx, credit.NegativationFilter{IntegrationID: integration.ID}, credit.Page{Limit: 100})
 	require.NoError(t, err)
 	require.Len(t, negs, eligible+1)
 	assert.EqualValues(t, eligible+1, inclusions.Load(), "one inclusion per invoice reached the bureau")
@@ -178,19 +239,13 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 		runIDs[n.RunID] = true
 	}
 
-	call := func(url string, e events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {
-		t.Helper()
-		answer := invokeHTTP(t, url, e)
-		validateAnswer(t, spec, e, answer)
-		return answer
-	}
-	fixture := func(name string) events.APIGatewayV2HTTPRequest { return loadFixture(t, root, "billing-rule", name) }
-
 	list := call(url1, fixture("list-runs"))
 	require.Equal(t, 200, list.StatusCode, list.Body)
 	var page struct{ Items []billingRun }
 	require.NoError(t, json.Unmarshal([]byte(list.Body), &page))
-	require.Len(t, page.Items, 2)
+	require.Len(t, page.Items, 3)
+	require.Equal(t, dry.ID, page.Items[2].ID, "the dry run is listed with the others")
+	page.Items = page.Items[:2]
 	var included, removed, skippedAlready int
 	for _, run := range page.Items {
 		assert.Equal(t, "schedule", run.Trigger)
@@ -214,20 +269,7 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 	require.Equal(t, 202, start.StatusCode, start.Body)
 	var started billingRun
 	require.NoError(t, json.Unmarshal([]byte(start.Body), &started))
-	get := fixture("get-run-missing")
-	get.RawPath = "/billing-rule/runs/" + started.ID
-	get.RequestContext.HTTP.Path = get.RawPath
-	var run billingRun
-	for deadline := time.Now().Add(60 * time.Second); ; { // a guard against a hang, not a timing
-		resp := call(url1, get)
-		require.Equal(t, 200, resp.StatusCode, resp.Body)
-		require.NoError(t, json.Unmarshal([]byte(resp.Body), &run))
-		if run.Status != "running" {
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "the manual run never ended")
-		time.Sleep(100 * time.Millisecond)
-	}
+	run := follow(started.ID)
 	assert.Equal(t, "manual", run.Trigger)
 	assert.Equal(t, "finished", run.Status, "%+v", run.Errors)
 	assert.Zero(t, run.Counts.Included)

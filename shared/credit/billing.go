@@ -177,9 +177,53 @@ type BillingRun struct {
 	// LeaseUntil is when the invocation executing it gives up (its
 	// deadline); zero while a manual run waits for its invocation.
 	LeaseUntil time.Time
+	// DryRun: the run only computes what it would do (Preview and the
+	// counts); it calls no bureau and writes no negativation.
+	DryRun  bool
+	Preview BillingPreview
 	// Version increases with every write; stores use it for optimistic
 	// concurrency.
 	Version int64
+}
+
+// MaxBillingPreviewItems bounds each list of a dry run's preview; the
+// counts have every item.
+const MaxBillingPreviewItems = 100
+
+// BillingPreview is what a dry run found it would do, in the order it met
+// the items: the first MaxBillingPreviewItems inclusions, removals and
+// skips.
+type BillingPreview struct {
+	Include []BillingPreviewItem
+	Remove  []BillingPreviewItem
+	Skip    []BillingPreviewItem
+}
+
+// BillingPreviewItem is one invoice a dry run would include, one
+// negativation it would remove, or one invoice it would skip, with the
+// reason.
+type BillingPreviewItem struct {
+	IntegrationID  string
+	CustomerID     string
+	InvoiceID      string
+	NegativationID string
+	// MaskedDocument is the debtor's CPF/CNPJ as Document.Masked shows
+	// it: the preview keeps no full document.
+	MaskedDocument string
+	AmountCents    Cents
+	DueDate        Date
+	Reason         string
+}
+
+func (p BillingPreview) clone() BillingPreview {
+	return BillingPreview{Include: slices.Clone(p.Include), Remove: slices.Clone(p.Remove), Skip: slices.Clone(p.Skip)}
+}
+
+// keep adds item to list unless the list is full.
+func keep(list *[]BillingPreviewItem, item BillingPreviewItem) {
+	if len(*list) < MaxBillingPreviewItems {
+		*list = append(*list, item)
+	}
 }
 
 // billingRunPickupTimeout is how long a manual run may wait for its

@@ -27,6 +27,7 @@ type billingProgress struct {
 	order     []string // the integrations in progress, in the order they started
 	completed int
 	moved     bool
+	preview   BillingPreview
 }
 
 // billingLane is one integration's sequence of items.
@@ -41,7 +42,7 @@ type billingLane struct {
 func newBillingProgress(run BillingRun) *billingProgress {
 	pos := run.Position.clone()
 	p := &billingProgress{counts: run.Counts.clone(), errors: slices.Clone(run.Errors), done: pos.Done,
-		lanes: map[string]*billingLane{}}
+		lanes: map[string]*billingLane{}, preview: run.Preview.clone()}
 	if p.counts.Skipped == nil {
 		p.counts.Skipped = map[string]int{}
 	}
@@ -78,9 +79,9 @@ func (p *billingProgress) mark(id string, m billingMark) {
 	p.complete(id, p.issue(id, m), billingOutcome{})
 }
 
-// skipNow registers an item the producer settled itself.
-func (p *billingProgress) skipNow(id string, m billingMark, reason string) {
-	p.complete(id, p.issue(id, m), billingOutcome{skipped: reason})
+// settle registers an item the producer settled itself.
+func (p *billingProgress) settle(id string, m billingMark, o billingOutcome) {
+	p.complete(id, p.issue(id, m), o)
 }
 
 // complete records an item's outcome and moves its integration's position
@@ -102,6 +103,17 @@ func (p *billingProgress) complete(id string, seq int64, o billingOutcome) int {
 	case o.failure != nil:
 		p.counts.Failed++
 		p.addErrorLocked(*o.failure)
+	}
+	if it := o.preview; it != nil {
+		switch {
+		case o.included:
+			keep(&p.preview.Include, *it)
+		case o.removed:
+			keep(&p.preview.Remove, *it)
+		case o.skipped != "":
+			it.Reason = o.skipped
+			keep(&p.preview.Skip, *it)
+		}
 	}
 	l.finished[seq] = true
 	for l.finished[l.next] {
@@ -150,6 +162,13 @@ func (p *billingProgress) snapshot() (BillingCounts, []BillingRunError, BillingP
 		pos.Partial = append(pos.Partial, IntegrationPosition{IntegrationID: id, After: p.lanes[id].after})
 	}
 	return p.counts.clone(), slices.Clone(p.errors), pos.clone()
+}
+
+// previewSnapshot copies what a dry run found so far.
+func (p *billingProgress) previewSnapshot() BillingPreview {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.preview.clone()
 }
 
 // advanced reports whether the position moved since the start.

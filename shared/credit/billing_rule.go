@@ -115,14 +115,22 @@ func (r *BillingRule) List(ctx context.Context, p Page) ([]BillingRun, string, e
 	return r.Store.ListBillingRuns(ctx, p.Normalized())
 }
 
+// StartRequest is an admin's "run it now".
+type StartRequest struct {
+	// DryRun asks only what a run would do now: it is recorded as a run
+	// with its counts and preview, calls no bureau and writes no
+	// negativation.
+	DryRun bool
+}
+
 // Start records a manual run for the caller and has it executed
 // asynchronously; with the master switch off the run removes and syncs
-// only. 409 billing_run_in_progress while another run works; 503
-// billing_run_not_started when it could not be handed over (the run is
-// then recorded failed).
-func (r *BillingRule) Start(ctx context.Context) (BillingRun, error) {
+// only. 409 billing_run_in_progress while another run of the same kind
+// (dry or not) works; 503 billing_run_not_started when it could not be
+// handed over (the run is then recorded failed).
+func (r *BillingRule) Start(ctx context.Context, req StartRequest) (BillingRun, error) {
 	now := r.Now.Now()
-	if live, found, err := r.liveRun(ctx, now); err != nil {
+	if live, found, err := r.liveRun(ctx, now, req.DryRun); err != nil {
 		return BillingRun{}, err
 	} else if found {
 		return BillingRun{}, Errorf(KindConflict, CodeBillingRunInProgress,
@@ -130,7 +138,7 @@ func (r *BillingRule) Start(ctx context.Context) (BillingRun, error) {
 			WithDetails(map[string]any{"id": live.ID})
 	}
 	run := BillingRun{ID: r.NewID(), Trigger: TriggerManual, RequestedBy: who(ctx), Status: BillingRunRunning,
-		Day: DateOf(now, SaoPaulo), StartedAt: now, Version: 1}
+		Day: DateOf(now, SaoPaulo), StartedAt: now, DryRun: req.DryRun, Version: 1}
 	if err := r.Store.CreateBillingRun(ctx, run); err != nil {
 		return BillingRun{}, err
 	}
@@ -143,14 +151,15 @@ func (r *BillingRule) Start(ctx context.Context) (BillingRun, error) {
 	return run, nil
 }
 
-// liveRun finds a run that is working now among the latest ones.
-func (r *BillingRule) liveRun(ctx context.Context, now time.Time) (BillingRun, bool, error) {
+// liveRun finds a run of the kind asked (dry or not) that is working now
+// among the latest ones: a dry run never holds back a real one.
+func (r *BillingRule) liveRun(ctx context.Context, now time.Time, dry bool) (BillingRun, bool, error) {
 	runs, _, err := r.Store.ListBillingRuns(ctx, Page{Limit: 20})
 	if err != nil {
 		return BillingRun{}, false, err
 	}
 	for _, run := range runs {
-		if run.Status == BillingRunRunning && !run.Abandoned(now) {
+		if run.DryRun == dry && run.Status == BillingRunRunning && !run.Abandoned(now) {
 			return run, true, nil
 		}
 	}
@@ -223,14 +232,14 @@ func leaseFor(deadline, now time.Time) time.Time {
 }
 
 // resumable is the latest other run of run's day, when it stopped before
-// the end: run picks up where it got.
+// the end: run picks up where it got. Dry runs are never resumed.
 func (r *BillingRule) resumable(ctx context.Context, run BillingRun) (BillingRun, bool, error) {
 	runs, _, err := r.Store.ListBillingRuns(ctx, Page{Limit: 20})
 	if err != nil {
 		return BillingRun{}, false, err
 	}
 	for _, prev := range runs {
-		if prev.ID == run.ID {
+		if prev.ID == run.ID || prev.DryRun {
 			continue
 		}
 		if prev.Day != run.Day || !prev.Unfinished(r.Now.Now()) {
@@ -254,7 +263,8 @@ func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time
 	}
 	ctx = WithActor(ctx, actor)
 
-	if run.Position.empty() && run.ResumedFrom == "" {
+	// A dry run looks at everything afresh; it picks up no real run.
+	if !run.DryRun && run.Position.empty() && run.ResumedFrom == "" {
 		prev, found, err := r.resumable(ctx, run)
 		if err != nil {
 			return r.finish(ctx, log, run, BillingRunFailed, err)
@@ -273,7 +283,7 @@ func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time
 			}
 		}
 	}
-	log.InfoContext(ctx, "billing run started", slog.String("trigger", string(run.Trigger)), slog.String("day", run.Day.String()),
+	log.InfoContext(ctx, "billing run started", slog.String("trigger", string(run.Trigger)), slog.Bool("dryRun", run.DryRun), slog.String("day", run.Day.String()),
 		slog.String("resumedFrom", run.ResumedFrom), slog.Int("integrationsDone", len(run.Position.Done)))
 
 	// The master switch stops inclusions only: a paid debt must still come
@@ -289,8 +299,9 @@ func (r *BillingRule) execute(ctx context.Context, run BillingRun, deadline time
 	}
 	status, err := w.walk(ctx)
 	run.Counts, run.Errors, run.Position = w.progress.snapshot()
+	run.Preview = w.progress.previewSnapshot()
 	finished, ferr := r.finish(ctx, log, run, status, err)
-	if ferr == nil && status == BillingRunStoppedAtDeadline && w.progress.advanced() {
+	if ferr == nil && status == BillingRunStoppedAtDeadline && w.progress.advanced() && !run.DryRun {
 		r.continueRun(ctx, log, finished)
 	}
 	return finished, ferr
@@ -309,6 +320,9 @@ func (r *BillingRule) finish(ctx context.Context, log *slog.Logger, run BillingR
 		cur.Status, cur.FinishedAt = status, now
 		cur.Counts, cur.Errors, cur.Position = run.Counts.clone(), slices.Clone(run.Errors), run.Position.clone()
 		cur.ResumedFrom = run.ResumedFrom
+		if cur.DryRun {
+			cur.Preview = run.Preview.clone()
+		}
 		return nil
 	})
 	if err != nil {

@@ -483,7 +483,7 @@ func TestBillingRuleMasterSwitchOff(t *testing.T) {
 	assert.Equal(t, 2, includes, "only the two included by hand before the switch went off")
 	assert.Equal(t, 1, removes)
 
-	manual, err := e.rule.Start(credit.WithActor(context.Background(), credit.Actor{Subject: "u-admin"}))
+	manual, err := e.rule.Start(credit.WithActor(context.Background(), credit.Actor{Subject: "u-admin"}), credit.StartRequest{})
 	require.NoError(t, err, "a run started by hand is not refused")
 	done, err := e.rule.Execute(context.Background(), manual.ID, time.Time{})
 	require.NoError(t, err)
@@ -813,14 +813,14 @@ func TestBillingRuleManualStart(t *testing.T) {
 		c := e.customer(t, "c1", "b1", func(*credit.Party) {})
 		inv := e.invoice(t, c, "inv-1", 45, func(*credit.Invoice) {})
 
-		run, err := e.rule.Start(ctx)
+		run, err := e.rule.Start(ctx, credit.StartRequest{})
 		require.NoError(t, err)
 		assert.Equal(t, credit.BillingRunRunning, run.Status)
 		assert.Equal(t, credit.TriggerManual, run.Trigger)
 		assert.Equal(t, credit.Actor{Subject: "u-admin", Name: "Ana Admin"}, run.RequestedBy)
 		assert.Equal(t, []string{run.ID}, e.starter.ids())
 
-		_, err = e.rule.Start(ctx)
+		_, err = e.rule.Start(ctx, credit.StartRequest{})
 		assert.Equal(t, credit.CodeBillingRunInProgress, credit.ErrorCode(err))
 		assert.Equal(t, credit.KindConflict, credit.ErrorKind(err))
 
@@ -838,13 +838,13 @@ func TestBillingRuleManualStart(t *testing.T) {
 		includes, _, _, _ := e.bureau.Counts()
 		assert.Equal(t, 1, includes)
 
-		_, err = e.rule.Start(ctx)
+		_, err = e.rule.Start(ctx, credit.StartRequest{})
 		assert.NoError(t, err, "another run may start once the first ended")
 	})
 
 	t.Run("a run held by a live invocation is not executed twice", func(t *testing.T) {
 		e := newBillingEnv(t)
-		run, err := e.rule.Start(ctx)
+		run, err := e.rule.Start(ctx, credit.StartRequest{})
 		require.NoError(t, err)
 		_, err = e.billing.UpdateBillingRun(context.Background(), run.ID, func(r *credit.BillingRun) error {
 			r.LeaseUntil = billingNow.Add(10 * time.Minute)
@@ -860,17 +860,17 @@ func TestBillingRuleManualStart(t *testing.T) {
 
 	t.Run("a run never picked up stops blocking new ones", func(t *testing.T) {
 		e := newBillingEnv(t)
-		_, err := e.rule.Start(ctx)
+		_, err := e.rule.Start(ctx, credit.StartRequest{})
 		require.NoError(t, err)
 		e.advance(20 * time.Minute)
-		_, err = e.rule.Start(ctx)
+		_, err = e.rule.Start(ctx, credit.StartRequest{})
 		assert.NoError(t, err)
 	})
 
 	t.Run("a run that could not be handed over is recorded failed", func(t *testing.T) {
 		e := newBillingEnv(t)
 		e.starter.err = errors.New("throttled")
-		_, err := e.rule.Start(ctx)
+		_, err := e.rule.Start(ctx, credit.StartRequest{})
 		assert.Equal(t, credit.CodeBillingRunNotStarted, credit.ErrorCode(err))
 		assert.Equal(t, credit.KindUnavailable, credit.ErrorKind(err))
 		runs, _, err := e.rule.List(context.Background(), credit.Page{})

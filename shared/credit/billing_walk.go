@@ -19,6 +19,7 @@ type billingTask struct {
 	deps         negativationDeps
 	negativation Negativation // removal
 	invoice      Invoice      // inclusion
+	debtor       Party        // inclusion: the invoice's customer as the walk read it
 	// done, when set, is called once the item finished.
 	done func()
 }
@@ -118,6 +119,9 @@ func (w *billingWalk) checkpoint(ctx context.Context) {
 			return ErrNoChange
 		}
 		cur.Counts, cur.Errors, cur.Position = counts, errs, pos
+		if cur.DryRun {
+			cur.Preview = w.progress.previewSnapshot()
+		}
 		if w.stopAt.IsZero() {
 			cur.LeaseUntil = leaseFor(time.Time{}, w.rule.Now.Now())
 		}
@@ -232,7 +236,8 @@ walk:
 }
 
 // integration hands out one integration's work: its removals and its sync,
-// unless the run resumes after one of its invoices, then its inclusions.
+// unless the run resumes after one of its invoices, then its inclusions. A
+// dry run does not sync: the sync is the bureau's answer.
 func (w *billingWalk) integration(ctx context.Context, i Integration, after *InvoiceKey) error {
 	d := w.depsFor(i)
 	if after == nil {
@@ -242,7 +247,7 @@ func (w *billingWalk) integration(ctx context.Context, i Integration, after *Inv
 		if w.stopped() {
 			return errStop
 		}
-		if !w.integrationAborted(i.ID) {
+		if !w.integrationAborted(i.ID) && !w.run.DryRun {
 			w.sync(ctx, i, d)
 		}
 	}
@@ -261,6 +266,11 @@ func (w *billingWalk) removals(ctx context.Context, i Integration, d negativatio
 	for _, pr := range pending {
 		if w.stopped() {
 			return errStop
+		}
+		if w.run.DryRun {
+			// Every pending removal is one the run would send.
+			w.progress.settle(i.ID, billingMark{}, billingOutcome{removed: true, preview: negativationPreview(pr.Negativation)})
+			continue
 		}
 		removing.Add(1)
 		if err := w.dispatch(ctx, billingTask{integration: i, deps: d, negativation: pr.Negativation, done: removing.Done},
@@ -327,10 +337,14 @@ func (w *billingWalk) inclusions(ctx context.Context, i Integration, d negativat
 				}
 			}
 			if reason != "" {
-				w.progress.skipNow(i.ID, mark, reason)
+				var debtor *Party
+				if found {
+					debtor = &c
+				}
+				w.progress.settle(i.ID, mark, billingOutcome{skipped: reason, preview: w.invoicePreview(i.ID, inv, debtor)})
 				continue
 			}
-			if err := w.dispatch(ctx, billingTask{integration: i, deps: d, invoice: inv}, mark); err != nil {
+			if err := w.dispatch(ctx, billingTask{integration: i, deps: d, invoice: inv, debtor: c}, mark); err != nil {
 				return err
 			}
 		}
@@ -361,11 +375,32 @@ func (w *billingWalk) finish(t billingTask, o billingOutcome) int {
 	return n
 }
 
-// billingOutcome is what one item came to.
+// billingOutcome is what one item came to; a dry run's items carry what
+// its preview shows of them.
 type billingOutcome struct {
 	included, removed bool
 	skipped           string
 	failure           *BillingRunError
+	preview           *BillingPreviewItem
+}
+
+// invoicePreview is how a dry run's preview shows an invoice; nil in a
+// real run, which keeps no preview.
+func (w *billingWalk) invoicePreview(integrationID string, inv Invoice, debtor *Party) *BillingPreviewItem {
+	if !w.run.DryRun {
+		return nil
+	}
+	it := &BillingPreviewItem{IntegrationID: integrationID, CustomerID: inv.CustomerID, InvoiceID: inv.ID,
+		AmountCents: inv.AmountCents, DueDate: inv.DueDate}
+	if debtor != nil {
+		it.MaskedDocument = debtor.Document.Masked()
+	}
+	return it
+}
+
+func negativationPreview(n Negativation) *BillingPreviewItem {
+	return &BillingPreviewItem{IntegrationID: n.IntegrationID, CustomerID: n.CustomerID, InvoiceID: n.InvoiceID,
+		NegativationID: n.ID, MaskedDocument: n.Document.Masked(), AmountCents: n.AmountCents, DueDate: n.DueDate}
 }
 
 // perform works one item through the negativation service.
@@ -374,8 +409,21 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 		return billingOutcome{skipped: SkipIntegrationAborted}
 	}
 	var err error
+	var preview *BillingPreviewItem
 	failure := BillingRunError{IntegrationID: t.integration.ID}
-	if t.invoice.ID != "" {
+	if t.invoice.ID != "" && w.run.DryRun {
+		failure.CustomerID, failure.InvoiceID = t.invoice.CustomerID, t.invoice.ID
+		var p inclusionPlan
+		p, err = w.rule.Negativations.planInclusion(ctx, t.deps, &IncludeRequest{CustomerID: t.invoice.CustomerID, InvoiceID: t.invoice.ID,
+			Origin: OriginAutomatic, RunID: w.run.ID})
+		if err == nil {
+			err = p.validateRequest(w.rule.NewID())
+		}
+		preview = w.invoicePreview(t.integration.ID, t.invoice, &t.debtor)
+		if err == nil {
+			return billingOutcome{included: true, preview: preview}
+		}
+	} else if t.invoice.ID != "" {
 		failure.CustomerID, failure.InvoiceID = t.invoice.CustomerID, t.invoice.ID
 		var n Negativation
 		n, err = w.rule.Negativations.include(ctx, t.deps, IncludeRequest{CustomerID: t.invoice.CustomerID, InvoiceID: t.invoice.ID, Origin: OriginAutomatic, RunID: w.run.ID})
@@ -400,7 +448,7 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 		return billingOutcome{skipped: CodeCreditAnalysisDisabled}
 	}
 	if reason, ok := skipReason(err); ok {
-		return billingOutcome{skipped: reason}
+		return billingOutcome{skipped: reason, preview: preview}
 	}
 	if e, ok := AsError(err); ok && failure.NegativationID == "" {
 		if id, _ := e.Details["negativationId"].(string); id != "" {

@@ -70,74 +70,108 @@ func (s *NegativationService) Include(ctx context.Context, req IncludeRequest) (
 }
 
 func (s *NegativationService) include(ctx context.Context, d negativationDeps, req IncludeRequest) (Negativation, error) {
-	if err := req.validate(); err != nil {
+	p, err := s.planInclusion(ctx, d, &req)
+	if err != nil {
 		return Negativation{}, err
 	}
-	if err := RequireEnabled(ctx, d.params); err != nil {
+	actor := who(ctx)
+	var n Negativation
+	if p.retry != nil {
+		n, err = s.claimRetry(ctx, p.retry.ID, p.customer, p.invoice, p.code, actor, req.RunID)
+	} else {
+		n, err = s.create(ctx, p.customer, p.invoice, p.integration, p.code, req, actor)
+	}
+	if err != nil {
 		return Negativation{}, err
+	}
+	breq := inclusionRequest(n, p.customer, p.integration)
+	return s.submit(ctx, d, p.integration, n, breq, actor, req.RunID)
+}
+
+// inclusionPlan is what an inclusion that passed every rule would send:
+// the debtor, the debt, the integration and the restriction code, and the
+// failed record it retries, if any.
+type inclusionPlan struct {
+	customer    Party
+	invoice     Invoice
+	integration Integration
+	code        string
+	retry       *Negativation
+}
+
+// planInclusion applies every rule of an inclusion, reading only: nothing
+// is written and the bureau is not called. A billing run's dry run stops
+// here.
+func (s *NegativationService) planInclusion(ctx context.Context, d negativationDeps, req *IncludeRequest) (inclusionPlan, error) {
+	if err := req.validate(); err != nil {
+		return inclusionPlan{}, err
+	}
+	if err := RequireEnabled(ctx, d.params); err != nil {
+		return inclusionPlan{}, err
 	}
 	customer, err := s.Parties.GetParty(ctx, PartyCustomer, req.CustomerID)
 	if err != nil {
-		return Negativation{}, notFoundAs(err, "Cliente")
+		return inclusionPlan{}, notFoundAs(err, "Cliente")
 	}
 	invoice, err := s.Parties.GetInvoice(ctx, req.CustomerID, req.InvoiceID)
 	if err != nil {
-		return Negativation{}, notFoundAs(err, "Fatura")
+		return inclusionPlan{}, notFoundAs(err, "Fatura")
 	}
+	p := inclusionPlan{customer: customer, invoice: invoice}
 
 	now := s.Now.Now()
 	existing, err := s.Store.GetNegativationByInvoice(ctx, req.CustomerID, req.InvoiceID)
 	switch {
 	case err == nil && !existing.retryable(now):
-		return Negativation{}, ErrAlreadyNegativated(existing)
-	case err != nil && ErrorKind(err) != KindNotFound:
-		return Negativation{}, err
+		return inclusionPlan{}, ErrAlreadyNegativated(existing)
+	case err == nil:
+		p.retry = &existing
+	case ErrorKind(err) != KindNotFound:
+		return inclusionPlan{}, err
 	}
-	retry := err == nil
 
-	var integration Integration
-	if retry {
+	if p.retry != nil {
 		// The retry goes to the account the first attempt may have reached.
-		integration, err = d.integrations.GetIntegration(ctx, existing.IntegrationID)
+		p.integration, err = d.integrations.GetIntegration(ctx, existing.IntegrationID)
 	} else {
-		integration, err = d.integrations.GetIntegrationByBranch(ctx, customer.BranchID)
+		p.integration, err = d.integrations.GetIntegrationByBranch(ctx, customer.BranchID)
 	}
 	if ErrorKind(err) == KindNotFound {
-		return Negativation{}, ErrBranchWithoutIntegration(customer.BranchID)
+		return inclusionPlan{}, ErrBranchWithoutIntegration(customer.BranchID)
 	} else if err != nil {
-		return Negativation{}, err
+		return inclusionPlan{}, err
 	}
-	if req.Origin == OriginAutomatic && !integration.Automation.Enabled {
-		return Negativation{}, errAutomationDisabled(integration)
+	if req.Origin == OriginAutomatic && !p.integration.Automation.Enabled {
+		return inclusionPlan{}, errAutomationDisabled(p.integration)
 	}
 	if err := checkNegativable(customer, invoice, DateOf(now, SaoPaulo)); err != nil {
-		return Negativation{}, err
+		return inclusionPlan{}, err
 	}
-	code := req.RestrictionCode
-	if code == "" {
-		code = integration.Automation.RestrictionCode
+	p.code = req.RestrictionCode
+	if p.code == "" {
+		p.code = p.integration.Automation.RestrictionCode
 	}
-	if code == "" {
-		return Negativation{}, NewError(KindUnprocessable, CodeRestrictionCodeRequired,
+	if p.code == "" {
+		return inclusionPlan{}, NewError(KindUnprocessable, CodeRestrictionCodeRequired,
 			"Informe o código de restrição: a integração não tem um código padrão configurado.")
 	}
 	// The credentials must be readable before anything is written.
-	if _, err := d.bureau.Account(ctx, integration); err != nil {
-		return Negativation{}, err
+	if _, err := d.bureau.Account(ctx, p.integration); err != nil {
+		return inclusionPlan{}, err
 	}
-	actor := who(ctx)
+	return p, nil
+}
 
-	var n Negativation
-	if retry {
-		n, err = s.claimRetry(ctx, existing.ID, customer, invoice, code, actor, req.RunID)
-	} else {
-		n, err = s.create(ctx, customer, invoice, integration, code, req, actor)
+// validateRequest checks what the bureau would be sent for the plan, as if
+// recorded under reference id: a data_rejected refusal when it would not
+// accept it.
+func (p inclusionPlan) validateRequest(id string) error {
+	n := Negativation{ID: id, RestrictionCode: p.code}
+	snapshot(&n, p.customer, p.invoice)
+	if err := inclusionRequest(n, p.customer, p.integration).Validate(); err != nil {
+		return dataRejected(err)
 	}
-	if err != nil {
-		return Negativation{}, err
-	}
-	breq := inclusionRequest(n, customer, integration)
-	return s.submit(ctx, d, integration, n, breq, actor, req.RunID)
+	return nil
 }
 
 // checkNegativable applies the reference's rules on the debtor and the debt,

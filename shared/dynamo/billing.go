@@ -84,7 +84,53 @@ type billingRunItem struct {
 	Partial     []integrationPositionItem `dynamodbav:"partial,omitempty"`
 	ResumedFrom string                    `dynamodbav:"resumedFrom,omitempty"`
 	LeaseUntil  string                    `dynamodbav:"leaseUntil,omitempty"`
+	DryRun      bool                      `dynamodbav:"dryRun,omitempty"`
+	Preview     *billingPreviewItem       `dynamodbav:"preview,omitempty"`
 	Version     int64                     `dynamodbav:"version"`
+}
+
+// billingPreviewItem is a dry run's preview; documents are kept masked.
+type billingPreviewItem struct {
+	Include []previewEntryItem `dynamodbav:"include"`
+	Remove  []previewEntryItem `dynamodbav:"remove"`
+	Skip    []previewEntryItem `dynamodbav:"skip"`
+}
+
+type previewEntryItem struct {
+	IntegrationID  string `dynamodbav:"integrationId"`
+	CustomerID     string `dynamodbav:"customerId"`
+	InvoiceID      string `dynamodbav:"invoiceId"`
+	NegativationID string `dynamodbav:"negativationId,omitempty"`
+	MaskedDocument string `dynamodbav:"maskedDocument,omitempty"`
+	AmountCents    int64  `dynamodbav:"amountCents"`
+	DueDate        string `dynamodbav:"dueDate"`
+	Reason         string `dynamodbav:"reason,omitempty"`
+}
+
+func toPreviewEntries(items []credit.BillingPreviewItem) []previewEntryItem {
+	out := make([]previewEntryItem, len(items))
+	for k, it := range items {
+		out[k] = previewEntryItem{IntegrationID: it.IntegrationID, CustomerID: it.CustomerID, InvoiceID: it.InvoiceID,
+			NegativationID: it.NegativationID, MaskedDocument: it.MaskedDocument, AmountCents: int64(it.AmountCents),
+			DueDate: dateString(it.DueDate), Reason: it.Reason}
+	}
+	return out
+}
+
+func (p *billingPreviewItem) preview() credit.BillingPreview {
+	if p == nil {
+		return credit.BillingPreview{}
+	}
+	entries := func(items []previewEntryItem) []credit.BillingPreviewItem {
+		var out []credit.BillingPreviewItem
+		for _, it := range items {
+			out = append(out, credit.BillingPreviewItem{IntegrationID: it.IntegrationID, CustomerID: it.CustomerID, InvoiceID: it.InvoiceID,
+				NegativationID: it.NegativationID, MaskedDocument: it.MaskedDocument, AmountCents: credit.Cents(it.AmountCents),
+				DueDate: parseDate(it.DueDate), Reason: it.Reason})
+		}
+		return out
+	}
+	return credit.BillingPreview{Include: entries(p.Include), Remove: entries(p.Remove), Skip: entries(p.Skip)}
 }
 
 func toBillingRunItem(r credit.BillingRun) billingRunItem {
@@ -101,6 +147,11 @@ func toBillingRunItem(r credit.BillingRun) billingRunItem {
 	}
 	if it.Done == nil {
 		it.Done = []string{}
+	}
+	if r.DryRun {
+		it.DryRun = true
+		it.Preview = &billingPreviewItem{Include: toPreviewEntries(r.Preview.Include), Remove: toPreviewEntries(r.Preview.Remove),
+			Skip: toPreviewEntries(r.Preview.Skip)}
 	}
 	it.Errors = make([]billingRunErrorItem, len(r.Errors))
 	for k, e := range r.Errors {
@@ -125,6 +176,7 @@ func (it billingRunItem) run() credit.BillingRun {
 			Skipped: it.Skipped, Failed: it.Failed},
 		Position:    credit.BillingPosition{Done: it.Done},
 		ResumedFrom: it.ResumedFrom, LeaseUntil: parseOptionalTime(it.LeaseUntil), Version: it.Version,
+		DryRun: it.DryRun, Preview: it.Preview.preview(),
 	}
 	// Empty collections read back as nil, as they were before the write.
 	if len(it.Skipped) == 0 {

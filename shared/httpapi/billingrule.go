@@ -75,6 +75,35 @@ type billingRunView struct {
 	Errors      []billingRunErrorView   `json:"errors"`
 	Position    billingPositionView     `json:"position"`
 	ResumedFrom string                  `json:"resumedFrom,omitempty"`
+	DryRun      bool                    `json:"dryRun"`
+	Preview     *billingPreviewView     `json:"preview,omitempty"`
+}
+
+// billingPreviewView is what a dry run would do: the first items of each
+// list (the counts have them all).
+type billingPreviewView struct {
+	Include []billingPreviewItemView `json:"include"`
+	Remove  []billingPreviewItemView `json:"remove"`
+	Skip    []billingPreviewItemView `json:"skip"`
+}
+
+type billingPreviewItemView struct {
+	IntegrationID  string       `json:"integrationId"`
+	CustomerID     string       `json:"customerId"`
+	InvoiceID      string       `json:"invoiceId"`
+	NegativationID string       `json:"negativationId,omitempty"`
+	Document       string       `json:"document,omitempty"`
+	AmountCents    credit.Cents `json:"amountCents"`
+	DueDate        credit.Date  `json:"dueDate"`
+	Reason         string       `json:"reason,omitempty"`
+}
+
+func viewBillingPreview(p credit.BillingPreview) *billingPreviewView {
+	item := func(it credit.BillingPreviewItem) billingPreviewItemView {
+		return billingPreviewItemView{IntegrationID: it.IntegrationID, CustomerID: it.CustomerID, InvoiceID: it.InvoiceID,
+			NegativationID: it.NegativationID, Document: it.MaskedDocument, AmountCents: it.AmountCents, DueDate: it.DueDate, Reason: it.Reason}
+	}
+	return &billingPreviewView{Include: viewAll(p.Include, item), Remove: viewAll(p.Remove, item), Skip: viewAll(p.Skip, item)}
 }
 
 func viewBillingRun(r credit.BillingRun) billingRunView {
@@ -86,6 +115,10 @@ func viewBillingRun(r credit.BillingRun) billingRunView {
 		Errors:      viewAll(r.Errors, func(e credit.BillingRunError) billingRunErrorView { return billingRunErrorView(e) }),
 		Position:    billingPositionView{IntegrationsDone: r.Position.Done, InProgress: []integrationPositionView{}},
 		ResumedFrom: r.ResumedFrom,
+		DryRun:      r.DryRun,
+	}
+	if r.DryRun {
+		v.Preview = viewBillingPreview(r.Preview)
 	}
 	if r.Trigger == credit.TriggerManual {
 		by := viewActor(r.RequestedBy)
@@ -138,30 +171,42 @@ func (h *BillingRuleHandler) get(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// start takes no body; an empty object is accepted, anything else is
-// refused like any unknown field.
+// startRequest is the optional body of a manual run.
+type startRequest struct {
+	DryRun *bool `json:"dryRun"`
+}
+
+// start takes an optional body: none, an empty object, or {"dryRun": true}
+// for a dry run; anything else is refused like any unknown field.
 func (h *BillingRuleHandler) start(w http.ResponseWriter, r *http.Request) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, MaxBodyBytes+1))
 	if err != nil {
 		return credit.NewError(credit.KindInvalid, CodeInvalidJSON, "Não foi possível ler o corpo da requisição.").WithCause(err)
 	}
+	var req startRequest
 	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 {
 		if len(body) > MaxBodyBytes {
 			return errBodyTooLarge
 		}
-		var none struct{}
-		if err := DecodeBytes(body, &none); err != nil {
+		if err := DecodeBytes(body, &req); err != nil {
 			return err
 		}
 		if trimmed[0] != '{' {
-			return credit.NewError(credit.KindInvalid, CodeInvalidType, "O corpo da requisição, quando enviado, deve ser um objeto JSON vazio.")
+			return credit.NewError(credit.KindInvalid, CodeInvalidType, `O corpo da requisição, quando enviado, deve ser um objeto JSON: {} ou {"dryRun": true}.`)
 		}
 	}
-	run, err := h.Rule.Start(r.Context())
+	run, err := h.Rule.Start(r.Context(), credit.StartRequest{DryRun: req.DryRun != nil && *req.DryRun})
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Location", "/billing-rule/runs/"+run.ID)
-	WriteJSON(w, http.StatusAccepted, map[string]string{"id": run.ID, "status": string(run.Status)})
+	WriteJSON(w, http.StatusAccepted, startedView{ID: run.ID, Status: run.Status, DryRun: run.DryRun})
 	return nil
+}
+
+// startedView answers a run just recorded: where to follow it.
+type startedView struct {
+	ID     string                  `json:"id"`
+	Status credit.BillingRunStatus `json:"status"`
+	DryRun bool                    `json:"dryRun"`
 }

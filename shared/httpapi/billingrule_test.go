@@ -166,7 +166,8 @@ func TestBillingRuleFixtures(t *testing.T) {
 		"startedAt": "2026-11-26T12:00:00Z", "finishedAt": "2026-11-26T12:00:00Z",
 		"counts": {"examined": 1, "included": 1, "removed": 0, "synced": 0, "skipped": {}, "failed": 0},
 		"errors": [],
-		"position": {"integrationsDone": ["0192f5a0-0000-7000-8000-000000000001"], "inProgress": []}
+		"position": {"integrationsDone": ["0192f5a0-0000-7000-8000-000000000001"], "inProgress": []},
+		"dryRun": false
 	}`, resp.Body)
 }
 
@@ -197,6 +198,7 @@ func TestBillingRuleViewOfAStoppedRun(t *testing.T) {
 		"counts": {"examined": 3, "included": 1, "removed": 0, "synced": 0, "skipped": {"customer_opted_out": 1}, "failed": 1},
 		"errors": [{"at": "2026-11-26T09:01:00Z", "integrationId": "i1", "customerId": "c1", "invoiceId": "inv-1",
 			"code": "bureau_unavailable", "message": "O bureau não respondeu."}],
+		"dryRun": false,
 		"position": {"integrationsDone": ["i0"], "inProgress": [
 			{"integrationId": "i1", "afterInvoice": {"dueDate": "2026-09-01", "customerId": "c1", "invoiceId": "inv-1"}},
 			{"integrationId": "i2"}]}
@@ -205,18 +207,23 @@ func TestBillingRuleViewOfAStoppedRun(t *testing.T) {
 
 // TestBillingRuleStartTakesNoBody: no body or {} start a run; anything
 // else is refused before anything is recorded.
-func TestBillingRuleStartTakesNoBody(t *testing.T) {
+func TestBillingRuleStartBody(t *testing.T) {
 	tests := []struct {
 		body   string
 		status int
 		code   string
+		dryRun bool
 	}{
-		{"", 202, ""},
-		{" {} ", 202, ""},
-		{"null", 400, httpapi.CodeInvalidType},
-		{"[]", 400, httpapi.CodeInvalidType},
-		{`{"dryRun":true}`, 400, httpapi.CodeUnknownField},
-		{"{} {}", 400, httpapi.CodeInvalidJSON},
+		{body: "", status: 202},
+		{body: " {} ", status: 202},
+		{body: `{"dryRun":false}`, status: 202},
+		{body: `{"dryRun":true}`, status: 202, dryRun: true},
+		{body: "null", status: 400, code: httpapi.CodeInvalidType},
+		{body: "[]", status: 400, code: httpapi.CodeInvalidType},
+		{body: `{"dryRun":"yes"}`, status: 400, code: httpapi.CodeInvalidType},
+		{body: `{"DryRun":true}`, status: 400, code: httpapi.CodeUnknownField},
+		{body: `{"integrationId":"x"}`, status: 400, code: httpapi.CodeUnknownField},
+		{body: "{} {}", status: 400, code: httpapi.CodeInvalidJSON},
 	}
 	for _, tt := range tests {
 		t.Run(tt.body, func(t *testing.T) {
@@ -226,6 +233,17 @@ func TestBillingRuleStartTakesNoBody(t *testing.T) {
 			e.Body = tt.body
 			resp := invokeChecked(t, f.server, e)
 			require.Equal(t, tt.status, resp.StatusCode, resp.Body)
+			if tt.status == 202 {
+				var answer struct {
+					ID     string `json:"id"`
+					DryRun bool   `json:"dryRun"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(resp.Body), &answer))
+				assert.Equal(t, tt.dryRun, answer.DryRun)
+				run, err := f.rule.Get(context.Background(), answer.ID)
+				require.NoError(t, err)
+				assert.Equal(t, tt.dryRun, run.DryRun, "recorded as asked")
+			}
 			if tt.code != "" {
 				assert.Equal(t, tt.code, errorBody(t, resp.Body).Error.Code)
 				assert.Empty(t, f.starter.ids, "nothing started")

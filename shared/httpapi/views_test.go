@@ -115,6 +115,17 @@ func TestViewsGolden(t *testing.T) {
 			{IntegrationID: "int-2"},
 		}},
 	}
+	dry := credit.BillingRun{ID: "run-3", Trigger: credit.TriggerManual, RequestedBy: admin, Status: credit.BillingRunFinished,
+		Day: credit.DateOf(at, credit.SaoPaulo), StartedAt: at, FinishedAt: at.Add(time.Minute), DryRun: true,
+		Counts: credit.BillingCounts{Examined: 3, Included: 1, Removed: 1, Skipped: map[string]int{credit.SkipCustomerNotFound: 1}},
+		Preview: credit.BillingPreview{
+			Include: []credit.BillingPreviewItem{{IntegrationID: "int-1", CustomerID: "c-1", InvoiceID: "i-1",
+				MaskedDocument: "***.982.247-**", AmountCents: 9990, DueDate: credit.NewDate(2026, 2, 12)}},
+			Remove: []credit.BillingPreviewItem{{IntegrationID: "int-1", CustomerID: "c-2", InvoiceID: "i-2", NegativationID: "neg-2",
+				MaskedDocument: "**.345.678/0001-**", AmountCents: 15000, DueDate: credit.NewDate(2026, 1, 10)}},
+			Skip: []credit.BillingPreviewItem{{IntegrationID: "int-1", CustomerID: "c-3", InvoiceID: "i-3", AmountCents: 100,
+				DueDate: credit.NewDate(2026, 1, 11), Reason: credit.SkipCustomerNotFound}},
+		}}
 	scheduled := credit.BillingRun{ID: "run-2", Trigger: credit.TriggerSchedule, Status: credit.BillingRunRunning,
 		Day: credit.NewDate(2026, 3, 14), StartedAt: at}
 	change := credit.PasswordChange{ID: "pc-1", IntegrationID: "int-1", Kind: credit.CredentialPEFIN, Actor: admin, RequestID: "req-1",
@@ -162,6 +173,7 @@ func TestViewsGolden(t *testing.T) {
 		{"sync-nothing", viewSyncResult(credit.SyncResult{ByStatus: map[credit.NegativationStatus]int{}, Errors: []credit.SyncError{}})},
 		{"billing-run", viewBillingRun(run)},
 		{"billing-run-scheduled", viewBillingRun(scheduled)},
+		{"billing-run-dry", viewBillingRun(dry)},
 		{"password-change", viewPasswordChange(change)},
 		{"password-change-running", viewPasswordChange(running)},
 	}

@@ -55,6 +55,22 @@ func BillingStore(t *testing.T, newStore func(t *testing.T) BillingStores) {
 		require.NoError(t, err)
 		assert.Equal(t, run, got)
 
+		dry := NewTestBillingRun("run-dry", base)
+		dry.DryRun = true
+		dry.Counts = credit.BillingCounts{Examined: 3, Included: 1, Removed: 1, Skipped: map[string]int{credit.SkipCustomerOptedOut: 1}}
+		dry.Preview = credit.BillingPreview{
+			Include: []credit.BillingPreviewItem{{IntegrationID: "i1", CustomerID: "c1", InvoiceID: "inv-1", MaskedDocument: "***.982.247-**",
+				AmountCents: 9990, DueDate: credit.NewDate(2026, 9, 1)}},
+			Remove: []credit.BillingPreviewItem{{IntegrationID: "i1", CustomerID: "c2", InvoiceID: "inv-2", NegativationID: "n2",
+				MaskedDocument: "***.456.789-**", AmountCents: 100, DueDate: credit.NewDate(2026, 8, 1)}},
+			Skip: []credit.BillingPreviewItem{{IntegrationID: "i1", CustomerID: "c3", InvoiceID: "inv-3", AmountCents: 5,
+				DueDate: credit.NewDate(2026, 8, 2), Reason: credit.SkipCustomerOptedOut}},
+		}
+		require.NoError(t, s.CreateBillingRun(ctx, dry))
+		got, err = s.GetBillingRun(ctx, "run-dry")
+		require.NoError(t, err)
+		assert.Equal(t, dry, got, "a dry run round-trips with its preview")
+
 		_, err = s.GetBillingRun(ctx, "missing")
 		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
 		_, err = s.UpdateBillingRun(ctx, "missing", func(*credit.BillingRun) error { return nil })
