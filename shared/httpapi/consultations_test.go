@@ -59,6 +59,13 @@ func (m *memoryReports) Put(_ context.Context, key string, b []byte) error {
 	return nil
 }
 
+func (m *memoryReports) Delete(_ context.Context, key string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.objects, key)
+	return nil
+}
+
 func (m *memoryReports) Exists(_ context.Context, key string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
