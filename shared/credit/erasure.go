@@ -41,7 +41,9 @@ type ErasureService struct {
 // customer with a live negativation (pending, active, being sent or
 // removed, or of unknown outcome) is refused with
 // party_has_live_negativations (409), since that record has its own legal
-// basis (CDC art. 43) and must be removed first. Then every consultation of
+// basis (CDC art. 43) and must be removed first; a consultation of the
+// document in progress is refused with consultation_in_progress (409). Then
+// every consultation of
 // the party's document, and every one made for the party, loses its report,
 // raw answer and PDF and keeps its minimal record; last, the party record
 // and its invoices go and the erasure is recorded.
@@ -65,6 +67,18 @@ func (s *ErasureService) Erase(ctx context.Context, kind PartyKind, id string) (
 	// Past this point the work goes on even if the caller leaves: a half
 	// erasure is safe to run again, but better finished.
 	ctx = context.WithoutCancel(ctx)
+	// The document's mark keeps a consultation from recording a report
+	// while its predecessors are erased; one in flight refuses the erasure
+	// (consultation_in_progress) until it ends.
+	owner := randomHex(16)
+	if err := s.Consultations.LockDocument(ctx, p.Document, owner, documentLockTTL); err != nil {
+		return PartyErasure{}, err
+	}
+	defer func() {
+		if err := s.Consultations.UnlockDocument(ctx, p.Document, owner); err != nil {
+			s.log().WarnContext(ctx, "document mark not removed; it expires by itself", slog.String("document", p.Document.Masked()), slog.String("error", err.Error()))
+		}
+	}()
 	cs, err := s.consultationsOf(ctx, p)
 	if err != nil {
 		return PartyErasure{}, err

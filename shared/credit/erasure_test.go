@@ -166,3 +166,25 @@ func TestErasureRefusedWhileADebtIsLive(t *testing.T) {
 		})
 	}
 }
+
+// TestErasureWaitsForAConsultationInProgress: while a consultation of the
+// document is in flight, the erasure is refused and erases nothing, so no
+// report is recorded after its predecessors were erased.
+func TestErasureWaitsForAConsultationInProgress(t *testing.T) {
+	f := newErasureFixture(t)
+	ctx := credit.WithActor(context.Background(), eraser)
+	c := f.consult(t, credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}})
+	require.NoError(t, f.consultations.LockDocument(ctx, c.Document, "in-flight", time.Minute))
+
+	_, err := f.erasure.Erase(ctx, credit.PartyCustomer, "c1")
+	assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err))
+	_, err = f.store.GetParty(ctx, credit.PartyCustomer, "c1")
+	assert.NoError(t, err, "nothing erased")
+	assert.True(t, f.pdfStored(c.PDFKey))
+
+	require.NoError(t, f.consultations.UnlockDocument(ctx, c.Document, "in-flight"))
+	_, err = f.erasure.Erase(ctx, credit.PartyCustomer, "c1")
+	require.NoError(t, err)
+	// The erasure took its mark away: the document may be consulted again.
+	f.consult(t, byDocument(testCPF, "SP"))
+}
