@@ -111,6 +111,11 @@ func TestJourneyLeaksNoSecretAndNoDocument(t *testing.T) {
 		return got["status"] != "running"
 	}, 30*time.Second, 100*time.Millisecond, "the manual run ends")
 
+	// The customer asks to be forgotten (LGPD); its debt was removed, so it
+	// may be.
+	call(admin, "POST", "/parties/customers/c-1/erasure", nil, 200)
+	call(viewer, "GET", "/parties/customers/c-1", nil, 404)
+
 	// Each function's policy in template.yaml grants what its calls needed.
 	assertLeastPrivilegeSuffices(t, iam)
 

@@ -94,6 +94,12 @@ func (a *BureauAccess) do(ctx context.Context, i Integration, call func(context.
 	}
 	if a.Recovery != nil {
 		if rec, rerr := a.Recovery.Recover(ctx, i.ID); rerr != nil {
+			if bctx.Err() != nil {
+				// The recovery keeps to the same deadline: with the budget
+				// spent, the credentials could be neither settled nor tried
+				// again, so the refusal may be stale.
+				return BureauTimeout(errNoTimeLeft)
+			}
 			a.log().WarnContext(ctx, "credentials refused and recovery not possible now", slog.String("integrationId", i.ID), slog.String("error", rerr.Error()))
 		} else if rec.Outcome != RecoveryNothingPending {
 			a.log().InfoContext(ctx, "credentials refused: a half-done password change was settled", slog.String("integrationId", i.ID), slog.String("outcome", string(rec.Outcome)))
@@ -113,24 +119,38 @@ var errNoTimeLeft = errors.New("no time left for the bureau call before the requ
 // ctx's deadline. A context without a deadline is left to the adapter's
 // timeouts.
 func (a *BureauAccess) budget(ctx context.Context) (context.Context, context.CancelFunc) {
+	return bureauBudget(ctx, a.Margin)
+}
+
+// within makes the call unless the budget is spent, and names an error the
+// spent budget caused a bureau timeout whatever the adapter made of it.
+func (a *BureauAccess) within(bctx context.Context, call func(context.Context, BureauAccount) error, acct BureauAccount) error {
+	return bureauWithin(bctx, func(ctx context.Context) error { return call(ctx, acct) })
+}
+
+// bureauBudget is the time the bureau calls of one operation may use: until
+// margin (DefaultBureauMargin when zero) before ctx's deadline. A context
+// without a deadline is left to the adapter's timeouts.
+func bureauBudget(ctx context.Context, margin time.Duration) (context.Context, context.CancelFunc) {
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		return context.WithCancel(ctx)
 	}
-	margin := a.Margin
 	if margin <= 0 {
 		margin = DefaultBureauMargin
 	}
 	return context.WithDeadline(ctx, deadline.Add(-margin))
 }
 
-// within makes the call unless the budget is spent, and names an error the
-// spent budget caused a bureau timeout whatever the adapter made of it.
-func (a *BureauAccess) within(bctx context.Context, call func(context.Context, BureauAccount) error, acct BureauAccount) error {
+// bureauWithin makes the call unless the budget bctx is spent (then
+// bureau_unavailable wrapping errNoTimeLeft: nothing was sent), and names
+// an error the spent budget caused a bureau timeout whatever the adapter
+// made of it.
+func bureauWithin(bctx context.Context, call func(context.Context) error) error {
 	if bctx.Err() != nil {
 		return BureauTimeout(errNoTimeLeft)
 	}
-	err := call(bctx, acct)
+	err := call(bctx)
 	if _, ok := AsError(err); err != nil && !ok && bctx.Err() != nil {
 		return BureauTimeout(err)
 	}

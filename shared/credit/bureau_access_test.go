@@ -173,7 +173,7 @@ func TestBureauAccessKeepsToTheRequestsDeadline(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newPasswordFixture(t)
-			f.access.Margin = margin
+			f.access.Margin, f.svc.Margin = margin, margin // the recovery asks the bureau too
 			if tt.pending {
 				pw := f.passwords.next(credit.CredentialConsultation)
 				f.secrets.Inject(failAlways("Promote", errors.New("injected: down")))

@@ -95,6 +95,10 @@ type Consultation struct {
 	// answer, PDF) ends: CreatedAt plus the retention in force when it was
 	// recorded; zero when reports are kept with the record.
 	ReportExpiresAt time.Time
+	// ReportErasedAt is when the report was erased at the holder's request
+	// (PartyErasure) before its retention ended; ReportExpiresAt is then no
+	// later. Zero otherwise.
+	ReportErasedAt time.Time
 }
 
 // ReportExpired reports whether c's report is past its retention at now.
@@ -110,7 +114,22 @@ func (c Consultation) ReportExpired(now time.Time) bool {
 func (c Consultation) Minimal() Consultation {
 	return Consultation{ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, Document: c.Document, Plan: c.Plan,
 		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment,
-		Protocol: c.Protocol, RequestedBy: c.RequestedBy, ReportExpiresAt: c.ReportExpiresAt}
+		Protocol: c.Protocol, RequestedBy: c.RequestedBy, ReportExpiresAt: c.ReportExpiresAt, ReportErasedAt: c.ReportErasedAt}
+}
+
+// Erased is c's minimal record once its report is erased at the holder's
+// request at the instant at: it reads as an expired one, plus when.
+// Erasing again keeps the first instant.
+func (c Consultation) Erased(at time.Time) Consultation {
+	if !c.ReportErasedAt.IsZero() {
+		at = c.ReportErasedAt
+	}
+	m := c.Minimal()
+	m.ReportErasedAt = at
+	if m.ReportExpiresAt.IsZero() || at.Before(m.ReportExpiresAt) {
+		m.ReportExpiresAt = at
+	}
+	return m
 }
 
 // ConsultationRef points at a recorded consultation.
@@ -208,6 +227,10 @@ func (f ConsultationFilter) Matches(c Consultation) bool {
 //     so that two requests cannot both charge a consultation the interval
 //     rule would refuse: consultation_in_progress (409) while another owner
 //     holds an unexpired mark. UnlockDocument removes owner's mark only.
+//   - EraseConsultationReport replaces the record by c.Erased(at) and takes
+//     it off its party's list; the document's latest success is kept (the
+//     interval rule still holds). Running it again changes nothing.
+//     not_found when there is no such record.
 type ConsultationStore interface {
 	CreateConsultation(ctx context.Context, c Consultation) error
 	GetConsultation(ctx context.Context, id string) (Consultation, error)
@@ -216,6 +239,7 @@ type ConsultationStore interface {
 	LastSucceededConsultation(ctx context.Context, doc Document) (ConsultationRef, bool, error)
 	LockDocument(ctx context.Context, doc Document, owner string, ttl time.Duration) error
 	UnlockDocument(ctx context.Context, doc Document, owner string) error
+	EraseConsultationReport(ctx context.Context, id string, at time.Time) error
 }
 
 // ErrConsultationInProgress is LockDocument's refusal.
@@ -229,10 +253,12 @@ var ErrConsultationInProgress = NewError(KindConflict, CodeConsultationInProgres
 //     expires old ones).
 //   - PresignGet returns a URL that downloads key without credentials until
 //     expiresAt, ttl from now.
+//   - Delete removes key's PDF; deleting a missing one is no error.
 //
 // Errors: internal only.
 type ReportStore interface {
 	Put(ctx context.Context, key string, pdf []byte) error
+	Delete(ctx context.Context, key string) error
 	Exists(ctx context.Context, key string) (bool, error)
 	PresignGet(ctx context.Context, key string, ttl time.Duration) (url string, expiresAt time.Time, err error)
 }
@@ -244,12 +270,14 @@ type ReportStore interface {
 //
 //   - PutReport stores r under key, replacing what was there.
 //   - GetReport reads it back; not_found when key holds none (never stored,
-//     or expired).
+//     expired or deleted).
+//   - DeleteReport removes it; deleting a missing one is no error.
 //
 // Errors: not_found from GetReport, internal otherwise.
 type ReportArchive interface {
 	PutReport(ctx context.Context, key string, r Report) error
 	GetReport(ctx context.Context, key string) (Report, error)
+	DeleteReport(ctx context.Context, key string) error
 }
 
 // ReportDocument is what a report PDF shows: the consultation (with its

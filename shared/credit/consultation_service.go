@@ -447,12 +447,21 @@ func (s *ConsultationService) ListByParty(ctx context.Context, ref PartyRef, p P
 // ReportURL returns a link to the consultation's PDF that expires within
 // ReportURLTTL. A PDF the bucket no longer holds (expired by its lifecycle,
 // or never stored) is rendered again from the recorded report, until the
-// report's retention ends: report_expired (410) then, never a new render. A
-// failed consultation has no report: report_unavailable (404).
+// report's retention ends: report_expired (410) then, never a new render;
+// likewise once the report was erased at the holder's request, whose
+// message says so. A failed consultation has no report: report_unavailable
+// (404).
 func (s *ConsultationService) ReportURL(ctx context.Context, id string) (PresignedURL, error) {
 	c, err := s.Store.GetConsultation(ctx, id)
 	if err != nil {
 		return PresignedURL{}, err
+	}
+	if c.Status == ConsultationSucceeded && !c.ReportErasedAt.IsZero() {
+		return PresignedURL{}, Errorf(KindGone, CodeReportExpired,
+			"O relatório desta consulta foi excluído em %s, a pedido do titular dos dados (LGPD); o registro da consulta continua disponível.",
+			formatSaoPaulo(c.ReportErasedAt)).
+			WithDetails(map[string]any{"consultationId": c.ID, "reportExpiresAt": c.ReportExpiresAt.UTC().Format(time.RFC3339),
+				"reportErasedAt": c.ReportErasedAt.UTC().Format(time.RFC3339)})
 	}
 	if c.Status == ConsultationSucceeded && c.ReportExpired(s.Now.Now()) {
 		return PresignedURL{}, Errorf(KindGone, CodeReportExpired,

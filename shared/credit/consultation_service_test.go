@@ -89,6 +89,13 @@ func (r *fakeReports) Put(_ context.Context, key string, pdf []byte) error {
 	return nil
 }
 
+func (r *fakeReports) Delete(_ context.Context, key string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.objects, key)
+	return nil
+}
+
 func (r *fakeReports) Exists(_ context.Context, key string) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -822,6 +829,10 @@ func (failingArchive) PutReport(context.Context, string, credit.Report) error {
 
 func (failingArchive) GetReport(context.Context, string) (credit.Report, error) {
 	return credit.Report{}, credit.NotFound("Relatório")
+}
+
+func (failingArchive) DeleteReport(context.Context, string) error {
+	return credit.Internal(errors.New("injected: bucket down"), "archive")
 }
 
 // TestConsultLargeReport: the full report goes to the archive, the record

@@ -310,12 +310,20 @@ func (in InvoiceInput) Validate() (Invoice, error) {
 //   - PutInvoice: not_found when the customer does not exist (checked in
 //     the same write).
 //   - ListInvoices: invalid_cursor.
+//   - ErasePartyData removes the party record, its invoices and every copy
+//     kept under it, and records e last, so that a failure midway leaves
+//     the party readable and the erasure can run again. Erasing a party
+//     already gone only records e.
+//   - GetPartyErasure reads the record ErasePartyData wrote: not_found
+//     (404) when the party was never erased.
 type PartyStore interface {
 	PutParty(ctx context.Context, p Party) (created bool, err error)
 	GetParty(ctx context.Context, kind PartyKind, id string) (Party, error)
 	PutInvoice(ctx context.Context, inv Invoice) error
 	GetInvoice(ctx context.Context, customerID, invoiceID string) (Invoice, error)
 	ListInvoices(ctx context.Context, customerID string, p Page) ([]Invoice, string, error)
+	ErasePartyData(ctx context.Context, e PartyErasure) error
+	GetPartyErasure(ctx context.Context, kind PartyKind, id string) (PartyErasure, error)
 }
 
 // PartyService stores what the ERP pushes.

@@ -156,9 +156,16 @@ func (s *PasswordService) settle(ctx context.Context, i Integration, current, pe
 	return "", ErrPasswordChangeUnresolved(kinds)
 }
 
-// accepts asks the bureau whether it takes every password of kinds in sec.
+// accepts asks the bureau whether it takes every password of kinds in sec,
+// within the request's budget (Margin before its deadline).
 func (s *PasswordService) accepts(ctx context.Context, i Integration, sec IntegrationSecrets, kinds []CredentialKind) (bool, error) {
-	check, err := s.Bureau.CheckCredentials(ctx, i.Account(sec))
+	bctx, cancel := bureauBudget(ctx, s.Margin)
+	defer cancel()
+	var check CredentialCheck
+	err := bureauWithin(bctx, func(ctx context.Context) (err error) {
+		check, err = s.Bureau.CheckCredentials(ctx, i.Account(sec))
+		return err
+	})
 	if err != nil {
 		return false, err
 	}

@@ -2,6 +2,7 @@ package credit
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,8 +34,12 @@ type PasswordService struct {
 	Store        PasswordStore
 	Secrets      SecretStore
 	// Bureau is called with the credentials under test or change, never
-	// through BureauAccess: a change must know which password it used.
+	// through BureauAccess: a change must know which password it used. Its
+	// calls keep to the request's deadline as BureauAccess's do.
 	Bureau BureauAccounts
+	// Margin is kept before the context's deadline for recording the
+	// outcome; zero means DefaultBureauMargin, as for BureauAccess.
+	Margin time.Duration
 	// Hasher hashes replaced passwords; the zero value is
 	// DefaultPasswordHasher.
 	Hasher PasswordHasher
@@ -152,12 +157,13 @@ func (s *PasswordService) Change(ctx context.Context, req PasswordChangeRequest)
 	return s.complete(ctx, i, c, versionID)
 }
 
-// afterBureauFailure settles a change whose bureau call failed: a refusal
-// leaves the bureau on the current password; any other failure may have
-// reached it, so the bureau is asked.
+// afterBureauFailure settles a change whose bureau call failed: a refusal,
+// or a call never made for want of time, leaves the bureau on the current
+// password; any other failure may have reached it, so the bureau is asked.
 func (s *PasswordService) afterBureauFailure(ctx context.Context, i Integration, c PasswordChange, current, next IntegrationSecrets, versionID string, cause error) error {
-	switch ErrorCode(cause) {
-	case CodeBureauRejected, CodeValidation, CodeBureauBadCredentials:
+	notSent := errors.Is(cause, errNoTimeLeft)
+	switch {
+	case notSent, ErrorCode(cause) == CodeBureauRejected, ErrorCode(cause) == CodeValidation, ErrorCode(cause) == CodeBureauBadCredentials:
 		outcome := PasswordChangeFailed
 		if ErrorCode(cause) == CodeBureauRejected {
 			outcome = PasswordChangeRejected
@@ -221,12 +227,27 @@ func (s *PasswordService) History(ctx context.Context, integrationID string, p P
 	return changes, next, nil
 }
 
+// changeAtBureau asks the bureau for the change within the request's
+// budget (Margin before its deadline), of which it takes two thirds at
+// most: asking the bureau which password holds, should the change's answer
+// not come, must still fit, so that the change ends completed or rolled
+// back rather than open. With no time left nothing is sent
+// (errNoTimeLeft).
 func (s *PasswordService) changeAtBureau(ctx context.Context, i Integration, kind CredentialKind, current IntegrationSecrets, newPassword string) error {
-	acct := i.Account(current)
-	if kind == CredentialPEFIN {
-		return s.Bureau.ChangePEFINPassword(ctx, acct, newPassword)
+	bctx, cancel := bureauBudget(ctx, s.Margin)
+	defer cancel()
+	if d, ok := bctx.Deadline(); ok {
+		var cancelShare context.CancelFunc
+		bctx, cancelShare = context.WithDeadline(bctx, time.Now().Add(time.Until(d)*2/3))
+		defer cancelShare()
 	}
-	return s.Bureau.ChangeConsultationPassword(ctx, acct, newPassword)
+	acct := i.Account(current)
+	return bureauWithin(bctx, func(ctx context.Context) error {
+		if kind == CredentialPEFIN {
+			return s.Bureau.ChangePEFINPassword(ctx, acct, newPassword)
+		}
+		return s.Bureau.ChangeConsultationPassword(ctx, acct, newPassword)
+	})
 }
 
 // checkNotReused refuses candidate when it is the current password or
@@ -254,13 +275,19 @@ func (s *PasswordService) checkNotReused(ctx context.Context, integrationID stri
 // hold takes the integration's lease for holderID. The context it returns
 // is detached from the caller's cancellation, because stopping half way
 // helps no one, and ends well before the lease does, so that no step runs
-// once another holder may have started.
+// once another holder may have started. It keeps the caller's deadline
+// (the invocation's, past which nothing runs anyway), so that the bureau
+// calls keep to the request's budget.
 func (s *PasswordService) hold(ctx context.Context, integrationID, holderID string, kind CredentialKind) (context.Context, func(), error) {
 	lease := s.lease()
 	if err := s.Store.AcquirePasswordLease(ctx, PasswordLease{IntegrationID: integrationID, HolderID: holderID, Kind: kind, Until: s.Now.Now().Add(lease)}); err != nil {
 		return nil, nil, err
 	}
-	held, cancel := context.WithTimeout(context.WithoutCancel(ctx), lease*3/4)
+	until := time.Now().Add(lease * 3 / 4)
+	if d, ok := ctx.Deadline(); ok && d.Before(until) {
+		until = d
+	}
+	held, cancel := context.WithDeadline(context.WithoutCancel(ctx), until)
 	release := func() {
 		cancel()
 		rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)

@@ -33,9 +33,22 @@ type accountBureau struct {
 	beforeChange func(kind credit.CredentialKind) error
 	afterChange  func(kind credit.CredentialKind) error
 	check        func() error
+	// onCall, when set, runs with the call's context at "change" (before
+	// the change is made), "changed" (after) and "check".
+	onCall func(ctx context.Context, step string) error
 }
 
-func (b *accountBureau) change(acct credit.BureauAccount, kind credit.CredentialKind, next string) error {
+func (b *accountBureau) step(ctx context.Context, step string) error {
+	if b.onCall == nil {
+		return nil
+	}
+	return b.onCall(ctx, step)
+}
+
+func (b *accountBureau) change(ctx context.Context, acct credit.BureauAccount, kind credit.CredentialKind, next string) error {
+	if err := b.step(ctx, "change"); err != nil {
+		return err
+	}
 	if b.beforeChange != nil {
 		if err := b.beforeChange(kind); err != nil {
 			return err
@@ -53,21 +66,27 @@ func (b *accountBureau) change(acct credit.BureauAccount, kind credit.Credential
 	*held = next
 	b.changes++
 	b.mu.Unlock()
+	if err := b.step(ctx, "changed"); err != nil {
+		return err
+	}
 	if b.afterChange != nil {
 		return b.afterChange(kind)
 	}
 	return nil
 }
 
-func (b *accountBureau) ChangeConsultationPassword(_ context.Context, acct credit.BureauAccount, next string) error {
-	return b.change(acct, credit.CredentialConsultation, next)
+func (b *accountBureau) ChangeConsultationPassword(ctx context.Context, acct credit.BureauAccount, next string) error {
+	return b.change(ctx, acct, credit.CredentialConsultation, next)
 }
 
-func (b *accountBureau) ChangePEFINPassword(_ context.Context, acct credit.BureauAccount, next string) error {
-	return b.change(acct, credit.CredentialPEFIN, next)
+func (b *accountBureau) ChangePEFINPassword(ctx context.Context, acct credit.BureauAccount, next string) error {
+	return b.change(ctx, acct, credit.CredentialPEFIN, next)
 }
 
-func (b *accountBureau) CheckCredentials(_ context.Context, acct credit.BureauAccount) (credit.CredentialCheck, error) {
+func (b *accountBureau) CheckCredentials(ctx context.Context, acct credit.BureauAccount) (credit.CredentialCheck, error) {
+	if err := b.step(ctx, "check"); err != nil {
+		return credit.CredentialCheck{}, err
+	}
 	b.mu.Lock()
 	b.checked = acct
 	b.mu.Unlock()

@@ -128,6 +128,9 @@ type consultationItem struct {
 	// ReportExpiresAt ends the report's retention; see the package comment
 	// on consultations.
 	ReportExpiresAt string `dynamodbav:"reportExpiresAt,omitempty"`
+	// ReportErasedAt marks a record reduced at its holder's request (see
+	// erasure.go).
+	ReportErasedAt string `dynamodbav:"reportErasedAt,omitempty"`
 	// Report is the report's JSON, gzipped, of a record written without a
 	// report archive; with one, the report lives there (ReportKey): a report
 	// with its raw answer can be megabytes, and an item holds at most 400 KB.
@@ -151,6 +154,9 @@ func toConsultationItem(c credit.Consultation) (consultationItem, error) {
 	}
 	if !c.ReportExpiresAt.IsZero() {
 		it.ReportExpiresAt = formatTime(c.ReportExpiresAt)
+	}
+	if !c.ReportErasedAt.IsZero() {
+		it.ReportErasedAt = formatTime(c.ReportErasedAt)
 	}
 	if c.Report != nil {
 		js, err := reportdoc.Marshal(*c.Report)
@@ -186,6 +192,9 @@ func (it consultationItem) consultation() (credit.Consultation, error) {
 	}
 	if it.ReportExpiresAt != "" {
 		c.ReportExpiresAt = parseTime(it.ReportExpiresAt)
+	}
+	if it.ReportErasedAt != "" {
+		c.ReportErasedAt = parseTime(it.ReportErasedAt)
 	}
 	if len(it.Report) > 0 {
 		zr, err := gzip.NewReader(bytes.NewReader(it.Report))

@@ -48,6 +48,7 @@ var Access = map[string][]credit.Role{
 	"PUT /parties/customers/{id}/invoices/{invoiceId}": roles(admin, collector),
 	"GET /parties/customers/{id}/invoices":             roles(admin, collector, viewer),
 	"GET /parties/{kind}/{id}/consultations":           roles(admin, analyst, viewer),
+	"POST /parties/{kind}/{id}/erasure":                roles(admin),
 	"GET /parties/customers/{id}/negativations":        roles(admin, collector, viewer),
 
 	"POST /consultations":         roles(admin, analyst),

@@ -8,9 +8,11 @@ import (
 )
 
 // ConsultationsHandler serves the consultation center: consulting a
-// document or a party, reading what was consulted, and the report's PDF.
+// document or a party, reading what was consulted, and the report's PDF;
+// and a party's erasure, which deletes the reports it serves.
 type ConsultationsHandler struct {
 	Service *credit.ConsultationService
+	Erasure *credit.ErasureService
 }
 
 func (h *ConsultationsHandler) Routes() []Route {
@@ -20,6 +22,7 @@ func (h *ConsultationsHandler) Routes() []Route {
 		{"GET", "/consultations/{id}", h.get},
 		{"GET", "/consultations/{id}/pdf", h.pdf},
 		{"GET", "/parties/{kind}/{id}/consultations", h.listByParty},
+		{"POST", "/parties/{kind}/{id}/erasure", h.erase},
 	}
 }
 
@@ -60,6 +63,8 @@ type consultationView struct {
 	// ReportExpiresAt ends the report's retention; past it the record has
 	// neither report nor overview.
 	ReportExpiresAt *time.Time `json:"reportExpiresAt,omitempty"`
+	// ReportErasedAt is when the report was erased at the holder's request.
+	ReportErasedAt *time.Time `json:"reportErasedAt,omitempty"`
 	// Report is absent from lists and null for a failed consultation.
 	Report          *reportView `json:"report,omitempty"`
 	PDFURL          string      `json:"pdfUrl,omitempty"`
@@ -109,6 +114,10 @@ func viewConsultation(c credit.Consultation, withReport bool) consultationView {
 	if !c.ReportExpiresAt.IsZero() {
 		exp := c.ReportExpiresAt.UTC()
 		v.ReportExpiresAt = &exp
+	}
+	if !c.ReportErasedAt.IsZero() {
+		at := c.ReportErasedAt.UTC()
+		v.ReportErasedAt = &at
 	}
 	// A record past its report's retention has no overview left to show.
 	if c.Status == credit.ConsultationSucceeded && c.Overview != (credit.ReportOverview{}) {
@@ -253,5 +262,29 @@ func (h *ConsultationsHandler) pdf(w http.ResponseWriter, r *http.Request) error
 	}
 	w.Header().Set("Location", u.URL)
 	WriteJSON(w, http.StatusSeeOther, link)
+	return nil
+}
+
+// erasureView is what an erasure did: the party's data and its invoices are
+// gone, and so many consultations keep only their minimal record.
+type erasureView struct {
+	Kind          credit.PartyKind `json:"kind"`
+	ID            string           `json:"id"`
+	ErasedAt      time.Time        `json:"erasedAt"`
+	ErasedBy      actorView        `json:"erasedBy"`
+	Consultations int              `json:"consultations"`
+}
+
+func (h *ConsultationsHandler) erase(w http.ResponseWriter, r *http.Request) error {
+	kind, id, err := partyPath(r)
+	if err != nil {
+		return err
+	}
+	e, err := h.Erasure.Erase(r.Context(), kind, id)
+	if err != nil {
+		return err
+	}
+	WriteJSON(w, http.StatusOK, erasureView{Kind: e.Kind, ID: e.ID, ErasedAt: e.ErasedAt.UTC(), ErasedBy: viewActor(e.ErasedBy),
+		Consultations: e.Consultations})
 	return nil
 }

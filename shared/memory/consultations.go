@@ -61,6 +61,17 @@ func (s *Consultations) GetConsultation(ctx context.Context, id string) (credit.
 	return cloneConsultation(c), nil
 }
 
+func (s *Consultations) EraseConsultationReport(ctx context.Context, id string, at time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.byID[id]
+	if !ok {
+		return credit.NotFound("Consulta")
+	}
+	s.byID[id] = c.Erased(at)
+	return nil
+}
+
 func (s *Consultations) ListConsultations(ctx context.Context, f credit.ConsultationFilter, p credit.Page) ([]credit.Consultation, string, error) {
 	from, until := f.Range()
 	query := fmt.Sprintf("all|%d|%d|%s|%s|%s|%s", from.UnixMilli(), until.UnixMilli(), f.IntegrationID, f.Plan, f.Document.Number(), f.Status)

@@ -21,6 +21,7 @@ type Store struct {
 	invoices          map[string]map[string]credit.Invoice // customer -> invoice id -> invoice
 	negativations     map[string]credit.Negativation       // id -> record
 	negativationOf    map[string]string                    // customer#invoice -> negativation id
+	erasures          map[string]credit.PartyErasure       // kind#id -> erasure
 }
 
 func New() *Store {

@@ -82,3 +82,27 @@ func paginate[T any](items []T, p credit.Page) ([]T, string, error) {
 	}
 	return items[start:end], next, nil
 }
+
+func (s *Store) ErasePartyData(ctx context.Context, e credit.PartyErasure) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.parties, partyKey(e.Kind, e.ID))
+	if e.Kind == credit.PartyCustomer {
+		delete(s.invoices, e.ID)
+	}
+	if s.erasures == nil {
+		s.erasures = map[string]credit.PartyErasure{}
+	}
+	s.erasures[partyKey(e.Kind, e.ID)] = e
+	return nil
+}
+
+func (s *Store) GetPartyErasure(ctx context.Context, kind credit.PartyKind, id string) (credit.PartyErasure, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.erasures[partyKey(kind, id)]
+	if !ok {
+		return credit.PartyErasure{}, credit.NotFound("Exclusão de dados")
+	}
+	return e, nil
+}

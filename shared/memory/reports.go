@@ -41,6 +41,13 @@ func (r *Reports) Put(ctx context.Context, key string, pdf []byte) error {
 	return nil
 }
 
+func (r *Reports) Delete(ctx context.Context, key string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.pdfs, key)
+	return nil
+}
+
 func (r *Reports) Exists(ctx context.Context, key string) (bool, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -103,4 +110,12 @@ func (r *Reports) GetReport(ctx context.Context, key string) (credit.Report, err
 		return credit.Report{}, credit.Internal(err, "memory: decode report")
 	}
 	return rep, nil
+}
+
+// DeleteReport forgets the report under key.
+func (r *Reports) DeleteReport(ctx context.Context, key string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.reports, key)
+	return nil
 }

@@ -60,6 +60,15 @@ func (r *Reports) Put(ctx context.Context, key string, pdf []byte) error {
 	return nil
 }
 
+// Delete removes key's object; S3 answers a missing key with success too.
+// The bucket keeps no versions, so nothing of the report remains.
+func (r *Reports) Delete(ctx context.Context, key string) error {
+	if _, err := r.client.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String(r.bucket), Key: aws.String(key)}); err != nil {
+		return credit.Internal(err, "s3: delete report")
+	}
+	return nil
+}
+
 // Exists asks for the object's head: the bucket's lifecycle expires old
 // reports.
 func (r *Reports) Exists(ctx context.Context, key string) (bool, error) {
@@ -175,4 +184,9 @@ func (r *Reports) GetReport(ctx context.Context, key string) (credit.Report, err
 		return credit.Report{}, credit.Internal(err, "s3: decode report")
 	}
 	return rep, nil
+}
+
+// DeleteReport removes an archived report, like Delete a PDF.
+func (r *Reports) DeleteReport(ctx context.Context, key string) error {
+	return r.Delete(ctx, key)
 }

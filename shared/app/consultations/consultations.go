@@ -61,7 +61,12 @@ func Service(b *bureau.App, cfg Config, client *awss3.Client) *credit.Consultati
 	}
 }
 
-// Handler is the consultations area on Service.
+// Handler is the consultations area on Service, with the erasure of
+// parties, which deletes the reports the area keeps.
 func Handler(b *bureau.App, cfg Config, client *awss3.Client) *httpapi.ConsultationsHandler {
-	return &httpapi.ConsultationsHandler{Service: Service(b, cfg, client)}
+	svc := Service(b, cfg, client)
+	return &httpapi.ConsultationsHandler{Service: svc, Erasure: &credit.ErasureService{
+		Parties: b.Store, Consultations: b.Store, Negativations: b.Store, Reports: svc.Reports, Archive: svc.Archive,
+		Now: b.Now, Log: b.Log,
+	}}
 }

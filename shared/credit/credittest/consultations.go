@@ -374,4 +374,69 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		require.True(t, found)
 		assert.Contains(t, ids(all), ref.ID)
 	})
+
+	t.Run("erasing a report keeps the minimal record, off the party's list", func(t *testing.T) {
+		s := newStore(t, realClock)
+		c := NewTestConsultation("e1", sp(2026, 5, 4, 9, 0), cpfA)
+		c.Party = &credit.PartyRef{Kind: credit.PartyCustomer, ID: "cust-e"}
+		c.Warnings = []credit.Warning{{Code: credit.WarningRepeatConfirmed, Message: "Nova consulta confirmada."}}
+		c.ReportKey = "reports/2026/05/0123456789abcdef0123456789abcdef.json.gz"
+		c.ReportExpiresAt = c.CreatedAt.Add(90 * 24 * time.Hour)
+		other := NewTestConsultation("e2", sp(2026, 5, 4, 10, 0), cpfB)
+		other.Party = &credit.PartyRef{Kind: credit.PartyCustomer, ID: "cust-e"}
+		for _, x := range []credit.Consultation{c, other} {
+			require.NoError(t, s.CreateConsultation(ctx, x))
+		}
+		at := sp(2026, 6, 1, 12, 0).UTC()
+		require.NoError(t, s.EraseConsultationReport(ctx, "e1", at))
+
+		got, err := s.GetConsultation(ctx, "e1")
+		require.NoError(t, err)
+		want := c.Erased(at)
+		assert.Equal(t, want, got)
+		assert.Nil(t, got.Report)
+		assert.Empty(t, got.Overview.Name, "no name is left")
+		assert.Empty(t, got.PDFKey)
+		assert.Empty(t, got.ReportKey)
+		assert.Nil(t, got.Party)
+		assert.Equal(t, at, got.ReportErasedAt)
+		assert.Equal(t, at, got.ReportExpiresAt, "the report expires when erased")
+		assert.Equal(t, c.Protocol, got.Protocol, "the minimal record stays")
+
+		listed := collect(t, func(p credit.Page) ([]credit.Consultation, string, error) {
+			return s.ListConsultations(ctx, credit.ConsultationFilter{Document: credit.MustParseDocument(cpfA)}, p)
+		}, 10)
+		require.Equal(t, []string{"e1"}, ids(listed), "still in the center")
+		assert.Equal(t, want, listed[0])
+		onParty := collect(t, func(p credit.Page) ([]credit.Consultation, string, error) {
+			return s.ListPartyConsultations(ctx, credit.PartyRef{Kind: credit.PartyCustomer, ID: "cust-e"}, p)
+		}, 10)
+		assert.Equal(t, []string{"e2"}, ids(onParty), "off the party's list; the other stays")
+		ref, found, err := s.LastSucceededConsultation(ctx, credit.MustParseDocument(cpfA))
+		require.NoError(t, err)
+		assert.True(t, found, "the interval rule still sees the consultation")
+		assert.Equal(t, "e1", ref.ID)
+
+		require.NoError(t, s.EraseConsultationReport(ctx, "e1", at.Add(time.Hour)), "again")
+		again, err := s.GetConsultation(ctx, "e1")
+		require.NoError(t, err)
+		assert.Equal(t, want, again, "a second erasure changes nothing")
+
+		err = s.EraseConsultationReport(ctx, "missing", at)
+		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
+	})
+
+	t.Run("erasing keeps an earlier end of retention", func(t *testing.T) {
+		s := newStore(t, realClock)
+		c := NewFailedConsultation("e3", sp(2026, 5, 4, 9, 0), cpfA)
+		c.ReportExpiresAt = c.CreatedAt.Add(24 * time.Hour)
+		require.NoError(t, s.CreateConsultation(ctx, c))
+		at := sp(2026, 6, 1, 12, 0).UTC()
+		require.NoError(t, s.EraseConsultationReport(ctx, "e3", at))
+		got, err := s.GetConsultation(ctx, "e3")
+		require.NoError(t, err)
+		assert.Equal(t, c.ReportExpiresAt, got.ReportExpiresAt)
+		assert.Equal(t, at, got.ReportErasedAt)
+		assert.Empty(t, got.ErrorMessage)
+	})
 }

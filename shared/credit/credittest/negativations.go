@@ -96,6 +96,25 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 		assert.Equal(t, n, got)
 	})
 
+	t.Run("a party's erasure keeps its negativation records", func(t *testing.T) {
+		s := newStore(t)
+		f := seedNegativable(t, s, "b1", "c1", 1)
+		n := NewTestNegativation(f.integration, f.customer, f.invoices[0])
+		require.NoError(t, s.CreateNegativation(ctx, n))
+		n, err := s.UpdateNegativation(ctx, n.ID, setStatus(credit.NegativationRemoved, false))
+		require.NoError(t, err)
+		require.NoError(t, s.ErasePartyData(ctx, credit.PartyErasure{Kind: credit.PartyCustomer, ID: "c1", ErasedAt: time.Now().UTC().Truncate(time.Millisecond)}))
+
+		got, err := s.GetNegativationByInvoice(ctx, "c1", f.invoices[0].ID)
+		require.NoError(t, err, "the debt record has its own legal basis")
+		assert.Equal(t, n, got)
+		for _, filter := range []credit.NegativationFilter{{CustomerID: "c1"}, {IntegrationID: f.integration.ID}, {}} {
+			items, _, err := s.ListNegativations(ctx, filter, credit.Page{})
+			require.NoError(t, err)
+			assert.Equal(t, []string{n.ID}, negativationIDs(items), "%+v", filter)
+		}
+	})
+
 	t.Run("not found", func(t *testing.T) {
 		s := newStore(t)
 		_, err := s.GetNegativation(ctx, "missing")
@@ -779,4 +798,12 @@ func (f *FakeBureau) Counts() (includes, registered, removes, statusCalls int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.Includes, f.Registered, f.Removes, f.StatusCalls
+}
+
+func negativationIDs(ns []credit.Negativation) []string {
+	out := make([]string, 0, len(ns))
+	for _, n := range ns {
+		out = append(out, n.ID)
+	}
+	return out
 }

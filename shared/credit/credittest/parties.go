@@ -115,4 +115,47 @@ func PartyStore(t *testing.T, newStore func(t *testing.T) credit.PartyStore) {
 		_, _, err = s.ListInvoices(ctx, "c2", credit.Page{Cursor: "%%%"})
 		assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err))
 	})
+
+	t.Run("erasure removes the party and its invoices, and is recorded", func(t *testing.T) {
+		s := newStore(t)
+		p := NewTestCustomer("c-er", "b1")
+		_, err := s.PutParty(ctx, p)
+		require.NoError(t, err)
+		for _, id := range []string{"i1", "i2"} {
+			require.NoError(t, s.PutInvoice(ctx, NewTestInvoice(p, id, credit.NewDate(2026, 1, 10), 1000)))
+		}
+		neighbour := NewTestCustomer("c-keep", "b1")
+		_, err = s.PutParty(ctx, neighbour)
+		require.NoError(t, err)
+		require.NoError(t, s.PutInvoice(ctx, NewTestInvoice(neighbour, "i1", credit.NewDate(2026, 1, 10), 1000)))
+
+		_, err = s.GetPartyErasure(ctx, credit.PartyCustomer, "c-er")
+		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err), "never erased")
+
+		e := credit.PartyErasure{Kind: credit.PartyCustomer, ID: "c-er", ErasedAt: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC),
+			ErasedBy: credit.Actor{Subject: "admin-1", Name: "Admin"}, Consultations: 3}
+		require.NoError(t, s.ErasePartyData(ctx, e))
+		_, err = s.GetParty(ctx, credit.PartyCustomer, "c-er")
+		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
+		_, err = s.GetInvoice(ctx, "c-er", "i1")
+		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
+		invs, _, err := s.ListInvoices(ctx, "c-er", credit.Page{})
+		require.NoError(t, err)
+		assert.Empty(t, invs)
+		got, err := s.GetPartyErasure(ctx, credit.PartyCustomer, "c-er")
+		require.NoError(t, err)
+		assert.Equal(t, e, got)
+
+		_, err = s.GetParty(ctx, credit.PartyCustomer, "c-keep")
+		assert.NoError(t, err, "another party is untouched")
+		_, err = s.GetInvoice(ctx, "c-keep", "i1")
+		assert.NoError(t, err)
+
+		require.NoError(t, s.ErasePartyData(ctx, e), "a party already gone")
+		got, err = s.GetPartyErasure(ctx, credit.PartyCustomer, "c-er")
+		require.NoError(t, err)
+		assert.Equal(t, e, got)
+		_, err = s.GetPartyErasure(ctx, credit.PartyLead, "c-er")
+		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err), "kinds are separate")
+	})
 }

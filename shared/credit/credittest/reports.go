@@ -59,6 +59,24 @@ func ReportStore(t *testing.T, newStore func(t *testing.T) (store credit.ReportS
 		require.NoError(t, err)
 		assert.False(t, exists)
 	})
+
+	t.Run("delete removes one PDF, twice is no error", func(t *testing.T) {
+		s, fetch := newStore(t)
+		require.NoError(t, s.Put(ctx, key, []byte("a")))
+		require.NoError(t, s.Put(ctx, key+".other", []byte("b")))
+		url, _, err := s.PresignGet(ctx, key, time.Minute)
+		require.NoError(t, err)
+		require.NoError(t, s.Delete(ctx, key))
+		exists, err := s.Exists(ctx, key)
+		require.NoError(t, err)
+		assert.False(t, exists)
+		_, err = fetch(url)
+		assert.Error(t, err, "a link signed before the deletion downloads nothing")
+		exists, err = s.Exists(ctx, key+".other")
+		require.NoError(t, err)
+		assert.True(t, exists, "only the key asked")
+		require.NoError(t, s.Delete(ctx, key))
+	})
 }
 
 // LargeReport is FullReport with n pendencies and a raw answer of about as
@@ -126,5 +144,13 @@ func ReportArchive(t *testing.T, newArchive func(t *testing.T) credit.ReportArch
 		assert.Equal(t, "CSA-2", got.Protocol)
 		_, err = a.GetReport(ctx, key+".other")
 		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
+	})
+	t.Run("delete removes the report, twice is no error", func(t *testing.T) {
+		a := newArchive(t)
+		require.NoError(t, a.PutReport(ctx, key, FullReport()))
+		require.NoError(t, a.DeleteReport(ctx, key))
+		_, err := a.GetReport(ctx, key)
+		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
+		require.NoError(t, a.DeleteReport(ctx, key))
 	})
 }
