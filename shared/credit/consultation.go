@@ -38,9 +38,6 @@ const (
 	// WarningRepeatConfirmed: the document was consulted inside the interval
 	// and the caller confirmed a new (charged) consultation.
 	WarningRepeatConfirmed = "repeat_confirmed"
-	// WarningPDFPending: the report was recorded but its PDF could not be
-	// stored now; it is rendered again on the first download.
-	WarningPDFPending = "pdf_pending"
 )
 
 // Warning is a note on a consultation that did not stop it.

@@ -51,11 +51,10 @@ type ConsultationRequest struct {
 	ConfirmRepeat bool
 }
 
-// ConsultationOutcome is a recorded success and the link to its PDF (nil when
-// the PDF could not be stored now; it is made on the first download).
+// ConsultationOutcome is a recorded success. Its PDF is made on the first
+// download (ReportURL).
 type ConsultationOutcome struct {
 	Consultation Consultation
-	PDF          *PresignedURL
 }
 
 // consultationTarget is a request resolved to what the bureau is asked.
@@ -240,19 +239,9 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		slog.String("plan", string(c.Plan)), slog.String("environment", string(c.Environment)),
 		slog.String("document", c.Document.Masked()), slog.String("protocol", report.Protocol))
 
-	out := ConsultationOutcome{Consultation: c}
-	if err := s.storePDF(ctx, c); err != nil {
-		s.log().ErrorContext(ctx, "report PDF not stored; it will be rendered on download", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
-		out.Consultation.Warnings = append(out.Consultation.Warnings, Warning{Code: WarningPDFPending,
-			Message: "O PDF do relatório será gerado no primeiro download."})
-		return out, nil
-	}
-	if url, exp, err := s.Reports.PresignGet(ctx, c.PDFKey, ReportURLTTL); err != nil {
-		s.log().ErrorContext(ctx, "report URL not signed", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
-	} else {
-		out.PDF = &PresignedURL{URL: url, ExpiresAt: exp}
-	}
-	return out, nil
+	// The PDF is rendered and stored on its first download (ReportURL),
+	// not before answering: most consultations are read on screen only.
+	return ConsultationOutcome{Consultation: c}, nil
 }
 
 // record writes a consultation the bureau answered: the full report in the

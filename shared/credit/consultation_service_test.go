@@ -579,15 +579,18 @@ func TestConsultSuccessIsRecorded(t *testing.T) {
 	assert.Equal(t, f.integration.Login, f.bureau.accts[0].Credentials.Login)
 	assert.Equal(t, "Abcd@123", f.bureau.accts[0].Credentials.ConsultationPassword, "the password comes from the secret store")
 
-	t.Run("the PDF is stored under a random key and linked for 5 minutes", func(t *testing.T) {
+	t.Run("the PDF is not made before answering; its first download renders it under a random key", func(t *testing.T) {
 		assert.Regexp(t, regexp.MustCompile(`^reports/2026/03/[0-9a-f]{32}\.pdf$`), c.PDFKey)
 		assert.NotContains(t, c.PDFKey, testCPF)
+		assert.Empty(t, f.renderer.renders, "nothing rendered on the consultation's path")
+		assert.Empty(t, f.reports.objects, "nothing stored on the consultation's path")
+		u, err := f.svc.ReportURL(context.Background(), c.ID)
+		require.NoError(t, err)
 		assert.Equal(t, []byte("%PDF-1.4 "+c.ID), f.reports.objects[c.PDFKey])
 		require.Len(t, f.renderer.renders, 1)
 		assert.Equal(t, c.ID, f.renderer.renders[0].Consultation.ID)
 		assert.NotNil(t, f.renderer.renders[0].Consultation.Report)
-		require.NotNil(t, out.PDF)
-		assert.Equal(t, f.clock().Add(5*time.Minute), out.PDF.ExpiresAt)
+		assert.Equal(t, f.clock().Add(5*time.Minute), u.ExpiresAt)
 		assert.Equal(t, []time.Duration{credit.ReportURLTTL}, f.reports.ttls)
 		assert.LessOrEqual(t, credit.ReportURLTTL, 5*time.Minute)
 		f.advance(time.Second)
@@ -674,7 +677,7 @@ func (s *ctxCheckingStore) CreateConsultation(ctx context.Context, c credit.Cons
 	return s.ConsultationStore.CreateConsultation(ctx, c)
 }
 
-func TestConsultPDFFailureKeepsTheConsultation(t *testing.T) {
+func TestReportURLWhenThePDFCannotBeMadeNow(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		setup func(*consultFixture)
@@ -686,15 +689,17 @@ func TestConsultPDFFailureKeepsTheConsultation(t *testing.T) {
 			f := newConsultFixture(t)
 			tt.setup(f)
 			out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
-			require.NoError(t, err, "the bureau charged: the report is answered anyway")
-			assert.Nil(t, out.PDF)
-			require.NotEmpty(t, out.Consultation.Warnings)
-			assert.Equal(t, credit.WarningPDFPending, out.Consultation.Warnings[len(out.Consultation.Warnings)-1].Code)
+			require.NoError(t, err, "the PDF is not on the consultation's path")
+			assert.Empty(t, out.Consultation.Warnings)
 			assert.Len(t, recorded(t, f), 1)
+
+			_, err = f.svc.ReportURL(context.Background(), out.Consultation.ID)
+			require.Error(t, err)
+			assert.NotContains(t, f.reports.objects, out.Consultation.PDFKey)
 
 			f.renderer.err, f.reports.putErr = nil, nil
 			u, err := f.svc.ReportURL(context.Background(), out.Consultation.ID)
-			require.NoError(t, err, "the first download renders it")
+			require.NoError(t, err, "the next download renders it")
 			assert.Contains(t, u.URL, out.Consultation.PDFKey)
 			assert.Contains(t, f.reports.objects, out.Consultation.PDFKey)
 		})
@@ -706,6 +711,8 @@ func TestReportURL(t *testing.T) {
 	out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
 	require.NoError(t, err)
 	id, key := out.Consultation.ID, out.Consultation.PDFKey
+	_, err = f.svc.ReportURL(context.Background(), id)
+	require.NoError(t, err, "the first download renders the PDF")
 	renders := len(f.renderer.renders)
 
 	f.advance(time.Hour)

@@ -61,9 +61,7 @@ type consultationView struct {
 	// neither report nor overview.
 	ReportExpiresAt *time.Time `json:"reportExpiresAt,omitempty"`
 	// Report is absent from lists and null for a failed consultation.
-	Report          *reportView `json:"report,omitempty"`
-	PDFURL          string      `json:"pdfUrl,omitempty"`
-	PDFURLExpiresAt *time.Time  `json:"pdfUrlExpiresAt,omitempty"`
+	Report *reportView `json:"report,omitempty"`
 }
 
 // partyRefView names the party a consultation was made for.
@@ -136,9 +134,6 @@ func (h *ConsultationsHandler) create(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	v := viewConsultation(out.Consultation, true)
-	if out.PDF != nil {
-		v.PDFURL, v.PDFURLExpiresAt = out.PDF.URL, &out.PDF.ExpiresAt
-	}
 	w.Header().Set("Location", "/consultations/"+v.ID)
 	WriteJSON(w, http.StatusCreated, v)
 	return nil

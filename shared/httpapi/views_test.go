@@ -77,7 +77,7 @@ func TestViewsGolden(t *testing.T) {
 		Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c-1"}, RequestedBy: admin,
 		Overview: credit.ReportOverview{Name: "Maria Silva", Score: &score, ScoreClass: "C", Occurrences: 5, PendenciesTotal: 123456},
 		Report:   &report, PDFKey: "reports/abc.pdf",
-		Warnings: []credit.Warning{{Code: credit.WarningPDFPending, Message: "PDF pendente."}},
+		Warnings: []credit.Warning{{Code: credit.WarningDeprecatedPlan, Message: "Plano em descontinuação."}},
 	}
 	cnpjConsultation := credit.Consultation{ID: "con-3", CreatedAt: at, Status: credit.ConsultationSucceeded, Document: cnpj,
 		Plan: credit.PlanNegativeIndicator, IntegrationID: "int-1", BranchID: "b-1", Environment: credit.EnvironmentProduction,
