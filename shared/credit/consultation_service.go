@@ -22,10 +22,13 @@ const documentLockTTL = 90 * time.Second
 type ConsultationService struct {
 	Parameters   ParametersStore
 	Integrations *IntegrationService
-	Parties      PartyStore
-	Store        ConsultationStore
-	Bureau       *BureauAccess
-	Reports      ReportStore
+	// Reads keeps the parameters and the branches' integrations in a warm
+	// container for its TTL; nil reads them for every consultation.
+	Reads   *ConsultationReads
+	Parties PartyStore
+	Store   ConsultationStore
+	Bureau  *BureauAccess
+	Reports ReportStore
 	// Archive keeps the full reports out of the table; without it the
 	// record holds its report.
 	Archive  ReportArchive
@@ -148,15 +151,32 @@ func checkUF(doc Document, uf, field string) error {
 // (bureau_unavailable 502, bureau_rejected 422, ...) with the recorded
 // consultation's id in details.consultationId.
 func (s *ConsultationService) Consult(ctx context.Context, req ConsultationRequest) (ConsultationOutcome, error) {
-	if err := RequireEnabled(ctx, s.Parameters); err != nil {
-		return ConsultationOutcome{}, err
+	// The parameters, the party and the branch's integration are read at
+	// once where one does not need another, each through the warm
+	// container's cache (Reads); the parameters once per consultation.
+	waitParams := async(func() (Parameters, error) { return s.Reads.Parameters(ctx, s.Parameters) })
+	t, verr := req.validate()
+	var waitParty func() (Party, error)
+	var waitInteg func() (Integration, error)
+	switch {
+	case verr != nil:
+	case t.party != nil:
+		waitParty = async(func() (Party, error) { return s.Parties.GetParty(ctx, t.party.Kind, t.party.ID) })
+	default:
+		waitInteg = async(func() (Integration, error) { return s.Reads.Integration(ctx, s.Integrations, t.branchID) })
 	}
-	t, err := req.validate()
+	params, err := waitParams()
 	if err != nil {
 		return ConsultationOutcome{}, err
 	}
-	if t.party != nil {
-		p, err := s.Parties.GetParty(ctx, t.party.Kind, t.party.ID)
+	if err := params.requireEnabled(); err != nil {
+		return ConsultationOutcome{}, err
+	}
+	if verr != nil {
+		return ConsultationOutcome{}, verr
+	}
+	if waitParty != nil {
+		p, err := waitParty()
 		if err != nil {
 			return ConsultationOutcome{}, err
 		}
@@ -165,8 +185,9 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		if err := checkUF(p.Document, t.uf, "party.address.uf"); err != nil {
 			return ConsultationOutcome{}, err
 		}
+		waitInteg = func() (Integration, error) { return s.Reads.Integration(ctx, s.Integrations, t.branchID) }
 	}
-	integ, err := s.Integrations.GetByBranch(ctx, t.branchID)
+	integ, err := waitInteg()
 	if ErrorKind(err) == KindNotFound {
 		return ConsultationOutcome{}, ErrBranchWithoutIntegration(t.branchID)
 	} else if err != nil {
@@ -192,10 +213,6 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		warnings = append(warnings, Warning{Code: WarningDeprecatedPlan, Message: DeprecatedPlanWarning(t.plan)})
 	}
 
-	params, err := s.Parameters.GetParameters(ctx)
-	if err != nil {
-		return ConsultationOutcome{}, err
-	}
 	// The mark serializes check, charge and record per document whatever
 	// the interval, a confirmed repeat included, so a double click never
 	// buys two reports.

@@ -962,3 +962,84 @@ func TestReportRetention(t *testing.T) {
 		assert.NotNil(t, got.Report)
 	})
 }
+
+// countingIntegrations counts the reads of a branch's integration.
+type countingIntegrations struct {
+	credit.IntegrationStore
+	gets atomic.Int64
+}
+
+func (c *countingIntegrations) GetIntegrationByBranch(ctx context.Context, branchID string) (credit.Integration, error) {
+	c.gets.Add(1)
+	return c.IntegrationStore.GetIntegrationByBranch(ctx, branchID)
+}
+
+// TestConsultReadsParametersOnce: one consultation reads the parameters
+// once and the branch's integration once; with a warm cache the next
+// consultations inside its TTL read neither, and a change (the master
+// switch turned off) reaches them once the TTL has passed.
+func TestConsultReadsParametersOnce(t *testing.T) {
+	f := newConsultFixture(t)
+	f.setParameters(t, true, 0)
+	params := &countingParameters{ParametersStore: f.store}
+	integs := &countingIntegrations{IntegrationStore: f.store}
+	f.svc.Parameters, f.svc.Integrations.Store = params, integs
+
+	for _, tt := range []struct {
+		name         string
+		req          credit.ConsultationRequest
+		params, ints int
+	}{
+		{"by document", byDocument(testCPF, "SP"), 1, 1},
+		{"by party", credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}}, 1, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			params.reads.Store(0)
+			integs.gets.Store(0)
+			_, err := f.svc.Consult(analystCtx(), tt.req)
+			require.NoError(t, err)
+			assert.Equal(t, tt.params, int(params.reads.Load()), "parameters read once")
+			assert.Equal(t, tt.ints, int(integs.gets.Load()), "integration read once")
+		})
+	}
+
+	t.Run("a warm cache trusts them for its TTL, no longer", func(t *testing.T) {
+		f.svc.Reads = &credit.ConsultationReads{TTL: credit.WarmReadTTL, Now: f.clock}
+		params.reads.Store(0)
+		integs.gets.Store(0)
+		for range 3 {
+			_, err := f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+			require.NoError(t, err)
+		}
+		assert.Equal(t, 1, int(params.reads.Load()))
+		assert.Equal(t, 1, int(integs.gets.Load()))
+
+		f.setParameters(t, false, 0)
+		f.advance(credit.WarmReadTTL - time.Millisecond)
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		require.NoError(t, err, "inside the TTL the switch read before still holds")
+		f.advance(time.Millisecond)
+		_, err = f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		assert.Equal(t, credit.CodeCreditAnalysisDisabled, credit.ErrorCode(err), "the switch reaches consultations within the TTL")
+		assert.Equal(t, 2, int(params.reads.Load()))
+
+		f.setParameters(t, true, 0)
+		f.advance(credit.WarmReadTTL)
+		_, err = f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		require.NoError(t, err)
+		_, err = f.svc.Consult(analystCtx(), byDocument("529.982.247-25", "SP"))
+		require.NoError(t, err)
+		// Read at the start, alongside the parameters that turned out off,
+		// and once more past the TTL; trusted in between.
+		assert.Equal(t, 3, int(integs.gets.Load()), "the integration read again past the TTL, then trusted")
+	})
+	t.Run("failed reads are not kept", func(t *testing.T) {
+		reads := &credit.ConsultationReads{TTL: time.Hour, Now: f.clock}
+		integs.gets.Store(0)
+		for range 2 {
+			_, err := reads.Integration(context.Background(), f.svc.Integrations, "no-such-branch")
+			assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
+		}
+		assert.Equal(t, 2, int(integs.gets.Load()))
+	})
+}

@@ -214,13 +214,18 @@ type latestItem struct {
 // CreateConsultation writes the record, its copy on the party and, for a
 // success, the document's latest success in one transaction. The month is
 // listed first, so a list never misses a record (an extra empty month is
-// harmless).
+// harmless); once per month and process, since the list only grows (it is
+// not in the transaction: every consultation of the month would then
+// contend for its item).
 func (s *Store) CreateConsultation(ctx context.Context, c credit.Consultation) error {
 	month := c.CreatedAt.UTC().Format(consultationMonthLayout)
-	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Table), Item: key(consultationMonthsPK, month),
-	}); err != nil {
-		return credit.Internal(err, "dynamo: put consultation month")
+	if _, listed := s.monthsListed.Load(month); !listed {
+		if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.Table), Item: key(consultationMonthsPK, month),
+		}); err != nil {
+			return credit.Internal(err, "dynamo: put consultation month")
+		}
+		s.monthsListed.Store(month, true)
 	}
 	it, err := toConsultationItem(c)
 	if err != nil {
