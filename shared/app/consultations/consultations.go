@@ -58,7 +58,7 @@ func Service(b *bureau.App, cfg Config, client *awss3.Client) *credit.Consultati
 		Parameters: b.Store, Integrations: b.Integrations(), Parties: b.Store, Store: b.Store,
 		// One per cold start: a warm container trusts the parameters and the
 		// branches' integrations it read for credit.WarmReadTTL.
-		Reads: &credit.ConsultationReads{TTL: credit.WarmReadTTL, Now: b.Now},
+		Reads:  &credit.ConsultationReads{TTL: credit.WarmReadTTL, Now: b.Now},
 		Bureau: b.Access(), Reports: reports, Archive: archive, Renderer: pdf.Renderer{},
 		ReportRetention: b.Config.ReportRetention, Now: b.Now, NewID: b.NewID, Log: b.Log,
 	}
