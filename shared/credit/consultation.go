@@ -167,7 +167,7 @@ func (f ConsultationFilter) Range() (from, until time.Time) {
 
 func saoPauloMidnight(d Date) time.Time {
 	t := d.Time()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, SaoPaulo).UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, SaoPaulo()).UTC()
 }
 
 // Matches reports whether c passes the filter; stores use it for what their

@@ -80,7 +80,7 @@ func (r ConsultationRequest) validate() (consultationTarget, error) {
 		if !r.Party.Kind.Valid() {
 			fe.Add("party.kind", `deve ser "customer", "lead" ou "prospect"`)
 		}
-		if !branchIDPattern.MatchString(r.Party.ID) {
+		if !ValidIdentifier(r.Party.ID) {
 			fe.Add("party.id", "identificador inválido")
 		}
 		for field, v := range map[string]string{"document": r.Document, "branchId": r.BranchID, "uf": r.UF} {
@@ -504,7 +504,7 @@ func randomHex(n int) string {
 
 // formatSaoPaulo writes an instant the way people in Brazil read it.
 func formatSaoPaulo(t time.Time) string {
-	return t.In(SaoPaulo).Format("02/01/2006 às 15:04")
+	return t.In(SaoPaulo()).Format("02/01/2006 às 15:04")
 }
 
 func (s *ConsultationService) log() *slog.Logger {

@@ -110,7 +110,7 @@ func (s *NegativationService) include(ctx context.Context, d negativationDeps, r
 	if req.Origin == OriginAutomatic && !integration.Automation.Enabled {
 		return Negativation{}, errAutomationDisabled(integration)
 	}
-	if err := checkNegativable(customer, invoice, DateOf(now, SaoPaulo)); err != nil {
+	if err := checkNegativable(customer, invoice, DateOf(now, SaoPaulo())); err != nil {
 		return Negativation{}, err
 	}
 	code := req.RestrictionCode

@@ -166,7 +166,7 @@ func consultationFilter(r *http.Request) (credit.ConsultationFilter, error) {
 		}
 	}
 	if v := q.Get("integrationId"); v != "" {
-		if !idPattern.MatchString(v) {
+		if !credit.ValidIdentifier(v) {
 			return f, invalidParam("integrationId", "identificador inválido")
 		}
 		f.IntegrationID = v

@@ -104,7 +104,7 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 	ctx := context.Background()
 	realClock := func() time.Time { return time.Now() }
 	sp := func(y int, m time.Month, d, h, min int) time.Time {
-		return time.Date(y, m, d, h, min, 0, 0, credit.SaoPaulo)
+		return time.Date(y, m, d, h, min, 0, 0, credit.SaoPaulo())
 	}
 	const (
 		cpfA = "52998224725"
