@@ -205,8 +205,12 @@ func (f ConsultationFilter) Matches(c Consultation) bool {
 //     so that two requests cannot both charge a consultation the interval
 //     rule would refuse: consultation_in_progress (409) while another owner
 //     holds an unexpired mark. UnlockDocument removes owner's mark only.
+//   - CreateConsultationUnlocking is CreateConsultation and UnlockDocument
+//     of c's document in one write; when the mark is no longer owner's, the
+//     record is written and the mark left alone.
 type ConsultationStore interface {
 	CreateConsultation(ctx context.Context, c Consultation) error
+	CreateConsultationUnlocking(ctx context.Context, c Consultation, owner string) error
 	GetConsultation(ctx context.Context, id string) (Consultation, error)
 	ListConsultations(ctx context.Context, f ConsultationFilter, p Page) ([]Consultation, string, error)
 	ListPartyConsultations(ctx context.Context, party PartyRef, p Page) ([]Consultation, string, error)

@@ -220,7 +220,12 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	if err := s.Store.LockDocument(ctx, t.document, owner, documentLockTTL); err != nil {
 		return ConsultationOutcome{}, err
 	}
+	// A success releases the mark in the same write as its record.
+	released := false
 	defer func() {
+		if released {
+			return
+		}
 		if err := s.Store.UnlockDocument(context.WithoutCancel(ctx), t.document, owner); err != nil {
 			s.log().WarnContext(ctx, "document mark not removed; it expires by itself", slog.String("document", t.document.Masked()), slog.String("error", err.Error()))
 		}
@@ -249,9 +254,10 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	}
 	c.Status, c.Report, c.Overview = ConsultationSucceeded, &report, report.Overview()
 	c.PDFKey, c.Protocol = newReportKey(c.CreatedAt), report.Protocol
-	if err := s.record(ctx, c); err != nil {
+	if err := s.record(ctx, c, owner); err != nil {
 		return ConsultationOutcome{}, err
 	}
+	released = true
 	s.log().InfoContext(ctx, "consultation recorded", slog.String("consultationId", c.ID), slog.String("status", string(c.Status)),
 		slog.String("plan", string(c.Plan)), slog.String("environment", string(c.Environment)),
 		slog.String("document", c.Document.Masked()), slog.String("protocol", report.Protocol))
@@ -264,8 +270,9 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 // record writes a consultation the bureau answered: the full report in the
 // archive, the record without it. Whatever fails, a minimal record (id,
 // protocol, status, document) is tried, and the protocol is logged for
-// reconciliation if even that fails.
-func (s *ConsultationService) record(ctx context.Context, c Consultation) error {
+// reconciliation if even that fails. The full record releases owner's mark
+// on the document in the same write; the minimal one does not.
+func (s *ConsultationService) record(ctx context.Context, c Consultation, owner string) error {
 	rec := c
 	if s.Archive != nil {
 		key := strings.TrimSuffix(c.PDFKey, ".pdf") + ".json.gz"
@@ -276,7 +283,7 @@ func (s *ConsultationService) record(ctx context.Context, c Consultation) error 
 		}
 		rec.Report, rec.ReportKey = nil, key
 	}
-	err := s.Store.CreateConsultation(ctx, rec)
+	err := s.Store.CreateConsultationUnlocking(ctx, rec, owner)
 	if err == nil {
 		return nil
 	}

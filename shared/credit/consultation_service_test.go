@@ -677,6 +677,11 @@ func (s *ctxCheckingStore) CreateConsultation(ctx context.Context, c credit.Cons
 	return s.ConsultationStore.CreateConsultation(ctx, c)
 }
 
+func (s *ctxCheckingStore) CreateConsultationUnlocking(ctx context.Context, c credit.Consultation, owner string) error {
+	s.createCtxErr = ctx.Err()
+	return s.ConsultationStore.CreateConsultationUnlocking(ctx, c, owner)
+}
+
 func TestReportURLWhenThePDFCannotBeMadeNow(t *testing.T) {
 	for _, tt := range []struct {
 		name  string

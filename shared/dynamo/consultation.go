@@ -218,6 +218,17 @@ type latestItem struct {
 // not in the transaction: every consultation of the month would then
 // contend for its item).
 func (s *Store) CreateConsultation(ctx context.Context, c credit.Consultation) error {
+	return s.createConsultation(ctx, c, "")
+}
+
+// CreateConsultationUnlocking is CreateConsultation that also removes
+// owner's mark on the document in the same transaction; when the mark is no
+// longer owner's, the record is written alone and the mark left as it is.
+func (s *Store) CreateConsultationUnlocking(ctx context.Context, c credit.Consultation, owner string) error {
+	return s.createConsultation(ctx, c, owner)
+}
+
+func (s *Store) createConsultation(ctx context.Context, c credit.Consultation, unlock string) error {
 	month := c.CreatedAt.UTC().Format(consultationMonthLayout)
 	if _, listed := s.monthsListed.Load(month); !listed {
 		if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
@@ -263,7 +274,21 @@ func (s *Store) CreateConsultation(ctx context.Context, c credit.Consultation) e
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: latest}})
 	}
-	if err := s.transact(ctx, items); err != nil {
+	if unlock != "" {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.Table), Key: key(documentPK(c.Document), consultationMarkSK),
+			ConditionExpression:       aws.String("#owner = :owner"),
+			ExpressionAttributeNames:  map[string]string{"#owner": "owner"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: unlock}},
+		}})
+	}
+	err = s.transact(ctx, items)
+	if codes := cancellationCodes(err); unlock != "" && len(codes) == len(items) && codes[len(codes)-1] == "ConditionalCheckFailed" &&
+		!slices.Contains(codes[:len(codes)-1], "ConditionalCheckFailed") {
+		// The mark is no longer this request's: write the record alone.
+		err = s.transact(ctx, items[:len(items)-1])
+	}
+	if err != nil {
 		return credit.Internal(err, "dynamo: create consultation %s (%v)", c.ID, cancellationCodes(err))
 	}
 	return nil
