@@ -237,7 +237,7 @@ func seedBillingBench(b *testing.B, scale float64, concurrency int) *benchWorld 
 
 	// Customer k's class: eligible, to remove, pending, opted out,
 	// incomplete, or current (nothing overdue enough).
-	today := credit.DateOf(time.Now(), credit.SaoPaulo)
+	today := credit.DateOf(time.Now(), credit.SaoPaulo())
 	start := time.Now()
 	party := func(k int) credit.Party {
 		c := credittest.NewTestCustomer(fmt.Sprintf("cli-%06d", k), fmt.Sprintf("filial-%d", k%benchBranches+1))

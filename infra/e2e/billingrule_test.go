@@ -122,7 +122,7 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	today := credit.DateOf(time.Now(), credit.SaoPaulo)
+	today := credit.DateOf(time.Now(), credit.SaoPaulo())
 	customer := func(id string, modify func(*credit.Party)) credit.Party {
 		c := credittest.NewTestCustomer(id, "7")
 		modify(&c)

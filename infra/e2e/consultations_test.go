@@ -85,7 +85,8 @@ func TestConsultationEndToEnd(t *testing.T) {
 	}
 	errorCode := func(b body) string { return b["error"].(body)["code"].(string) }
 
-	// A consultation by document: recorded, answered masked, with its PDF.
+	// A consultation by document: recorded, answered masked; its PDF is
+	// made on its first download.
 	resp, first := send(fixture("create-consultation"))
 	require.Equal(t, 201, resp.StatusCode, resp.Body)
 	id := first["id"].(string)
@@ -94,9 +95,7 @@ func TestConsultationEndToEnd(t *testing.T) {
 	report := first["report"].(body)
 	assert.NotEmpty(t, report["protocol"], "the sandbox's protocol")
 	assert.NotEmpty(t, report["identity"].(body)["name"])
-	pdf := consultDownload(t, first["pdfUrl"].(string))
-	assert.True(t, bytes.HasPrefix(pdf, []byte("%PDF-")), "the link downloads the report PDF")
-	assert.Less(t, len(pdf), 200<<10)
+	assert.NotContains(t, first, "pdfUrl", "no PDF on the consultation's path")
 
 	// The same document again: refused without reaching the bureau, until
 	// the analyst confirms.
@@ -147,7 +146,9 @@ func TestConsultationEndToEnd(t *testing.T) {
 	expires, err := time.Parse(time.RFC3339, link["expiresAt"].(string))
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now().Add(5*time.Minute), expires, time.Minute)
-	assert.True(t, bytes.HasPrefix(consultDownload(t, resp.Headers["Location"]), []byte("%PDF-")))
+	pdf := consultDownload(t, resp.Headers["Location"])
+	assert.True(t, bytes.HasPrefix(pdf, []byte("%PDF-")), "the link downloads the report PDF")
+	assert.Less(t, len(pdf), 200<<10)
 	resp, link = send(at("get-consultation-pdf-json", "/consultations/"+id+"/pdf", "format=json"))
 	require.Equal(t, 200, resp.StatusCode)
 	assert.NotEmpty(t, link["url"])
@@ -167,7 +168,7 @@ func TestConsultationEndToEnd(t *testing.T) {
 			pdfs = append(pdfs, o)
 		}
 	}
-	require.Len(t, pdfs, 3, "one PDF per success")
+	require.Len(t, pdfs, 1, "a PDF only for the consultation whose PDF was asked for")
 	for _, o := range pdfs {
 		_, err := st.S3().DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: aws.String(env["REPORT_BUCKET"]), Key: o.Key})
 		require.NoError(t, err)

@@ -108,7 +108,7 @@ func TestRetentionAndErasureEndToEnd(t *testing.T) {
 		customer := credittest.NewTestCustomer("c-erase", "7")
 		_, err := store.PutParty(ctx, customer)
 		require.NoError(t, err)
-		today := credit.DateOf(time.Now(), credit.SaoPaulo)
+		today := credit.DateOf(time.Now(), credit.SaoPaulo())
 		inv := credittest.NewTestInvoice(customer, "inv-1", today.AddDays(-60), 12990)
 		require.NoError(t, store.PutInvoice(ctx, inv))
 

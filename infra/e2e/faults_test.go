@@ -224,7 +224,7 @@ func putDebtor(t *testing.T, call func(string, string, any) (int, map[string]any
 		"address": map[string]any{"cep": "01310100", "street": "Rua A", "number": "1", "complement": "Casa",
 			"neighborhood": "Centro", "city": "São Paulo", "uf": "SP"}})
 	require.Less(t, status, 300, out)
-	due := time.Now().In(credit.SaoPaulo).AddDate(0, 0, -45).Format(time.DateOnly)
+	due := time.Now().In(credit.SaoPaulo()).AddDate(0, 0, -45).Format(time.DateOnly)
 	status, out = call("PUT", "/parties/customers/"+id+"/invoices/f-1", map[string]any{"amountCents": 9990, "dueDate": due, "status": "open"})
 	require.Equal(t, 200, status, out)
 }

@@ -78,7 +78,7 @@ func TestJourneyLeaksNoSecretAndNoDocument(t *testing.T) {
 			"neighborhood": "Bela Vista", "city": "São Paulo", "uf": "SP"}}
 	written := call(collector, "PUT", "/parties/customers/c-1", customer, 201)
 	assert.Equal(t, "52998224725", written["document"], "its writer reads the party's document in full")
-	due := time.Now().In(credit.SaoPaulo).AddDate(0, 0, -40).Format(time.DateOnly)
+	due := time.Now().In(credit.SaoPaulo()).AddDate(0, 0, -40).Format(time.DateOnly)
 	call(collector, "PUT", "/parties/customers/c-1/invoices/f-1", map[string]any{"amountCents": 15990, "dueDate": due,
 		"status": "open", "contractNumber": "CT-1", "documentNumber": "BOL-1"}, 200)
 	read := call(viewer, "GET", "/parties/customers/c-1", nil, 200)

@@ -40,7 +40,6 @@ func TestLargeReportEndToEnd(t *testing.T) {
 		ID       string `json:"id"`
 		Status   string `json:"status"`
 		Document string `json:"document"`
-		PDFURL   string `json:"pdfUrl"`
 		Report   struct {
 			Protocol   string `json:"protocol"`
 			Pendencies struct {

@@ -130,7 +130,7 @@ func TestNegativationEndToEnd(t *testing.T) {
 			"mobilePhone":"(11) 98765-4321","address":{"cep":"01310-100","street":"Avenida Paulista","number":"1000",
 			"complement":"Apto 12","neighborhood":"Bela Vista","city":"São Paulo","uf":"SP"}}`
 	}
-	due := time.Now().In(credit.SaoPaulo).AddDate(0, -2, 0).Format(time.DateOnly)
+	due := time.Now().In(credit.SaoPaulo()).AddDate(0, -2, 0).Format(time.DateOnly)
 	invoice := func(status string) string {
 		return `{"amountCents":12990,"dueDate":"` + due + `","status":"` + status + `","contractNumber":"CT-1001","documentNumber":"BOL-55"}`
 	}
@@ -248,7 +248,7 @@ func TestNegativationEndToEnd(t *testing.T) {
 	resp, got = send(fn, at("get-negativation", "/negativations/"+id, ""))
 	require.Equal(t, 200, resp.StatusCode)
 	assert.Equal(t, first["history"], got["history"])
-	today := time.Now().In(credit.SaoPaulo).Format(time.DateOnly)
+	today := time.Now().In(credit.SaoPaulo()).Format(time.DateOnly)
 	resp, list := send(fn, at("list-negativations", "/negativations", "status=pending&from="+today+"&to="+today))
 	require.Equal(t, 200, resp.StatusCode)
 	require.Len(t, list["items"], 1)

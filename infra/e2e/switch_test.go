@@ -44,7 +44,7 @@ func TestSwitchOffKeepsRemovalsGoing(t *testing.T) {
 		ConsultationPassword: "Sand@123", PEFINPassword: "246802",
 	})
 	require.NoError(t, err)
-	today := credit.DateOf(time.Now(), credit.SaoPaulo)
+	today := credit.DateOf(time.Now(), credit.SaoPaulo())
 	invoice := func(customerID, id string) credit.Invoice {
 		c := credittest.NewTestCustomer(customerID, "7")
 		_, err := store.PutParty(ctx, c)
@@ -139,7 +139,7 @@ func TestAccountCannotMoveUnderLiveNegativations(t *testing.T) {
 	c := credittest.NewTestCustomer("c-1", "7")
 	_, err = store.PutParty(ctx, c)
 	require.NoError(t, err)
-	inv := credittest.NewTestInvoice(c, "inv-1", credit.DateOf(time.Now(), credit.SaoPaulo).AddDays(-60), 12990)
+	inv := credittest.NewTestInvoice(c, "inv-1", credit.DateOf(time.Now(), credit.SaoPaulo()).AddDays(-60), 12990)
 	require.NoError(t, store.PutInvoice(ctx, inv))
 	_, err = a.Negativations().Include(credit.WithActor(ctx, credit.Actor{Subject: "u-collector"}),
 		credit.IncludeRequest{CustomerID: c.ID, InvoiceID: inv.ID, RestrictionCode: "02"})

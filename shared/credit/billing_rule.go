@@ -138,7 +138,7 @@ func (r *BillingRule) Start(ctx context.Context, req StartRequest) (BillingRun, 
 			WithDetails(map[string]any{"id": live.ID})
 	}
 	run := BillingRun{ID: r.NewID(), Trigger: TriggerManual, RequestedBy: who(ctx), Status: BillingRunRunning,
-		Day: DateOf(now, SaoPaulo), StartedAt: now, DryRun: req.DryRun, Version: 1}
+		Day: DateOf(now, SaoPaulo()), StartedAt: now, DryRun: req.DryRun, Version: 1}
 	if err := r.Store.CreateBillingRun(ctx, run); err != nil {
 		return BillingRun{}, err
 	}
@@ -187,7 +187,7 @@ func (r *BillingRule) markFailed(ctx context.Context, id string, cause *Error) {
 func (r *BillingRule) RunScheduled(ctx context.Context, deadline time.Time) (BillingRun, error) {
 	now := r.Now.Now()
 	run := BillingRun{ID: r.NewID(), Trigger: TriggerSchedule, RequestedBy: BillingRuleActor, Status: BillingRunRunning,
-		Day: DateOf(now, SaoPaulo), StartedAt: now, LeaseUntil: leaseFor(deadline, now), Version: 1}
+		Day: DateOf(now, SaoPaulo()), StartedAt: now, LeaseUntil: leaseFor(deadline, now), Version: 1}
 	if err := r.Store.CreateBillingRun(ctx, run); err != nil {
 		return BillingRun{}, err
 	}

@@ -38,9 +38,6 @@ const (
 	// WarningRepeatConfirmed: the document was consulted inside the interval
 	// and the caller confirmed a new (charged) consultation.
 	WarningRepeatConfirmed = "repeat_confirmed"
-	// WarningPDFPending: the report was recorded but its PDF could not be
-	// stored now; it is rendered again on the first download.
-	WarningPDFPending = "pdf_pending"
 )
 
 // Warning is a note on a consultation that did not stop it.
@@ -189,7 +186,7 @@ func (f ConsultationFilter) Range() (from, until time.Time) {
 
 func saoPauloMidnight(d Date) time.Time {
 	t := d.Time()
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, SaoPaulo).UTC()
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, SaoPaulo()).UTC()
 }
 
 // Matches reports whether c passes the filter; stores use it for what their
@@ -231,8 +228,12 @@ func (f ConsultationFilter) Matches(c Consultation) bool {
 //     it off its party's list; the document's latest success is kept (the
 //     interval rule still holds). Running it again changes nothing.
 //     not_found when there is no such record.
+//   - CreateConsultationUnlocking is CreateConsultation and UnlockDocument
+//     of c's document in one write; when the mark is no longer owner's, the
+//     record is written and the mark left alone.
 type ConsultationStore interface {
 	CreateConsultation(ctx context.Context, c Consultation) error
+	CreateConsultationUnlocking(ctx context.Context, c Consultation, owner string) error
 	GetConsultation(ctx context.Context, id string) (Consultation, error)
 	ListConsultations(ctx context.Context, f ConsultationFilter, p Page) ([]Consultation, string, error)
 	ListPartyConsultations(ctx context.Context, party PartyRef, p Page) ([]Consultation, string, error)

@@ -22,10 +22,13 @@ const documentLockTTL = 90 * time.Second
 type ConsultationService struct {
 	Parameters   ParametersStore
 	Integrations *IntegrationService
-	Parties      PartyStore
-	Store        ConsultationStore
-	Bureau       *BureauAccess
-	Reports      ReportStore
+	// Reads keeps the parameters and the branches' integrations in a warm
+	// container for its TTL; nil reads them for every consultation.
+	Reads   *ConsultationReads
+	Parties PartyStore
+	Store   ConsultationStore
+	Bureau  *BureauAccess
+	Reports ReportStore
 	// Archive keeps the full reports out of the table; without it the
 	// record holds its report.
 	Archive  ReportArchive
@@ -51,11 +54,10 @@ type ConsultationRequest struct {
 	ConfirmRepeat bool
 }
 
-// ConsultationOutcome is a recorded success and the link to its PDF (nil when
-// the PDF could not be stored now; it is made on the first download).
+// ConsultationOutcome is a recorded success. Its PDF is made on the first
+// download (ReportURL).
 type ConsultationOutcome struct {
 	Consultation Consultation
-	PDF          *PresignedURL
 }
 
 // consultationTarget is a request resolved to what the bureau is asked.
@@ -78,7 +80,7 @@ func (r ConsultationRequest) validate() (consultationTarget, error) {
 		if !r.Party.Kind.Valid() {
 			fe.Add("party.kind", `deve ser "customer", "lead" ou "prospect"`)
 		}
-		if !branchIDPattern.MatchString(r.Party.ID) {
+		if !ValidIdentifier(r.Party.ID) {
 			fe.Add("party.id", "identificador inválido")
 		}
 		for field, v := range map[string]string{"document": r.Document, "branchId": r.BranchID, "uf": r.UF} {
@@ -149,15 +151,32 @@ func checkUF(doc Document, uf, field string) error {
 // (bureau_unavailable 502, bureau_rejected 422, ...) with the recorded
 // consultation's id in details.consultationId.
 func (s *ConsultationService) Consult(ctx context.Context, req ConsultationRequest) (ConsultationOutcome, error) {
-	if err := RequireEnabled(ctx, s.Parameters); err != nil {
-		return ConsultationOutcome{}, err
+	// The parameters, the party and the branch's integration are read at
+	// once where one does not need another, each through the warm
+	// container's cache (Reads); the parameters once per consultation.
+	waitParams := async(func() (Parameters, error) { return s.Reads.Parameters(ctx, s.Parameters) })
+	t, verr := req.validate()
+	var waitParty func() (Party, error)
+	var waitInteg func() (Integration, error)
+	switch {
+	case verr != nil:
+	case t.party != nil:
+		waitParty = async(func() (Party, error) { return s.Parties.GetParty(ctx, t.party.Kind, t.party.ID) })
+	default:
+		waitInteg = async(func() (Integration, error) { return s.Reads.Integration(ctx, s.Integrations, t.branchID) })
 	}
-	t, err := req.validate()
+	params, err := waitParams()
 	if err != nil {
 		return ConsultationOutcome{}, err
 	}
-	if t.party != nil {
-		p, err := s.Parties.GetParty(ctx, t.party.Kind, t.party.ID)
+	if err := params.requireEnabled(); err != nil {
+		return ConsultationOutcome{}, err
+	}
+	if verr != nil {
+		return ConsultationOutcome{}, verr
+	}
+	if waitParty != nil {
+		p, err := waitParty()
 		if err != nil {
 			return ConsultationOutcome{}, err
 		}
@@ -166,8 +185,9 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		if err := checkUF(p.Document, t.uf, "party.address.uf"); err != nil {
 			return ConsultationOutcome{}, err
 		}
+		waitInteg = func() (Integration, error) { return s.Reads.Integration(ctx, s.Integrations, t.branchID) }
 	}
-	integ, err := s.Integrations.GetByBranch(ctx, t.branchID)
+	integ, err := waitInteg()
 	if ErrorKind(err) == KindNotFound {
 		return ConsultationOutcome{}, ErrBranchWithoutIntegration(t.branchID)
 	} else if err != nil {
@@ -193,10 +213,6 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		warnings = append(warnings, Warning{Code: WarningDeprecatedPlan, Message: DeprecatedPlanWarning(t.plan)})
 	}
 
-	params, err := s.Parameters.GetParameters(ctx)
-	if err != nil {
-		return ConsultationOutcome{}, err
-	}
 	// The mark serializes check, charge and record per document whatever
 	// the interval, a confirmed repeat included, so a double click never
 	// buys two reports.
@@ -204,7 +220,12 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	if err := s.Store.LockDocument(ctx, t.document, owner, documentLockTTL); err != nil {
 		return ConsultationOutcome{}, err
 	}
+	// A success releases the mark in the same write as its record.
+	released := false
 	defer func() {
+		if released {
+			return
+		}
 		if err := s.Store.UnlockDocument(context.WithoutCancel(ctx), t.document, owner); err != nil {
 			s.log().WarnContext(ctx, "document mark not removed; it expires by itself", slog.String("document", t.document.Masked()), slog.String("error", err.Error()))
 		}
@@ -233,33 +254,25 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	}
 	c.Status, c.Report, c.Overview = ConsultationSucceeded, &report, report.Overview()
 	c.PDFKey, c.Protocol = newReportKey(c.CreatedAt), report.Protocol
-	if err := s.record(ctx, c); err != nil {
+	if err := s.record(ctx, c, owner); err != nil {
 		return ConsultationOutcome{}, err
 	}
+	released = true
 	s.log().InfoContext(ctx, "consultation recorded", slog.String("consultationId", c.ID), slog.String("status", string(c.Status)),
 		slog.String("plan", string(c.Plan)), slog.String("environment", string(c.Environment)),
 		slog.String("document", c.Document.Masked()), slog.String("protocol", report.Protocol))
 
-	out := ConsultationOutcome{Consultation: c}
-	if err := s.storePDF(ctx, c); err != nil {
-		s.log().ErrorContext(ctx, "report PDF not stored; it will be rendered on download", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
-		out.Consultation.Warnings = append(out.Consultation.Warnings, Warning{Code: WarningPDFPending,
-			Message: "O PDF do relatório será gerado no primeiro download."})
-		return out, nil
-	}
-	if url, exp, err := s.Reports.PresignGet(ctx, c.PDFKey, ReportURLTTL); err != nil {
-		s.log().ErrorContext(ctx, "report URL not signed", slog.String("consultationId", c.ID), slog.String("error", err.Error()))
-	} else {
-		out.PDF = &PresignedURL{URL: url, ExpiresAt: exp}
-	}
-	return out, nil
+	// The PDF is rendered and stored on its first download (ReportURL),
+	// not before answering: most consultations are read on screen only.
+	return ConsultationOutcome{Consultation: c}, nil
 }
 
 // record writes a consultation the bureau answered: the full report in the
 // archive, the record without it. Whatever fails, a minimal record (id,
 // protocol, status, document) is tried, and the protocol is logged for
-// reconciliation if even that fails.
-func (s *ConsultationService) record(ctx context.Context, c Consultation) error {
+// reconciliation if even that fails. The full record releases owner's mark
+// on the document in the same write; the minimal one does not.
+func (s *ConsultationService) record(ctx context.Context, c Consultation, owner string) error {
 	rec := c
 	if s.Archive != nil {
 		key := strings.TrimSuffix(c.PDFKey, ".pdf") + ".json.gz"
@@ -270,7 +283,7 @@ func (s *ConsultationService) record(ctx context.Context, c Consultation) error 
 		}
 		rec.Report, rec.ReportKey = nil, key
 	}
-	err := s.Store.CreateConsultation(ctx, rec)
+	err := s.Store.CreateConsultationUnlocking(ctx, rec, owner)
 	if err == nil {
 		return nil
 	}
@@ -507,7 +520,7 @@ func randomHex(n int) string {
 
 // formatSaoPaulo writes an instant the way people in Brazil read it.
 func formatSaoPaulo(t time.Time) string {
-	return t.In(SaoPaulo).Format("02/01/2006 às 15:04")
+	return t.In(SaoPaulo()).Format("02/01/2006 às 15:04")
 }
 
 func (s *ConsultationService) log() *slog.Logger {

@@ -586,15 +586,18 @@ func TestConsultSuccessIsRecorded(t *testing.T) {
 	assert.Equal(t, f.integration.Login, f.bureau.accts[0].Credentials.Login)
 	assert.Equal(t, "Abcd@123", f.bureau.accts[0].Credentials.ConsultationPassword, "the password comes from the secret store")
 
-	t.Run("the PDF is stored under a random key and linked for 5 minutes", func(t *testing.T) {
+	t.Run("the PDF is not made before answering; its first download renders it under a random key", func(t *testing.T) {
 		assert.Regexp(t, regexp.MustCompile(`^reports/2026/03/[0-9a-f]{32}\.pdf$`), c.PDFKey)
 		assert.NotContains(t, c.PDFKey, testCPF)
+		assert.Empty(t, f.renderer.renders, "nothing rendered on the consultation's path")
+		assert.Empty(t, f.reports.objects, "nothing stored on the consultation's path")
+		u, err := f.svc.ReportURL(context.Background(), c.ID)
+		require.NoError(t, err)
 		assert.Equal(t, []byte("%PDF-1.4 "+c.ID), f.reports.objects[c.PDFKey])
 		require.Len(t, f.renderer.renders, 1)
 		assert.Equal(t, c.ID, f.renderer.renders[0].Consultation.ID)
 		assert.NotNil(t, f.renderer.renders[0].Consultation.Report)
-		require.NotNil(t, out.PDF)
-		assert.Equal(t, f.clock().Add(5*time.Minute), out.PDF.ExpiresAt)
+		assert.Equal(t, f.clock().Add(5*time.Minute), u.ExpiresAt)
 		assert.Equal(t, []time.Duration{credit.ReportURLTTL}, f.reports.ttls)
 		assert.LessOrEqual(t, credit.ReportURLTTL, 5*time.Minute)
 		f.advance(time.Second)
@@ -681,7 +684,12 @@ func (s *ctxCheckingStore) CreateConsultation(ctx context.Context, c credit.Cons
 	return s.ConsultationStore.CreateConsultation(ctx, c)
 }
 
-func TestConsultPDFFailureKeepsTheConsultation(t *testing.T) {
+func (s *ctxCheckingStore) CreateConsultationUnlocking(ctx context.Context, c credit.Consultation, owner string) error {
+	s.createCtxErr = ctx.Err()
+	return s.ConsultationStore.CreateConsultationUnlocking(ctx, c, owner)
+}
+
+func TestReportURLWhenThePDFCannotBeMadeNow(t *testing.T) {
 	for _, tt := range []struct {
 		name  string
 		setup func(*consultFixture)
@@ -693,15 +701,17 @@ func TestConsultPDFFailureKeepsTheConsultation(t *testing.T) {
 			f := newConsultFixture(t)
 			tt.setup(f)
 			out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
-			require.NoError(t, err, "the bureau charged: the report is answered anyway")
-			assert.Nil(t, out.PDF)
-			require.NotEmpty(t, out.Consultation.Warnings)
-			assert.Equal(t, credit.WarningPDFPending, out.Consultation.Warnings[len(out.Consultation.Warnings)-1].Code)
+			require.NoError(t, err, "the PDF is not on the consultation's path")
+			assert.Empty(t, out.Consultation.Warnings)
 			assert.Len(t, recorded(t, f), 1)
+
+			_, err = f.svc.ReportURL(context.Background(), out.Consultation.ID)
+			require.Error(t, err)
+			assert.NotContains(t, f.reports.objects, out.Consultation.PDFKey)
 
 			f.renderer.err, f.reports.putErr = nil, nil
 			u, err := f.svc.ReportURL(context.Background(), out.Consultation.ID)
-			require.NoError(t, err, "the first download renders it")
+			require.NoError(t, err, "the next download renders it")
 			assert.Contains(t, u.URL, out.Consultation.PDFKey)
 			assert.Contains(t, f.reports.objects, out.Consultation.PDFKey)
 		})
@@ -713,6 +723,8 @@ func TestReportURL(t *testing.T) {
 	out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
 	require.NoError(t, err)
 	id, key := out.Consultation.ID, out.Consultation.PDFKey
+	_, err = f.svc.ReportURL(context.Background(), id)
+	require.NoError(t, err, "the first download renders the PDF")
 	renders := len(f.renderer.renders)
 
 	f.advance(time.Hour)
@@ -964,5 +976,86 @@ func TestReportRetention(t *testing.T) {
 		got, err := f.svc.Get(context.Background(), out.Consultation.ID)
 		require.NoError(t, err)
 		assert.NotNil(t, got.Report)
+	})
+}
+
+// countingIntegrations counts the reads of a branch's integration.
+type countingIntegrations struct {
+	credit.IntegrationStore
+	gets atomic.Int64
+}
+
+func (c *countingIntegrations) GetIntegrationByBranch(ctx context.Context, branchID string) (credit.Integration, error) {
+	c.gets.Add(1)
+	return c.IntegrationStore.GetIntegrationByBranch(ctx, branchID)
+}
+
+// TestConsultReadsParametersOnce: one consultation reads the parameters
+// once and the branch's integration once; with a warm cache the next
+// consultations inside its TTL read neither, and a change (the master
+// switch turned off) reaches them once the TTL has passed.
+func TestConsultReadsParametersOnce(t *testing.T) {
+	f := newConsultFixture(t)
+	f.setParameters(t, true, 0)
+	params := &countingParameters{ParametersStore: f.store}
+	integs := &countingIntegrations{IntegrationStore: f.store}
+	f.svc.Parameters, f.svc.Integrations.Store = params, integs
+
+	for _, tt := range []struct {
+		name         string
+		req          credit.ConsultationRequest
+		params, ints int
+	}{
+		{"by document", byDocument(testCPF, "SP"), 1, 1},
+		{"by party", credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}}, 1, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			params.reads.Store(0)
+			integs.gets.Store(0)
+			_, err := f.svc.Consult(analystCtx(), tt.req)
+			require.NoError(t, err)
+			assert.Equal(t, tt.params, int(params.reads.Load()), "parameters read once")
+			assert.Equal(t, tt.ints, int(integs.gets.Load()), "integration read once")
+		})
+	}
+
+	t.Run("a warm cache trusts them for its TTL, no longer", func(t *testing.T) {
+		f.svc.Reads = &credit.ConsultationReads{TTL: credit.WarmReadTTL, Now: f.clock}
+		params.reads.Store(0)
+		integs.gets.Store(0)
+		for range 3 {
+			_, err := f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+			require.NoError(t, err)
+		}
+		assert.Equal(t, 1, int(params.reads.Load()))
+		assert.Equal(t, 1, int(integs.gets.Load()))
+
+		f.setParameters(t, false, 0)
+		f.advance(credit.WarmReadTTL - time.Millisecond)
+		_, err := f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		require.NoError(t, err, "inside the TTL the switch read before still holds")
+		f.advance(time.Millisecond)
+		_, err = f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		assert.Equal(t, credit.CodeCreditAnalysisDisabled, credit.ErrorCode(err), "the switch reaches consultations within the TTL")
+		assert.Equal(t, 2, int(params.reads.Load()))
+
+		f.setParameters(t, true, 0)
+		f.advance(credit.WarmReadTTL)
+		_, err = f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
+		require.NoError(t, err)
+		_, err = f.svc.Consult(analystCtx(), byDocument("529.982.247-25", "SP"))
+		require.NoError(t, err)
+		// Read at the start, alongside the parameters that turned out off,
+		// and once more past the TTL; trusted in between.
+		assert.Equal(t, 3, int(integs.gets.Load()), "the integration read again past the TTL, then trusted")
+	})
+	t.Run("failed reads are not kept", func(t *testing.T) {
+		reads := &credit.ConsultationReads{TTL: time.Hour, Now: f.clock}
+		integs.gets.Store(0)
+		for range 2 {
+			_, err := reads.Integration(context.Background(), f.svc.Integrations, "no-such-branch")
+			assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
+		}
+		assert.Equal(t, 2, int(integs.gets.Load()))
 	})
 }

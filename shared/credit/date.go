@@ -2,6 +2,7 @@ package credit
 
 import (
 	"encoding/json"
+	"sync"
 	"time"
 	_ "time/tzdata" // Lambda's al2023 image has no zoneinfo
 )
@@ -76,11 +77,12 @@ func (d *Date) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// SaoPaulo is the zone of the business day for due dates and reports.
-var SaoPaulo = func() *time.Location {
+// SaoPaulo is the zone of the business day for due dates and reports,
+// loaded on first use rather than at every cold start.
+var SaoPaulo = sync.OnceValue(func() *time.Location {
 	loc, err := time.LoadLocation("America/Sao_Paulo")
 	if err != nil {
 		panic(err) // embedded by time/tzdata: cannot happen
 	}
 	return loc
-}()
+})

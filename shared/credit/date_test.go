@@ -41,5 +41,5 @@ func TestDateJSONAndZone(t *testing.T) {
 	b, _ := json.Marshal(credit.Date{})
 	assert.Equal(t, "null", string(b))
 	// 01:00 UTC on the 27th is still the 26th in São Paulo.
-	assert.Equal(t, "2026-11-26", credit.DateOf(time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC), credit.SaoPaulo).String())
+	assert.Equal(t, "2026-11-26", credit.DateOf(time.Date(2026, 11, 27, 1, 0, 0, 0, time.UTC), credit.SaoPaulo()).String())
 }

@@ -36,6 +36,9 @@ func (f *erasureFixture) consult(t *testing.T, req credit.ConsultationRequest) c
 	req.ConfirmRepeat = true
 	out, err := f.svc.Consult(analystCtx(), req)
 	require.NoError(t, err)
+	// Downloaded once, so that its PDF is stored.
+	_, err = f.svc.ReportURL(analystCtx(), out.Consultation.ID)
+	require.NoError(t, err)
 	return out.Consultation
 }
 

@@ -288,7 +288,7 @@ func (f NegativationFilter) CreatedBounds() (from, to time.Time) {
 // dayStart is midnight of d in São Paulo.
 func dayStart(d Date) time.Time {
 	y, m, day := d.Time().Date()
-	return time.Date(y, m, day, 0, 0, 0, 0, SaoPaulo).UTC()
+	return time.Date(y, m, day, 0, 0, 0, 0, SaoPaulo()).UTC()
 }
 
 // Matches reports whether n passes the filter (for adapters that filter
@@ -315,7 +315,7 @@ func (f NegativationFilter) Matches(n Negativation) bool {
 
 // ValidID reports whether id can name an entity in a path or a body: the
 // pattern of the path parameters.
-func ValidID(id string) bool { return branchIDPattern.MatchString(id) }
+func ValidID(id string) bool { return ValidIdentifier(id) }
 
 // SettledNegativation is a live negativation whose invoice is paid or
 // cancelled, with that invoice.

@@ -144,7 +144,7 @@ func (s *NegativationService) planInclusion(ctx context.Context, d negativationD
 	if req.Origin == OriginAutomatic && !p.integration.Automation.Enabled {
 		return inclusionPlan{}, errAutomationDisabled(p.integration)
 	}
-	if err := checkNegativable(customer, invoice, DateOf(now, SaoPaulo)); err != nil {
+	if err := checkNegativable(customer, invoice, DateOf(now, SaoPaulo())); err != nil {
 		return inclusionPlan{}, err
 	}
 	p.code = req.RestrictionCode

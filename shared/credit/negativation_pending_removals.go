@@ -34,12 +34,12 @@ func (s *NegativationService) PendingRemovals(ctx context.Context, integrationID
 	if err != nil {
 		return nil, err
 	}
-	today := DateOf(s.Now.Now(), SaoPaulo)
+	today := DateOf(s.Now.Now(), SaoPaulo())
 	out := make([]PendingRemoval, 0, len(settled))
 	for _, sn := range settled {
 		on := sn.Invoice.SettledOn
 		if on.IsZero() {
-			on = DateOf(sn.Invoice.UpdatedAt, SaoPaulo)
+			on = DateOf(sn.Invoice.UpdatedAt, SaoPaulo())
 		}
 		deadline := AddBusinessDays(on, RemovalDeadlineBusinessDays)
 		out = append(out, PendingRemoval{

@@ -46,7 +46,7 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 	if err != nil {
 		return Negativation{}, err
 	}
-	removedOn := DateOf(s.Now.Now(), SaoPaulo)
+	removedOn := DateOf(s.Now.Now(), SaoPaulo())
 	inv, err := s.Parties.GetInvoice(ctx, n.CustomerID, n.InvoiceID)
 	switch {
 	case err == nil && inv.Status != InvoiceOpen && !inv.SettledOn.IsZero():

@@ -65,6 +65,11 @@ func RequireEnabled(ctx context.Context, store ParametersStore) error {
 	if err != nil {
 		return err
 	}
+	return p.requireEnabled()
+}
+
+// requireEnabled is RequireEnabled on parameters already read.
+func (p Parameters) requireEnabled() error {
 	if !p.CreditAnalysisEnabled {
 		return NewError(KindForbidden, CodeCreditAnalysisDisabled, "A integração de análise de crédito está desabilitada nos parâmetros gerais.")
 	}

@@ -2,7 +2,6 @@ package credit
 
 import (
 	"context"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -92,15 +91,39 @@ var UFs = []string{"AC", "AL", "AP", "AM", "BA", "CE", "DF", "ES", "GO", "MA", "
 // ValidUF reports whether uf is one of the 27 federative units (upper case).
 func ValidUF(uf string) bool { return slices.Contains(UFs, uf) }
 
-var branchIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-
 // ValidBranchID reports whether id can name a branch (filial).
-func ValidBranchID(id string) bool { return branchIDPattern.MatchString(id) }
+func ValidBranchID(id string) bool { return ValidIdentifier(id) }
 
-var (
-	cepPattern    = regexp.MustCompile(`^[0-9]{8}$`)
-	mobilePattern = regexp.MustCompile(`^[1-9][1-9]9[0-9]{8}$`)
-)
+// ValidIdentifier reports whether id is 1 to 64 ASCII letters, digits,
+// "_", "." or "-", starting with a letter or digit: how branches, parties
+// and records are named. (Checked by hand, not by a regular expression
+// compiled at every cold start.)
+func ValidIdentifier(id string) bool {
+	if len(id) < 1 || len(id) > 64 || !isAlnum(id[0]) {
+		return false
+	}
+	for i := 1; i < len(id); i++ {
+		if c := id[i]; !isAlnum(c) && c != '_' && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return isDigit(c) || ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
+}
+
+func isDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// validCEP: 8 digits.
+func validCEP(s string) bool { return len(s) == 8 && allDigits(s) }
+
+// validMobile: a Brazilian mobile number, area code and 9 digits starting
+// with 9 (11 digits; neither area digit is 0).
+func validMobile(s string) bool {
+	return len(s) == 11 && allDigits(s) && s[0] != '0' && s[1] != '0' && s[2] == '9'
+}
 
 // digitsOnly strips the punctuation people type in phones and CEPs.
 func digitsOnly(s string) string {
@@ -155,14 +178,14 @@ func (in PartyInput) Validate() (Party, error) {
 	}
 	if in.MobilePhone != "" {
 		p.MobilePhone = digitsOnly(in.MobilePhone)
-		if !mobilePattern.MatchString(p.MobilePhone) {
+		if !validMobile(p.MobilePhone) {
 			fe.Add("mobilePhone", "celular com DDD: 11 dígitos, começando pelo DDD e o 9")
 		}
 	}
 	a := in.Address
 	a.CEP = digitsOnly(a.CEP)
 	a.UF = strings.ToUpper(strings.TrimSpace(a.UF))
-	if a.CEP != "" && !cepPattern.MatchString(a.CEP) {
+	if a.CEP != "" && !validCEP(a.CEP) {
 		fe.Add("address.cep", "CEP com 8 dígitos")
 	}
 	if a.UF != "" && !ValidUF(a.UF) {
@@ -372,7 +395,7 @@ func (s *PartyService) PutInvoice(ctx context.Context, customerID, invoiceID str
 	if inv.Status != InvoiceOpen {
 		inv.SettledOn = inv.PaidAt
 		if inv.SettledOn.IsZero() {
-			inv.SettledOn = DateOf(inv.UpdatedAt, SaoPaulo)
+			inv.SettledOn = DateOf(inv.UpdatedAt, SaoPaulo())
 			if old, err := s.Store.GetInvoice(ctx, customerID, invoiceID); err == nil && old.Status == inv.Status && !old.SettledOn.IsZero() {
 				inv.SettledOn = old.SettledOn
 			}

@@ -223,13 +223,29 @@ type latestItem struct {
 // CreateConsultation writes the record, its copy on the party and, for a
 // success, the document's latest success in one transaction. The month is
 // listed first, so a list never misses a record (an extra empty month is
-// harmless).
+// harmless); once per month and process, since the list only grows (it is
+// not in the transaction: every consultation of the month would then
+// contend for its item).
 func (s *Store) CreateConsultation(ctx context.Context, c credit.Consultation) error {
+	return s.createConsultation(ctx, c, "")
+}
+
+// CreateConsultationUnlocking is CreateConsultation that also removes
+// owner's mark on the document in the same transaction; when the mark is no
+// longer owner's, the record is written alone and the mark left as it is.
+func (s *Store) CreateConsultationUnlocking(ctx context.Context, c credit.Consultation, owner string) error {
+	return s.createConsultation(ctx, c, owner)
+}
+
+func (s *Store) createConsultation(ctx context.Context, c credit.Consultation, unlock string) error {
 	month := c.CreatedAt.UTC().Format(consultationMonthLayout)
-	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName: aws.String(s.Table), Item: key(consultationMonthsPK, month),
-	}); err != nil {
-		return credit.Internal(err, "dynamo: put consultation month")
+	if _, listed := s.monthsListed.Load(month); !listed {
+		if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+			TableName: aws.String(s.Table), Item: key(consultationMonthsPK, month),
+		}); err != nil {
+			return credit.Internal(err, "dynamo: put consultation month")
+		}
+		s.monthsListed.Store(month, true)
 	}
 	it, err := toConsultationItem(c)
 	if err != nil {
@@ -267,7 +283,21 @@ func (s *Store) CreateConsultation(ctx context.Context, c credit.Consultation) e
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: latest}})
 	}
-	if err := s.transact(ctx, items); err != nil {
+	if unlock != "" {
+		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
+			TableName: aws.String(s.Table), Key: key(documentPK(c.Document), consultationMarkSK),
+			ConditionExpression:       aws.String("#owner = :owner"),
+			ExpressionAttributeNames:  map[string]string{"#owner": "owner"},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: unlock}},
+		}})
+	}
+	err = s.transact(ctx, items)
+	if codes := cancellationCodes(err); unlock != "" && len(codes) == len(items) && codes[len(codes)-1] == "ConditionalCheckFailed" &&
+		!slices.Contains(codes[:len(codes)-1], "ConditionalCheckFailed") {
+		// The mark is no longer this request's: write the record alone.
+		err = s.transact(ctx, items[:len(items)-1])
+	}
+	if err != nil {
 		return credit.Internal(err, "dynamo: create consultation %s (%v)", c.ID, cancellationCodes(err))
 	}
 	return nil

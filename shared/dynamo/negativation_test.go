@@ -67,7 +67,7 @@ func (e *negativationsOnDynamo) customerOwing(t *testing.T, id, doc string) {
 	c.Document = credit.MustParseDocument(doc)
 	_, err := e.store.PutParty(context.Background(), c)
 	require.NoError(t, err)
-	due := credit.DateOf(time.Now().AddDate(0, -1, 0), credit.SaoPaulo)
+	due := credit.DateOf(time.Now().AddDate(0, -1, 0), credit.SaoPaulo())
 	require.NoError(t, e.store.PutInvoice(context.Background(), credittest.NewTestInvoice(c, "inv-1", due, 12345)))
 }
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -27,6 +28,11 @@ type Store struct {
 	// AuditRetention is how long audit events live before the TTL removes
 	// them (DefaultAuditRetention when zero).
 	AuditRetention time.Duration
+
+	// monthsListed are the months this process has listed among the
+	// consultations' months (CreateConsultation), so that it lists each
+	// once: the list only grows.
+	monthsListed sync.Map
 }
 
 // New returns a Store on table using client (built once per cold start).

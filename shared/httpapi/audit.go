@@ -83,7 +83,7 @@ func instantParam(r *http.Request, name string, endOfDay bool) (time.Time, error
 	if t, err := time.Parse(time.RFC3339, v); err == nil {
 		return t, nil
 	}
-	d, err := time.ParseInLocation(time.DateOnly, v, credit.SaoPaulo)
+	d, err := time.ParseInLocation(time.DateOnly, v, credit.SaoPaulo())
 	if err != nil {
 		return time.Time{}, invalidParam(name, "deve ser uma data AAAA-MM-DD ou um instante RFC 3339")
 	}

@@ -66,9 +66,7 @@ type consultationView struct {
 	// ReportErasedAt is when the report was erased at the holder's request.
 	ReportErasedAt *time.Time `json:"reportErasedAt,omitempty"`
 	// Report is absent from lists and null for a failed consultation.
-	Report          *reportView `json:"report,omitempty"`
-	PDFURL          string      `json:"pdfUrl,omitempty"`
-	PDFURLExpiresAt *time.Time  `json:"pdfUrlExpiresAt,omitempty"`
+	Report *reportView `json:"report,omitempty"`
 }
 
 // partyRefView names the party a consultation was made for.
@@ -145,9 +143,6 @@ func (h *ConsultationsHandler) create(w http.ResponseWriter, r *http.Request) er
 		return err
 	}
 	v := viewConsultation(out.Consultation, true)
-	if out.PDF != nil {
-		v.PDFURL, v.PDFURLExpiresAt = out.PDF.URL, &out.PDF.ExpiresAt
-	}
 	w.Header().Set("Location", "/consultations/"+v.ID)
 	WriteJSON(w, http.StatusCreated, v)
 	return nil
@@ -180,7 +175,7 @@ func consultationFilter(r *http.Request) (credit.ConsultationFilter, error) {
 		}
 	}
 	if v := q.Get("integrationId"); v != "" {
-		if !idPattern.MatchString(v) {
+		if !credit.ValidIdentifier(v) {
 			return f, invalidParam("integrationId", "identificador inválido")
 		}
 		f.IntegrationID = v

@@ -162,8 +162,7 @@ func TestConsultationsFixtures(t *testing.T) {
 			}
 			assert.NotContains(t, report, "raw", "the bureau's raw answer stays in the record")
 			assert.EqualValues(t, 100132446, report["pendencies"].(body)["summary"].(body)["totalCents"])
-			assert.Regexp(t, `^https://reports\.example/reports/2026/11/[0-9a-f]{32}\.pdf\?X-Amz-Expires=300$`, b["pdfUrl"])
-			assert.Equal(t, "2026-11-26T12:05:00Z", b["pdfUrlExpiresAt"])
+			assert.NotContains(t, b, "pdfUrl", "the PDF is made on its first download, not before answering")
 			assert.Equal(t, body{"name": "Maria da Conceição Araújo", "score": 412.0, "scoreClass": "D", "occurrences": 7.0, "nothingRecorded": false, "pendenciesTotalCents": 100132446.0}, b["overview"])
 		}},
 		{"create-consultation", 409, credit.CodeRepeatConsultation, func(t *testing.T, b body, _ map[string]string) {
@@ -254,7 +253,7 @@ func TestConsultationsFixtures(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 4, bureau.calls, "refusals never reach the bureau")
-	assert.Len(t, reports.objects, 3, "one PDF per success")
+	assert.Len(t, reports.objects, 1, "a PDF only for the consultation whose PDF was asked for")
 	for _, full := range []string{"52998224725", "11144477735", "10000000795"} {
 		assert.NotContains(t, logs.String(), full, "no full document in the logs")
 	}
@@ -357,7 +356,8 @@ func TestConsultationReportExpired(t *testing.T) {
 	}
 	status, _ := call(t, "create-consultation")
 	require.Equal(t, 201, status)
-	rendered := len(reports.objects)
+	assert.Empty(t, reports.objects, "the PDF is made on its first download")
+	const rendered = 1
 
 	for _, tc := range []struct {
 		name    string

@@ -55,7 +55,9 @@ func TestPartyErasure(t *testing.T) {
 	status, b := call(t, "create-consultation-party")
 	require.Equal(t, 201, status, b)
 	require.Equal(t, "cons-0001", b["id"], "get-consultation reads this one")
-	require.Len(t, reports.objects, 1)
+	status, b = call(t, "get-consultation-pdf-json")
+	require.Equal(t, 200, status, b)
+	require.Len(t, reports.objects, 1, "the PDF is stored once downloaded")
 
 	status, b = call(t, "erase-party-analyst-forbidden")
 	assert.Equal(t, 403, status)

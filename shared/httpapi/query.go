@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"net/http"
-	"regexp"
 	"strconv"
 	"time"
 
@@ -39,12 +38,10 @@ func DateParam(r *http.Request, name string) (time.Time, error) {
 	return t, nil
 }
 
-var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
-
 // PathID reads and validates an identifier path parameter.
 func PathID(r *http.Request, name string) (string, error) {
 	v := r.PathValue(name)
-	if !idPattern.MatchString(v) {
+	if !credit.ValidIdentifier(v) {
 		return "", invalidParam(name, "identificador inválido")
 	}
 	return v, nil

@@ -77,7 +77,7 @@ func TestViewsGolden(t *testing.T) {
 		Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c-1"}, RequestedBy: admin,
 		Overview: credit.ReportOverview{Name: "Maria Silva", Score: &score, ScoreClass: "C", Occurrences: 5, PendenciesTotal: 123456},
 		Report:   &report, PDFKey: "reports/abc.pdf",
-		Warnings: []credit.Warning{{Code: credit.WarningPDFPending, Message: "PDF pendente."}},
+		Warnings: []credit.Warning{{Code: credit.WarningDeprecatedPlan, Message: "Plano em descontinuação."}},
 	}
 	cnpjConsultation := credit.Consultation{ID: "con-3", CreatedAt: at, Status: credit.ConsultationSucceeded, Document: cnpj,
 		Plan: credit.PlanNegativeIndicator, IntegrationID: "int-1", BranchID: "b-1", Environment: credit.EnvironmentProduction,
@@ -116,7 +116,7 @@ func TestViewsGolden(t *testing.T) {
 		}},
 	}
 	dry := credit.BillingRun{ID: "run-3", Trigger: credit.TriggerManual, RequestedBy: admin, Status: credit.BillingRunFinished,
-		Day: credit.DateOf(at, credit.SaoPaulo), StartedAt: at, FinishedAt: at.Add(time.Minute), DryRun: true,
+		Day: credit.DateOf(at, credit.SaoPaulo()), StartedAt: at, FinishedAt: at.Add(time.Minute), DryRun: true,
 		Counts: credit.BillingCounts{Examined: 3, Included: 1, Removed: 1, Skipped: map[string]int{credit.SkipCustomerNotFound: 1}},
 		Preview: credit.BillingPreview{
 			Include: []credit.BillingPreviewItem{{IntegrationID: "int-1", CustomerID: "c-1", InvoiceID: "i-1",

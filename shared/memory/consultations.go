@@ -161,6 +161,13 @@ func (s *Consultations) LockDocument(ctx context.Context, doc credit.Document, o
 	return nil
 }
 
+func (s *Consultations) CreateConsultationUnlocking(ctx context.Context, c credit.Consultation, owner string) error {
+	if err := s.CreateConsultation(ctx, c); err != nil {
+		return err
+	}
+	return s.UnlockDocument(ctx, c.Document, owner)
+}
+
 func (s *Consultations) UnlockDocument(ctx context.Context, doc credit.Document, owner string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

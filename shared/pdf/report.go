@@ -622,7 +622,7 @@ func dateTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return t.In(credit.SaoPaulo).Format("02/01/2006 15:04")
+	return t.In(credit.SaoPaulo()).Format("02/01/2006 15:04")
 }
 
 // day writes a report date (a calendar day at midnight UTC).

@@ -56,6 +56,9 @@ func Service(b *bureau.App, cfg Config, client *awss3.Client) *credit.Consultati
 	}
 	return &credit.ConsultationService{
 		Parameters: b.Store, Integrations: b.Integrations(), Parties: b.Store, Store: b.Store,
+		// One per cold start: a warm container trusts the parameters and the
+		// branches' integrations it read for credit.WarmReadTTL.
+		Reads:  &credit.ConsultationReads{TTL: credit.WarmReadTTL, Now: b.Now},
 		Bureau: b.Access(), Reports: reports, Archive: archive, Renderer: pdf.Renderer{},
 		ReportRetention: b.Config.ReportRetention, Now: b.Now, NewID: b.NewID, Log: b.Log,
 	}

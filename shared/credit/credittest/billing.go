@@ -26,7 +26,7 @@ func NewTestBillingRun(id string, at time.Time) credit.BillingRun {
 	at = at.UTC().Truncate(time.Millisecond)
 	return credit.BillingRun{
 		ID: id, Trigger: credit.TriggerSchedule, RequestedBy: credit.BillingRuleActor, Status: credit.BillingRunRunning,
-		Day: credit.DateOf(at, credit.SaoPaulo), StartedAt: at, LeaseUntil: at.Add(15 * time.Minute), Version: 1,
+		Day: credit.DateOf(at, credit.SaoPaulo()), StartedAt: at, LeaseUntil: at.Add(15 * time.Minute), Version: 1,
 	}
 }
 

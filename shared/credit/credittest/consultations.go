@@ -104,7 +104,7 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 	ctx := context.Background()
 	realClock := func() time.Time { return time.Now() }
 	sp := func(y int, m time.Month, d, h, min int) time.Time {
-		return time.Date(y, m, d, h, min, 0, 0, credit.SaoPaulo)
+		return time.Date(y, m, d, h, min, 0, 0, credit.SaoPaulo())
 	}
 	const (
 		cpfA = "52998224725"
@@ -319,6 +319,36 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		err = s.LockDocument(ctx, doc, "e", time.Minute)
 		assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err))
 		require.NoError(t, s.UnlockDocument(ctx, credit.MustParseDocument(cpfB), "zzz"), "unlocking nothing is fine")
+	})
+
+	t.Run("a record that releases its mark", func(t *testing.T) {
+		var mu sync.Mutex
+		now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+		s := newStore(t, clock)
+		doc := credit.MustParseDocument(cpfA)
+
+		require.NoError(t, s.LockDocument(ctx, doc, "a", time.Minute))
+		first := NewTestConsultation("rel-1", now, cpfA)
+		require.NoError(t, s.CreateConsultationUnlocking(ctx, first, "a"))
+		got, err := s.GetConsultation(ctx, "rel-1")
+		require.NoError(t, err)
+		assert.Equal(t, "rel-1", got.ID)
+		ref, found, err := s.LastSucceededConsultation(ctx, doc)
+		require.NoError(t, err)
+		assert.True(t, found)
+		assert.Equal(t, "rel-1", ref.ID, "the latest success, in the same write")
+		require.NoError(t, s.LockDocument(ctx, doc, "b", time.Minute), "the mark was released with the record")
+
+		// b's mark expires and c takes it over; b's record leaves c's mark.
+		advance(2 * time.Minute)
+		require.NoError(t, s.LockDocument(ctx, doc, "c", time.Minute))
+		require.NoError(t, s.CreateConsultationUnlocking(ctx, NewTestConsultation("rel-2", now, cpfA), "b"))
+		_, err = s.GetConsultation(ctx, "rel-2")
+		require.NoError(t, err, "the record is written when the mark is another's")
+		err = s.LockDocument(ctx, doc, "d", time.Minute)
+		assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err), "another owner's mark stays")
 	})
 
 	t.Run("concurrent marks of one document: exactly one wins", func(t *testing.T) {
