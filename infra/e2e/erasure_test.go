@@ -117,6 +117,7 @@ func TestRetentionAndErasureEndToEnd(t *testing.T) {
 		for _, c := range []map[string]any{byParty, byDoc} {
 			require.NotNil(t, c["overview"])
 			require.NotEmpty(t, c["overview"].(map[string]any)["name"], "the report names the person")
+			call(admin, "GET", "/consultations/"+c["id"].(string)+"/pdf?format=json", "", 200) // its PDF, stored on first download
 		}
 		require.Len(t, objects(), len(retained)+4, "a PDF and an archived report each")
 
