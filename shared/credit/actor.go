@@ -80,3 +80,13 @@ func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)
 	return a, ok
 }
+
+// seeBranch is nil when the caller in ctx may see branch's records, and
+// not_found for what otherwise: a record of another branch does not exist
+// for the caller.
+func seeBranch(ctx context.Context, branch, what string) error {
+	if BranchesOf(ctx).Allows(branch) {
+		return nil
+	}
+	return NotFound(what)
+}

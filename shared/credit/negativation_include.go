@@ -80,6 +80,9 @@ func (s *NegativationService) include(ctx context.Context, d negativationDeps, r
 	if err != nil {
 		return Negativation{}, notFoundAs(err, "Cliente")
 	}
+	if err := AllowBranch(ctx, customer.BranchID); err != nil {
+		return Negativation{}, err
+	}
 	invoice, err := s.Parties.GetInvoice(ctx, req.CustomerID, req.InvoiceID)
 	if err != nil {
 		return Negativation{}, notFoundAs(err, "Fatura")
