@@ -125,7 +125,7 @@ func TestUsersKeptToTheirBranches(t *testing.T) {
 	customer := func(branch, doc string) map[string]any {
 		return map[string]any{"branchId": branch, "document": doc, "name": "Cliente " + doc, "gender": "female",
 			"birthDate": "1985-03-14", "mobilePhone": "11987654321", "autoNegativation": "default",
-			"address": map[string]any{"cep": "01310100", "street": "Avenida Paulista", "number": "1000",
+			"address": map[string]any{"cep": "01310100", "street": "Avenida Paulista", "number": "1000", "complement": "Apto 1",
 				"neighborhood": "Bela Vista", "city": "São Paulo", "uf": "SP"}}
 	}
 	invoice := map[string]any{"amountCents": 15990, "dueDate": due, "status": "open", "contractNumber": "CT-1"}
