@@ -55,10 +55,12 @@ func run(role credit.Role, branches []string, ttl time.Duration) error {
 	if port == "" {
 		port = "3000"
 	}
+	sub := "local-" + string(role)
 	if branches != nil {
+		sub += "-" + strings.Join(branches, "-")
 		fmt.Fprintf(os.Stderr, "# kept to branches %s\n", strings.Join(branches, ","))
 	}
-	fmt.Fprintf(os.Stderr, "# %s token for local-%s, valid %s; use: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:%s/parameters\n", role, role, ttl, port)
+	fmt.Fprintf(os.Stderr, "# %s token for %s, valid %s; use: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:%s/parameters\n", role, sub, ttl, port)
 	fmt.Println(tok)
 	return nil
 }
