@@ -42,8 +42,8 @@ type mergedQuery struct {
 	keyCond, filter string
 	names           map[string]string
 	values          map[string]types.AttributeValue
-	// maxQueries bounds the calls one page makes (0: no bound); a page cut
-	// short still carries a cursor.
+	// maxQueries bounds the calls one page makes (0: no bound), checked
+	// between groups; a page cut short still carries a cursor.
 	maxQueries int
 }
 
@@ -75,17 +75,18 @@ func (s *Store) mergedPage(ctx context.Context, q mergedQuery, limit int, cursor
 	for g := c.Group; g < len(q.groups); g++ {
 		if g != c.Group {
 			c = mergedCursor{Query: q.fingerprint, Group: g}
+			// The budget is checked between groups only: a group's
+			// partitions are always read together, or the merge would not
+			// be newest first.
+			if q.maxQueries > 0 && queries >= q.maxQueries {
+				return out, c.encode(), nil
+			}
 		}
 		reads := map[string]*partRead{}
 		need := limit - len(out)
-		cut := false
 		for _, part := range q.groups[g] {
 			if slices.Contains(c.Done, part) {
 				continue
-			}
-			if q.maxQueries > 0 && queries >= q.maxQueries {
-				cut = true
-				break
 			}
 			r, n, err := s.readPartition(ctx, q, part, c.start(part, q.index), need)
 			queries += n
@@ -118,16 +119,14 @@ func (s *Store) mergedPage(ctx context.Context, q mergedQuery, limit int, cursor
 			taken[x.part] = x.i + 1
 		}
 		next := mergedCursor{Query: q.fingerprint, Group: g, Keys: map[string]map[string]string{}, Done: slices.Clone(c.Done)}
-		more := cut
+		more := false
 		for _, part := range q.groups[g] {
 			if slices.Contains(c.Done, part) {
 				continue
 			}
-			r, read := reads[part]
+			r := reads[part]
 			var at map[string]types.AttributeValue
 			switch {
-			case !read: // not reached: as it was
-				at = c.start(part, q.index)
 			case taken[part] == len(r.items) && r.after == nil:
 				next.Done = append(next.Done, part)
 				continue
@@ -144,8 +143,7 @@ func (s *Store) mergedPage(ctx context.Context, q mergedQuery, limit int, cursor
 			}
 		}
 		if more {
-			// A partition that goes on gave need items, so the page is full
-			// (or the call budget cut it short).
+			// A partition that goes on gave need items, so the page is full.
 			return out, next.encode(), nil
 		}
 		if len(out) == limit {
