@@ -46,9 +46,9 @@ help:
 run: deps
 	$(GO) run ./infra/run
 
-## token: a bearer token for ROLE (admin, analyst, collector, viewer), last line
+## token: a bearer token for ROLE (admin, analyst, collector, viewer), kept to BRANCHES=7,9 if given; last line
 token:
-	@$(GO) run ./infra/token -role $(ROLE)
+	@$(GO) run ./infra/token -role $(ROLE) -branches "$(BRANCHES)"
 
 ## test: format, go.mod tidiness, vet, lint, every test with the race detector, short fuzz runs
 test: deps fmt-check tidy-check vet lint unit

@@ -154,7 +154,7 @@ func TestTemplateTableMatchesDefinition(t *testing.T) {
 			desc += " " + k.AttributeName + ":" + k.KeyType
 		}
 		if ix.Projection != nil && ix.Projection.ProjectionType != nil {
-			desc += " " + *ix.Projection.ProjectionType
+			desc += " " + *ix.Projection.ProjectionType + fmt.Sprint(ix.Projection.NonKeyAttributes)
 		}
 		gotIndexes = append(gotIndexes, desc)
 	}
@@ -163,7 +163,7 @@ func TestTemplateTableMatchesDefinition(t *testing.T) {
 		for _, k := range ix.KeySchema {
 			desc += " " + *k.AttributeName + ":" + string(k.KeyType)
 		}
-		desc += " " + string(ix.Projection.ProjectionType)
+		desc += " " + string(ix.Projection.ProjectionType) + fmt.Sprint(ix.Projection.NonKeyAttributes)
 		wantIndexes = append(wantIndexes, desc)
 	}
 	assert.ElementsMatch(t, wantIndexes, gotIndexes, "GlobalSecondaryIndexes")

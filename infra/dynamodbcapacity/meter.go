@@ -5,6 +5,8 @@ package dynamodbcapacity
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -22,6 +24,22 @@ type Meter struct {
 	read  float64
 	write float64
 	calls int
+	// writesBy: write units by operation and by the table or index they
+	// were spent on.
+	writesBy map[string]float64
+}
+
+// WritesBy returns the write units consumed so far, keyed by
+// "<operation> <table or index>" (for example "TransactWriteItems GSI2"):
+// where a write's cost goes.
+func (m *Meter) WritesBy() map[string]float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]float64, len(m.writesBy))
+	for k, v := range m.writesBy {
+		out[k] = v
+	}
+	return out
 }
 
 // Option installs the meter on a client: dynamodb.NewFromConfig(cfg, m.Option()).
@@ -45,7 +63,7 @@ func (m *Meter) handle(ctx context.Context, in middleware.InitializeInput, next 
 	in.Parameters = askCapacity(in.Parameters)
 	out, md, err := next.HandleInitialize(ctx, in)
 	if err == nil {
-		m.add(out.Result)
+		m.add(operationOf(out.Result), out.Result)
 	}
 	return out, md, err
 }
@@ -99,8 +117,16 @@ func askCapacity(params any) any {
 	return params
 }
 
-func (m *Meter) add(result any) {
+// operationOf names a call by its output's type: "PutItem" for
+// *dynamodb.PutItemOutput.
+func operationOf(result any) string {
+	name := fmt.Sprintf("%T", result)
+	return strings.TrimSuffix(name[strings.LastIndex(name, ".")+1:], "Output")
+}
+
+func (m *Meter) add(op string, result any) {
 	var read, write float64
+	var writes []types.ConsumedCapacity
 	sum := func(cs ...types.ConsumedCapacity) (total float64) {
 		for _, c := range cs {
 			if c.CapacityUnits != nil {
@@ -127,21 +153,35 @@ func (m *Meter) add(result any) {
 	case *dynamodb.TransactGetItemsOutput:
 		read = sum(v.ConsumedCapacity...)
 	case *dynamodb.PutItemOutput:
-		write = sum(one(v.ConsumedCapacity)...)
+		writes = one(v.ConsumedCapacity)
 	case *dynamodb.UpdateItemOutput:
-		write = sum(one(v.ConsumedCapacity)...)
+		writes = one(v.ConsumedCapacity)
 	case *dynamodb.DeleteItemOutput:
-		write = sum(one(v.ConsumedCapacity)...)
+		writes = one(v.ConsumedCapacity)
 	case *dynamodb.BatchWriteItemOutput:
-		write = sum(v.ConsumedCapacity...)
+		writes = v.ConsumedCapacity
 	case *dynamodb.TransactWriteItemsOutput:
-		write = sum(v.ConsumedCapacity...)
+		writes = v.ConsumedCapacity
 	default:
 		return
 	}
+	write = sum(writes...)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.read += read
 	m.write += write
 	m.calls++
+	for _, c := range writes {
+		if m.writesBy == nil {
+			m.writesBy = map[string]float64{}
+		}
+		if c.Table != nil && c.Table.CapacityUnits != nil {
+			m.writesBy[op+" table"] += *c.Table.CapacityUnits
+		}
+		for name, ix := range c.GlobalSecondaryIndexes {
+			if ix.CapacityUnits != nil {
+				m.writesBy[op+" "+name] += *ix.CapacityUnits
+			}
+		}
+	}
 }

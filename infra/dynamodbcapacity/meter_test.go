@@ -41,6 +41,14 @@ func TestMeter(t *testing.T) {
 	assert.Zero(t, read)
 	assert.Greater(t, write, 2.0, "a put and a two-item transaction, indexes included")
 	assert.Equal(t, before+2, calls)
+	by := meter.WritesBy()
+	assert.Positive(t, by["PutItem table"], "the party's put, on the table")
+	assert.Positive(t, by["TransactWriteItems table"], "the invoice's transaction, on the table")
+	var spread float64
+	for _, v := range by {
+		spread += v
+	}
+	assert.InDelta(t, write, spread, 1e-9, "the breakdown adds up to the total")
 
 	_, err = s.GetParty(ctx, credit.PartyCustomer, "c1")
 	require.NoError(t, err)

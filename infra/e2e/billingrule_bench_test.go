@@ -363,6 +363,7 @@ func BenchmarkBillingRuleAtScale(b *testing.B) {
 		b.ReportMetric(float64(dynamoCalls), "dynamodb-calls")
 		b.ReportMetric(float64(heap)/(1<<20), "peak-heap-MiB")
 		b.ReportMetric(float64(heap-min(heap, baseline))/(1<<20), "heap-growth-MiB")
+		b.Logf("write units by operation and table or index: %v", w.meter.WritesBy())
 		b.Logf("run: %+v; bureau: %d calls, mean %s, busy %s of %s", c, calls, sum/time.Duration(max(calls, 1)), busy.Round(time.Millisecond), total.Round(time.Millisecond))
 	}
 }

@@ -34,6 +34,9 @@ const (
 
 	// RolesClaim is where the roles go, as in Cognito ID tokens.
 	RolesClaim = "cognito:groups"
+	// BranchesClaim lists the branches a user is kept to, comma-separated,
+	// as a Cognito custom attribute.
+	BranchesClaim = "custom:branches"
 )
 
 // keyBytes is the HMAC key length: SHA-256's block-sized secret.
@@ -95,6 +98,12 @@ func readKey(path string) ([]byte, error) {
 // Mint signs a token for sub with the claims a Cognito ID token carries:
 // sub, name, cognito:groups (a JSON array), iss, aud, iat, exp, token_use.
 func Mint(key []byte, sub, name string, roles []credit.Role, ttl time.Duration) (string, error) {
+	return MintKept(key, sub, name, roles, nil, ttl)
+}
+
+// MintKept is Mint for a user kept to branches: custom:branches holds them
+// comma-separated. Nil branches leave the claim out (every branch).
+func MintKept(key []byte, sub, name string, roles []credit.Role, branches []string, ttl time.Duration) (string, error) {
 	if sub == "" {
 		return "", errors.New("localauth: empty subject")
 	}
@@ -117,18 +126,31 @@ func Mint(key []byte, sub, name string, roles []credit.Role, ttl time.Duration) 
 		"iat":              now.Unix(),
 		"exp":              now.Add(ttl).Unix(),
 	}
+	if branches != nil {
+		claims[BranchesClaim] = strings.Join(branches, ",")
+	}
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 }
 
 // DevToken mints a token for a made-up local user holding role: sub
 // "local-<role>", name "<Role> Local".
 func DevToken(key []byte, role credit.Role, ttl time.Duration) (string, error) {
+	return DevTokenKept(key, role, nil, ttl)
+}
+
+// DevTokenKept is DevToken for a user kept to branches (nil: every
+// branch); its sub names them: "local-<role>-7-9" for branches 7 and 9.
+func DevTokenKept(key []byte, role credit.Role, branches []string, ttl time.Duration) (string, error) {
 	r := []rune(string(role))
 	if len(r) == 0 {
 		return "", errors.New("localauth: empty role")
 	}
 	r[0] = unicode.ToUpper(r[0])
-	return Mint(key, "local-"+string(role), string(r)+" Local", []credit.Role{role}, ttl)
+	sub := "local-" + string(role)
+	if branches != nil {
+		sub += "-" + strings.Join(branches, "-")
+	}
+	return MintKept(key, sub, string(r)+" Local", []credit.Role{role}, branches, ttl)
 }
 
 // Verify checks token as a function does under SAM CLI (HS256 only,

@@ -58,6 +58,34 @@ func TestDevToken(t *testing.T) {
 	}
 }
 
+// TestDevTokenKept: `make token BRANCHES=7,9` puts the branches in
+// custom:branches, comma-separated; without them the claim is absent.
+func TestDevTokenKept(t *testing.T) {
+	tests := []struct {
+		name     string
+		branches []string
+		wantSub  string
+		claim    string
+		present  bool
+	}{
+		{"two branches", []string{"7", "9"}, "local-collector-7-9", "7,9", true},
+		{"one branch", []string{"7"}, "local-collector-7", "7", true},
+		{"every branch", nil, "local-collector", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := localauth.DevTokenKept(testKey, credit.RoleCollector, tt.branches, time.Hour)
+			require.NoError(t, err)
+			claims, err := localauth.Verify(testKey, tok)
+			require.NoError(t, err)
+			assert.Equal(t, tt.wantSub, claims["sub"])
+			got, ok := claims[localauth.BranchesClaim]
+			assert.Equal(t, tt.present, ok)
+			assert.Equal(t, tt.claim, got)
+		})
+	}
+}
+
 // sign builds a token with arbitrary claims and method, for the refusals.
 func sign(t *testing.T, method jwt.SigningMethod, key any, claims jwt.MapClaims) string {
 	t.Helper()

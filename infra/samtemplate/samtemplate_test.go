@@ -25,7 +25,7 @@ Globals:
     Tracing: Active
     LoggingConfig: {LogFormat: JSON}
     Environment:
-      Variables: {TABLE_NAME: !Ref Table, ROLES_CLAIM: r, LOG_LEVEL: INFO, SECRET_PREFIX: !Sub "${AWS::StackName}/", REPORT_BUCKET: b, CONNECTSA_HOMOLOGATION_URL: h, CONNECTSA_PRODUCTION_URL: p}
+      Variables: {TABLE_NAME: !Ref Table, ROLES_CLAIM: r, BRANCHES_CLAIM: c, LOG_LEVEL: INFO, SECRET_PREFIX: !Sub "${AWS::StackName}/", REPORT_BUCKET: b, CONNECTSA_HOMOLOGATION_URL: h, CONNECTSA_PRODUCTION_URL: p}
 Resources:
   Table: {Type: AWS::DynamoDB::Table}
   Api: {Type: AWS::Serverless::HttpApi}
@@ -99,6 +99,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"text logs", "LogFormat: JSON", "LogFormat: Text", "functions", "LogFormat"},
 		{"API timeout", "Timeout: 29", "Timeout: 60", "functions", "Timeout 60"},
 		{"environment", "ROLES_CLAIM: r, ", "", "functions", "ROLES_CLAIM"},
+		{"branches claim", "BRANCHES_CLAIM: c, ", "", "functions", "BRANCHES_CLAIM"},
 		{"build method", "Metadata: {BuildMethod: go1.x}\n    Properties:\n      CodeUri: functions/parameters/", "Metadata: {BuildMethod: nodejs}\n    Properties:\n      CodeUri: functions/parameters/", "functions", "BuildMethod"},
 		{"CodeUri outside functions/", "CodeUri: functions/parameters/", "CodeUri: src/parameters/", "functions", "CodeUri"},
 		{"logical ID", "ParametersFunction:\n", "ParamsFunction:\n", "functions", "named ParametersFunction"},

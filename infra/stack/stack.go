@@ -25,6 +25,7 @@ import (
 	"creditanalysis/infra/checkout"
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/dynamodblocal"
+	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/secretsmanagerlocal"
 	"creditanalysis/shared/app/allareas"
@@ -234,6 +235,7 @@ func (s *Stack) Env() map[string]string {
 		"AWS_ENDPOINT_URL_DYNAMODB": s.DynamoDBEndpoint,
 		"AWS_ENDPOINT_URL_S3":       s.S3Endpoint,
 		"S3_FORCE_PATH_STYLE":       "true",
+		"BRANCHES_CLAIM":            localauth.BranchesClaim,
 	}
 	if s.SecretsManagerEndpoint != "" {
 		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = s.SecretsManagerEndpoint

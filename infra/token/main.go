@@ -1,6 +1,7 @@
 // Command token prints a bearer token for the local runner (`make token
 // ROLE=admin`): signed with the key in LOCAL_DATA_DIR (default .local/), for
-// a made-up user holding one role. The token is the last line of output, so
+// a made-up user holding one role, kept to some branches with `BRANCHES=7,9`.
+// The token is the last line of output, so
 // scripts can take it with `tail -n1`.
 package main
 
@@ -9,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"creditanalysis/infra/localauth"
@@ -18,15 +20,22 @@ import (
 func main() {
 	role := flag.String("role", "admin", "role: admin, analyst, collector or viewer")
 	ttl := flag.Duration("ttl", 12*time.Hour, "validity")
+	branches := flag.String("branches", "", "comma-separated branch ids the user is kept to; empty: every branch")
 	flag.Parse()
 
-	if err := run(credit.Role(*role), *ttl); err != nil {
+	var kept []string
+	for _, b := range strings.Split(*branches, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			kept = append(kept, b)
+		}
+	}
+	if err := run(credit.Role(*role), kept, *ttl); err != nil {
 		fmt.Fprintln(os.Stderr, "token:", err)
 		os.Exit(1)
 	}
 }
 
-func run(role credit.Role, ttl time.Duration) error {
+func run(role credit.Role, branches []string, ttl time.Duration) error {
 	if !slices.Contains(credit.Roles, role) {
 		return fmt.Errorf("unknown role %q (roles: %v)", role, credit.Roles)
 	}
@@ -38,7 +47,7 @@ func run(role credit.Role, ttl time.Duration) error {
 	if err != nil {
 		return err
 	}
-	tok, err := localauth.DevToken(key, role, ttl)
+	tok, err := localauth.DevTokenKept(key, role, branches, ttl)
 	if err != nil {
 		return err
 	}
@@ -46,7 +55,12 @@ func run(role credit.Role, ttl time.Duration) error {
 	if port == "" {
 		port = "3000"
 	}
-	fmt.Fprintf(os.Stderr, "# %s token for local-%s, valid %s; use: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:%s/parameters\n", role, role, ttl, port)
+	sub := "local-" + string(role)
+	if branches != nil {
+		sub += "-" + strings.Join(branches, "-")
+		fmt.Fprintf(os.Stderr, "# kept to branches %s\n", strings.Join(branches, ","))
+	}
+	fmt.Fprintf(os.Stderr, "# %s token for %s, valid %s; use: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:%s/parameters\n", role, sub, ttl, port)
 	fmt.Println(tok)
 	return nil
 }

@@ -47,6 +47,9 @@ type Config struct {
 	Table string
 	// RolesClaim names the JWT claim with the caller's roles (ROLES_CLAIM).
 	RolesClaim string
+	// BranchesClaim names the JWT claim listing the branches a caller is
+	// kept to (BRANCHES_CLAIM; custom:branches by default).
+	BranchesClaim string
 	// LogLevel is debug, info, warn or error (LOG_LEVEL).
 	LogLevel slog.Level
 	// AuditRetention is how long audit events are kept
@@ -69,6 +72,7 @@ func ConfigFromEnv() (Config, error) {
 	c := Config{
 		Table:           os.Getenv("TABLE_NAME"),
 		RolesClaim:      os.Getenv("ROLES_CLAIM"),
+		BranchesClaim:   os.Getenv("BRANCHES_CLAIM"),
 		ReportRetention: DefaultReportRetentionDays * 24 * time.Hour,
 	}
 	if c.Table == "" {
@@ -228,7 +232,7 @@ func New(cfg Config, db *dynamodb.Client, log *slog.Logger) *App {
 // matrix and audited.
 func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
 	return httpapi.NewServer(httpapi.Config{
-		Logger: a.Log, RolesClaim: a.Config.RolesClaim,
+		Logger: a.Log, RolesClaim: a.Config.RolesClaim, BranchesClaim: a.Config.BranchesClaim,
 		Audit: a.Store, Now: a.Now, NewID: a.NewID, SAMLocal: a.Config.SAMLocal,
 		// Only the routes in httpapi.Idempotent use it.
 		Idempotency: a.Store,

@@ -107,12 +107,25 @@ func (c BillingRuleConfig) withDefaults() BillingRuleConfig {
 
 // Get returns one run.
 func (r *BillingRule) Get(ctx context.Context, id string) (BillingRun, error) {
-	return r.Store.GetBillingRun(ctx, id)
+	run, err := r.Store.GetBillingRun(ctx, id)
+	if err != nil {
+		return run, err
+	}
+	runs, err := r.keptToBranches(ctx, []BillingRun{run})
+	if err != nil {
+		return BillingRun{}, err
+	}
+	return runs[0], nil
 }
 
 // List returns one page of runs, newest first.
 func (r *BillingRule) List(ctx context.Context, p Page) ([]BillingRun, string, error) {
-	return r.Store.ListBillingRuns(ctx, p.Normalized())
+	runs, next, err := r.Store.ListBillingRuns(ctx, p.Normalized())
+	if err != nil {
+		return nil, "", err
+	}
+	runs, err = r.keptToBranches(ctx, runs)
+	return runs, next, err
 }
 
 // StartRequest is an admin's "run it now".

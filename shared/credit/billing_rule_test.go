@@ -1032,3 +1032,58 @@ func TestBillingRuleResumesAcrossIntegrations(t *testing.T) {
 	assert.Equal(t, 3*each, includes)
 	assert.Equal(t, 3*each, registered)
 }
+
+// TestBillingRunDetailsKeptToBranches: a user kept to some branches reads a
+// run's errors and position of its branches' integrations only (and the
+// run's own errors); without branches, all of them.
+func TestBillingRunDetailsKeptToBranches(t *testing.T) {
+	e := newBillingEnv(t)
+	other := e.integrate(t, "b2", credit.Automation{})
+	ctx := context.Background()
+	run := credit.BillingRun{ID: "run-1", Trigger: credit.TriggerSchedule, Status: credit.BillingRunFinished,
+		StartedAt: billingNow, FinishedAt: billingNow, Version: 1,
+		Errors: []credit.BillingRunError{
+			{At: billingNow, IntegrationID: e.integration.ID, Code: "x1", Message: "b1"},
+			{At: billingNow, IntegrationID: other.ID, Code: "x2", Message: "b2"},
+			{At: billingNow, Code: "x3", Message: "the run's"},
+			{At: billingNow, IntegrationID: "gone", Code: "x4", Message: "deleted since"},
+		},
+		Position: credit.BillingPosition{Done: []string{e.integration.ID, other.ID},
+			Partial: []credit.IntegrationPosition{{IntegrationID: other.ID}}},
+	}
+	require.NoError(t, e.billing.CreateBillingRun(ctx, run))
+	codes := func(r credit.BillingRun) []string {
+		var out []string
+		for _, x := range r.Errors {
+			out = append(out, x.Code)
+		}
+		return out
+	}
+	tests := []struct {
+		name     string
+		branches credit.Branches
+		codes    []string
+		done     []string
+		partial  int
+	}{
+		{"every branch", nil, []string{"x1", "x2", "x3", "x4"}, []string{e.integration.ID, other.ID}, 1},
+		{"b1", credit.Branches{"b1"}, []string{"x1", "x3"}, []string{e.integration.ID}, 0},
+		{"b2", credit.Branches{"b2"}, []string{"x2", "x3"}, []string{other.ID}, 1},
+		{"none", credit.Branches{}, []string{"x3"}, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			actx := credit.WithActor(ctx, credit.Actor{Subject: "u", Roles: []credit.Role{credit.RoleViewer}, Branches: tt.branches})
+			got, err := e.rule.Get(actx, run.ID)
+			require.NoError(t, err)
+			assert.Equal(t, tt.codes, codes(got))
+			assert.Equal(t, tt.done, got.Position.Done)
+			assert.Len(t, got.Position.Partial, tt.partial)
+			assert.Equal(t, run.Counts, got.Counts)
+			list, _, err := e.rule.List(actx, credit.Page{})
+			require.NoError(t, err)
+			require.Len(t, list, 1)
+			assert.Equal(t, tt.codes, codes(list[0]))
+		})
+	}
+}

@@ -200,7 +200,7 @@ func (w *billingWalk) produce(ctx context.Context) error {
 	cursor := ""
 walk:
 	for {
-		page, next, err := w.rule.Negativations.Integrations.ListIntegrations(ctx, Page{Limit: MaxPageLimit, Cursor: cursor})
+		page, next, err := w.rule.Negativations.Integrations.ListIntegrations(ctx, nil, Page{Limit: MaxPageLimit, Cursor: cursor})
 		if err != nil {
 			w.fail(err)
 			break

@@ -170,6 +170,9 @@ type ConsultationFilter struct {
 	Plan          Plan
 	Document      Document
 	Status        ConsultationStatus
+	// Branches keeps the list to some branches (nil: every branch), by the
+	// stores' keys.
+	Branches Branches
 }
 
 // Range is the filter's period as instants: [from, until). A zero bound is
@@ -199,7 +202,8 @@ func (f ConsultationFilter) Matches(c Consultation) bool {
 		f.IntegrationID != "" && c.IntegrationID != f.IntegrationID,
 		f.Plan != "" && c.Plan != f.Plan,
 		!f.Document.IsZero() && c.Document != f.Document,
-		f.Status != "" && c.Status != f.Status:
+		f.Status != "" && c.Status != f.Status,
+		!f.Branches.Allows(c.BranchID):
 		return false
 	}
 	return true

@@ -187,6 +187,9 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		}
 		waitInteg = func() (Integration, error) { return s.Reads.Integration(ctx, s.Integrations, t.branchID) }
 	}
+	if err := AllowBranch(ctx, t.branchID); err != nil {
+		return ConsultationOutcome{}, err
+	}
 	integ, err := waitInteg()
 	if ErrorKind(err) == KindNotFound {
 		return ConsultationOutcome{}, ErrBranchWithoutIntegration(t.branchID)
@@ -405,7 +408,7 @@ func (s *ConsultationService) storePDF(ctx context.Context, c Consultation) erro
 // Get returns one consultation with its report; past the report's
 // retention, the minimal record without it.
 func (s *ConsultationService) Get(ctx context.Context, id string) (Consultation, error) {
-	c, err := s.Store.GetConsultation(ctx, id)
+	c, err := s.visible(ctx, id)
 	if err != nil {
 		return c, err
 	}
@@ -443,6 +446,7 @@ func (s *ConsultationService) List(ctx context.Context, f ConsultationFilter, p 
 	if err := fe.Err(); err != nil {
 		return nil, "", err
 	}
+	f.Branches = BranchesOf(ctx)
 	cs, next, err := s.Store.ListConsultations(ctx, f, p.Normalized())
 	return s.retainedAll(cs), next, err
 }
@@ -450,7 +454,7 @@ func (s *ConsultationService) List(ctx context.Context, f ConsultationFilter, p 
 // ListByParty lists the consultations made for a party (404 when the party
 // does not exist).
 func (s *ConsultationService) ListByParty(ctx context.Context, ref PartyRef, p Page) ([]Consultation, string, error) {
-	if _, err := s.Parties.GetParty(ctx, ref.Kind, ref.ID); err != nil {
+	if err := visibleParty(ctx, s.Parties, ref); err != nil {
 		return nil, "", err
 	}
 	cs, next, err := s.Store.ListPartyConsultations(ctx, ref, p.Normalized())
@@ -465,7 +469,7 @@ func (s *ConsultationService) ListByParty(ctx context.Context, ref PartyRef, p P
 // message says so. A failed consultation has no report: report_unavailable
 // (404).
 func (s *ConsultationService) ReportURL(ctx context.Context, id string) (PresignedURL, error) {
-	c, err := s.Store.GetConsultation(ctx, id)
+	c, err := s.visible(ctx, id)
 	if err != nil {
 		return PresignedURL{}, err
 	}

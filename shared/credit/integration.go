@@ -220,6 +220,8 @@ func merge[T any](dst *T, v *T) {
 //   - CreateIntegration: branch_already_integrated (409) when the branch has
 //     one, decided atomically (many concurrent creates: exactly one wins).
 //   - GetIntegration, GetIntegrationByBranch: not_found (404).
+//   - ListIntegrations: newest first, only those of branches (nil: all);
+//     invalid_cursor.
 //   - UpdateIntegration: not_found; branch_already_integrated when moving to a
 //     branch that has one; concurrent_update (409) when the record changed
 //     between read and write and retries ran out;
@@ -234,7 +236,7 @@ type IntegrationStore interface {
 	CreateIntegration(ctx context.Context, i Integration) error
 	GetIntegration(ctx context.Context, id string) (Integration, error)
 	GetIntegrationByBranch(ctx context.Context, branchID string) (Integration, error)
-	ListIntegrations(ctx context.Context, p Page) ([]Integration, string, error)
+	ListIntegrations(ctx context.Context, branches Branches, p Page) ([]Integration, string, error)
 	UpdateIntegration(ctx context.Context, id string, fn func(*Integration) error) (Integration, error)
 	DeleteIntegration(ctx context.Context, id string) (Integration, error)
 }

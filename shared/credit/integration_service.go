@@ -60,6 +60,9 @@ func (s *IntegrationService) Create(ctx context.Context, req NewIntegration) (In
 	if err := fe.Err(); err != nil {
 		return Integration{}, err
 	}
+	if err := AllowBranch(ctx, req.BranchID); err != nil {
+		return Integration{}, err
+	}
 	// A cheap early answer for the common case; the store's transaction is
 	// what actually guarantees one integration per branch.
 	if _, err := s.Store.GetIntegrationByBranch(ctx, req.BranchID); err == nil {
@@ -86,16 +89,51 @@ func (s *IntegrationService) Create(ctx context.Context, req NewIntegration) (In
 	return i, nil
 }
 
+// Get returns an integration the caller may see: one of another branch is
+// not_found.
 func (s *IntegrationService) Get(ctx context.Context, id string) (Integration, error) {
-	return s.Store.GetIntegration(ctx, id)
+	i, err := s.Store.GetIntegration(ctx, id)
+	if err != nil {
+		return Integration{}, err
+	}
+	if err := seeBranch(ctx, i.BranchID, "Integração"); err != nil {
+		return Integration{}, err
+	}
+	return i, nil
 }
 
 func (s *IntegrationService) GetByBranch(ctx context.Context, branchID string) (Integration, error) {
+	if err := seeBranch(ctx, branchID, "Integração da filial"); err != nil {
+		return Integration{}, err
+	}
 	return s.Store.GetIntegrationByBranch(ctx, branchID)
 }
 
+// List returns the integrations of the caller's branches.
 func (s *IntegrationService) List(ctx context.Context, p Page) ([]Integration, string, error) {
-	return s.Store.ListIntegrations(ctx, p.Normalized())
+	return s.Store.ListIntegrations(ctx, BranchesOf(ctx), p.Normalized())
+}
+
+// actOn returns the integration the caller acts on: acting on another
+// branch's integration is branch_not_allowed (403).
+func (s *IntegrationService) actOn(ctx context.Context, id string) (Integration, error) {
+	i, err := s.Store.GetIntegration(ctx, id)
+	if err != nil {
+		return Integration{}, err
+	}
+	if err := AllowBranch(ctx, i.BranchID); err != nil {
+		return Integration{}, err
+	}
+	return i, nil
+}
+
+// mayChange refuses a change of an integration of another branch, or onto
+// another branch: branch_not_allowed.
+func mayChange(ctx context.Context, from, to string) error {
+	if err := AllowBranch(ctx, from); err != nil {
+		return err
+	}
+	return AllowBranch(ctx, to)
 }
 
 // Update replaces the non-secret settings; moving to another branch obeys
@@ -104,6 +142,9 @@ func (s *IntegrationService) List(ctx context.Context, p Page) ([]Integration, s
 func (s *IntegrationService) Update(ctx context.Context, id string, set IntegrationSettings) (Integration, error) {
 	actor, _ := ActorFrom(ctx)
 	return s.Store.UpdateIntegration(ctx, id, func(i *Integration) error {
+		if err := mayChange(ctx, i.BranchID, set.BranchID); err != nil {
+			return err
+		}
 		return s.change(i, set, actor)
 	})
 }
@@ -119,7 +160,11 @@ func (s *IntegrationService) Patch(ctx context.Context, id string, p Integration
 	}
 	actor, _ := ActorFrom(ctx)
 	return s.Store.UpdateIntegration(ctx, id, func(i *Integration) error {
-		return s.change(i, p.over(i.settings()), actor)
+		set := p.over(i.settings())
+		if err := mayChange(ctx, i.BranchID, set.BranchID); err != nil {
+			return err
+		}
+		return s.change(i, set, actor)
 	})
 }
 
@@ -140,6 +185,9 @@ func (s *IntegrationService) change(i *Integration, set IntegrationSettings, act
 // Delete removes the integration (refused while it has live negativations)
 // and schedules the deletion of its secret.
 func (s *IntegrationService) Delete(ctx context.Context, id string) error {
+	if _, err := s.actOn(ctx, id); err != nil {
+		return err
+	}
 	i, err := s.Store.DeleteIntegration(ctx, id)
 	if err != nil {
 		return err
@@ -190,7 +238,7 @@ type PlanInfo struct {
 
 // Plans lists the plans the account offers, from the bureau.
 func (s *IntegrationService) Plans(ctx context.Context, id string) ([]PlanInfo, error) {
-	i, err := s.Store.GetIntegration(ctx, id)
+	i, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -216,7 +264,7 @@ func (s *IntegrationService) RemovalCodes(ctx context.Context, id string) ([]Bur
 }
 
 func (s *IntegrationService) codes(ctx context.Context, id string, list func(context.Context, Integration) ([]BureauCode, error)) ([]BureauCode, error) {
-	i, err := s.Store.GetIntegration(ctx, id)
+	i, err := s.Get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +286,7 @@ type ConnectionTest struct {
 // must tell the truth). A bureau fault is part of the answer (ok false, with
 // the reason), not an error.
 func (s *IntegrationService) TestConnection(ctx context.Context, id string) (ConnectionTest, error) {
-	i, err := s.Store.GetIntegration(ctx, id)
+	i, err := s.actOn(ctx, id)
 	if err != nil {
 		return ConnectionTest{}, err
 	}

@@ -76,7 +76,7 @@ func TestIntegrationServiceCreateValidation(t *testing.T) {
 			e, _ := credit.AsError(err)
 			assert.Equal(t, credit.CodeValidation, e.Code)
 			assert.ElementsMatch(t, tt.fields, e.Details["fields"])
-			items, _, _ := store.ListIntegrations(context.Background(), credit.Page{})
+			items, _, _ := store.ListIntegrations(context.Background(), nil, credit.Page{})
 			assert.Empty(t, items, "nothing is written on bad input")
 		})
 	}

@@ -253,6 +253,9 @@ type NegativationFilter struct {
 	IntegrationID string
 	CustomerID    string
 	From, To      Date
+	// Branches keeps the list to some branches (nil: every branch); stores
+	// decide it by their keys, never by dropping what they read.
+	Branches Branches
 }
 
 // Validate checks the filter, naming every bad parameter.
@@ -303,6 +306,9 @@ func (f NegativationFilter) Matches(n Negativation) bool {
 	if f.CustomerID != "" && n.CustomerID != f.CustomerID {
 		return false
 	}
+	if !f.Branches.Allows(n.BranchID) {
+		return false
+	}
 	from, to := f.CreatedBounds()
 	if !from.IsZero() && n.CreatedAt.Before(from) {
 		return false
@@ -342,8 +348,11 @@ type SettledNegativation struct {
 //     and the identity fields are the store's. not_found when the record is
 //     missing, or when it would become live again for an integration that
 //     no longer exists.
-//   - ListNegativations: newest first; invalid_cursor.
+//   - ListNegativations: newest first, only f.Branches' records, a page
+//     full while more match; invalid_cursor. A record's branch is its
+//     integration's branch when it was created.
 //   - ListSettledNegativations: the pending, active and removing records
+//     of branches (nil: every branch)
 //     (of one integration, or all when integrationID is empty) whose invoice
 //     is paid or cancelled, in no particular order.
 type NegativationStore interface {
@@ -352,7 +361,7 @@ type NegativationStore interface {
 	GetNegativationByInvoice(ctx context.Context, customerID, invoiceID string) (Negativation, error)
 	UpdateNegativation(ctx context.Context, id string, fn func(*Negativation) error) (Negativation, error)
 	ListNegativations(ctx context.Context, f NegativationFilter, p Page) ([]Negativation, string, error)
-	ListSettledNegativations(ctx context.Context, integrationID string) ([]SettledNegativation, error)
+	ListSettledNegativations(ctx context.Context, integrationID string, branches Branches) ([]SettledNegativation, error)
 }
 
 // ErrNegativationConcurrentUpdate is the store's answer when a record keeps

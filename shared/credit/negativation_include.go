@@ -113,6 +113,9 @@ func (s *NegativationService) planInclusion(ctx context.Context, d negativationD
 	if err != nil {
 		return inclusionPlan{}, notFoundAs(err, "Cliente")
 	}
+	if err := AllowBranch(ctx, customer.BranchID); err != nil {
+		return inclusionPlan{}, err
+	}
 	invoice, err := s.Parties.GetInvoice(ctx, req.CustomerID, req.InvoiceID)
 	if err != nil {
 		return inclusionPlan{}, notFoundAs(err, "Fatura")

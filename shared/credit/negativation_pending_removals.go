@@ -23,14 +23,15 @@ type PendingRemoval struct {
 }
 
 // PendingRemovals lists the live records whose invoice is paid or
-// cancelled, of one integration or all, oldest payment first.
+// cancelled, of one integration or all, in the caller's branches, oldest
+// payment first.
 func (s *NegativationService) PendingRemovals(ctx context.Context, integrationID string) ([]PendingRemoval, error) {
 	if integrationID != "" && !ValidID(integrationID) {
 		var fe FieldErrors
 		fe.Add("integrationId", "identificador inválido")
 		return nil, fe.Err()
 	}
-	settled, err := s.Store.ListSettledNegativations(ctx, integrationID)
+	settled, err := s.Store.ListSettledNegativations(ctx, integrationID, BranchesOf(ctx))
 	if err != nil {
 		return nil, err
 	}

@@ -39,6 +39,9 @@ func (s *NegativationService) remove(ctx context.Context, d negativationDeps, id
 	if err != nil {
 		return Negativation{}, err
 	}
+	if err := AllowBranch(ctx, n.BranchID); err != nil {
+		return Negativation{}, err
+	}
 	if !n.removable(s.Now.Now()) {
 		return Negativation{}, ErrInvalidStatus(n, "baixar")
 	}

@@ -69,7 +69,14 @@ func naming(err error, n Negativation) error {
 
 // Get returns one record.
 func (s *NegativationService) Get(ctx context.Context, id string) (Negativation, error) {
-	return s.Store.GetNegativation(ctx, id)
+	n, err := s.Store.GetNegativation(ctx, id)
+	if err != nil {
+		return Negativation{}, err
+	}
+	if err := seeBranch(ctx, n.BranchID, "Negativação"); err != nil {
+		return Negativation{}, err
+	}
+	return n, nil
 }
 
 // List returns one page of the records matching f, newest first.
@@ -77,15 +84,20 @@ func (s *NegativationService) List(ctx context.Context, f NegativationFilter, p 
 	if err := f.Validate(); err != nil {
 		return nil, "", err
 	}
+	f.Branches = BranchesOf(ctx)
 	return s.Store.ListNegativations(ctx, f, p.Normalized())
 }
 
 // ListByCustomer returns one page of a customer's records, newest first.
 func (s *NegativationService) ListByCustomer(ctx context.Context, customerID string, p Page) ([]Negativation, string, error) {
-	if _, err := s.Parties.GetParty(ctx, PartyCustomer, customerID); err != nil {
+	c, err := s.Parties.GetParty(ctx, PartyCustomer, customerID)
+	if err != nil {
 		return nil, "", notFoundAs(err, "Cliente")
 	}
-	return s.Store.ListNegativations(ctx, NegativationFilter{CustomerID: customerID}, p.Normalized())
+	if err := seeBranch(ctx, c.BranchID, "Cliente"); err != nil {
+		return nil, "", err
+	}
+	return s.Store.ListNegativations(ctx, NegativationFilter{CustomerID: customerID, Branches: BranchesOf(ctx)}, p.Normalized())
 }
 
 // who is the caller as recorded on a negativation: identity only, not the

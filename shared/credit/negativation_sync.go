@@ -65,12 +65,15 @@ func (s *NegativationService) sync(ctx context.Context, d negativationDeps, req 
 		if err != nil {
 			return res, err
 		}
+		if err := AllowBranch(ctx, i.BranchID); err != nil {
+			return res, err
+		}
 		res.Integrations = 1
 		return res, s.syncIntegration(ctx, d, i, req.RunID, &res)
 	}
 	cursor := ""
 	for {
-		page, next, err := d.integrations.ListIntegrations(ctx, Page{Limit: MaxPageLimit, Cursor: cursor})
+		page, next, err := d.integrations.ListIntegrations(ctx, BranchesOf(ctx), Page{Limit: MaxPageLimit, Cursor: cursor})
 		if err != nil {
 			return res, err
 		}
@@ -94,7 +97,9 @@ func (s *NegativationService) syncIntegration(ctx context.Context, d negativatio
 	now := s.Now.Now()
 	var todo []Negativation
 	for _, st := range []NegativationStatus{NegativationPending, NegativationSubmitting, NegativationFailed, NegativationRemoving} {
-		err := s.each(ctx, NegativationFilter{IntegrationID: i.ID, Status: st}, func(n Negativation) {
+		// What the sync acts on is live, and an integration with live
+		// records cannot move: they are all in its branch.
+		err := s.each(ctx, NegativationFilter{IntegrationID: i.ID, Status: st, Branches: Branches{i.BranchID}}, func(n Negativation) {
 			switch {
 			case n.Status == NegativationPending,
 				n.Status == NegativationFailed && n.OutcomeUnknown && n.stale(now),

@@ -362,10 +362,17 @@ func (s *PartyService) Put(ctx context.Context, kind PartyKind, id string, in Pa
 		return Party{}, false, err
 	}
 	p.Kind, p.ID = kind, id
+	if err := AllowBranch(ctx, p.BranchID); err != nil {
+		return Party{}, false, err
+	}
 	now := s.Now.Now()
 	p.CreatedAt, p.UpdatedAt = now, now
 	p.UpdatedBy, _ = ActorFrom(ctx)
 	if old, err := s.Store.GetParty(ctx, kind, id); err == nil {
+		// Moving a party off a branch is acting on that branch too.
+		if err := AllowBranch(ctx, old.BranchID); err != nil {
+			return Party{}, false, err
+		}
 		p.CreatedAt = old.CreatedAt
 	} else if ErrorKind(err) != KindNotFound {
 		return Party{}, false, err
@@ -374,8 +381,17 @@ func (s *PartyService) Put(ctx context.Context, kind PartyKind, id string, in Pa
 	return p, created, err
 }
 
+// Get returns a party the caller may see: one of another branch is
+// not_found.
 func (s *PartyService) Get(ctx context.Context, kind PartyKind, id string) (Party, error) {
-	return s.Store.GetParty(ctx, kind, id)
+	p, err := s.Store.GetParty(ctx, kind, id)
+	if err != nil {
+		return Party{}, err
+	}
+	if err := seeBranch(ctx, p.BranchID, "Cadastro"); err != nil {
+		return Party{}, err
+	}
+	return p, nil
 }
 
 // PutInvoice creates or replaces a customer's invoice. Paying it does not
@@ -387,6 +403,9 @@ func (s *PartyService) PutInvoice(ctx context.Context, customerID, invoiceID str
 	}
 	customer, err := s.Store.GetParty(ctx, PartyCustomer, customerID)
 	if err != nil {
+		return Invoice{}, err
+	}
+	if err := AllowBranch(ctx, customer.BranchID); err != nil {
 		return Invoice{}, err
 	}
 	inv.CustomerID, inv.ID, inv.BranchID = customerID, invoiceID, customer.BranchID
@@ -408,7 +427,7 @@ func (s *PartyService) PutInvoice(ctx context.Context, customerID, invoiceID str
 }
 
 func (s *PartyService) ListInvoices(ctx context.Context, customerID string, p Page) ([]Invoice, string, error) {
-	if _, err := s.Store.GetParty(ctx, PartyCustomer, customerID); err != nil {
+	if err := visibleParty(ctx, s.Store, PartyRef{Kind: PartyCustomer, ID: customerID}); err != nil {
 		return nil, "", err
 	}
 	return s.Store.ListInvoices(ctx, customerID, p.Normalized())

@@ -104,6 +104,9 @@ func (s *PasswordService) Change(ctx context.Context, req PasswordChangeRequest)
 	if err != nil {
 		return err
 	}
+	if err := AllowBranch(ctx, i.BranchID); err != nil {
+		return err
+	}
 	actor, _ := ActorFrom(ctx)
 	c := PasswordChange{ID: s.NewID(), IntegrationID: i.ID, Kind: req.Kind, Actor: actor, RequestID: req.RequestID, Outcome: PasswordChangeRunning}
 	ctx, release, err := s.hold(ctx, i.ID, c.ID, req.Kind)
@@ -214,7 +217,9 @@ func (s *PasswordService) complete(ctx context.Context, i Integration, c Passwor
 // History lists the integration's password changes, newest first: who, when,
 // which password and how it ended, never a password or a hash.
 func (s *PasswordService) History(ctx context.Context, integrationID string, p Page) ([]PasswordChange, string, error) {
-	if _, err := s.Integrations.GetIntegration(ctx, integrationID); err != nil {
+	if i, err := s.Integrations.GetIntegration(ctx, integrationID); err != nil {
+		return nil, "", err
+	} else if err := seeBranch(ctx, i.BranchID, "Integração"); err != nil {
 		return nil, "", err
 	}
 	changes, next, err := s.Store.ListPasswordChanges(ctx, integrationID, p.Normalized())

@@ -5,9 +5,9 @@ package dynamo
 // Items:
 //
 //	item                   PK                         SK                            indexes
-//	consultation           CONSULTATION#<id>          CONSULTATION                  GSI1 CONSULTATIONS#<yyyy-mm> / <createdAt>#<id>
-//	                                                                                GSI2 CONSULTATIONS#DOC#<document> / <createdAt>#<id>
-//	                                                                                GSI3 CONSULTATIONS#INTEGRATION#<id> / <createdAt>#<id>
+//	consultation           CONSULTATION#<id>          CONSULTATION                  GSI1 CONSULTATIONS#BRANCH#<branch>#<yyyy-mm> / <createdAt>#<id>
+//	                                                                                GSI2 CONSULTATIONS#DOC#<document>#<branch> / <createdAt>#<id>
+//	                                                                                GSI3 CONSULTATIONS#INTEGRATION#<id>#<branch> / <createdAt>#<id>
 //	on the party           PARTY#<kind>#<id>          CONSULTATION#<createdAt>#<id> -
 //	month with records     CONSULTATION_MONTHS        <yyyy-mm>                     -
 //	latest success         DOC#<document>             CONSULTATION_LATEST           - (TTL a year after)
@@ -17,13 +17,16 @@ package dynamo
 // ScanIndexForward=false):
 //
 //   - get one: GetItem CONSULTATION#<id>.
-//   - center filtered by document: GSI2 on the document's partition; the
+//   - every list of the center is over the caller's branches, one index
+//     partition per branch, merged (merge.go):
+//   - center filtered by document: GSI2 on the document's partitions; the
 //     period is the sort-key range, integration, plan and status are a
 //     FilterExpression.
 //   - center filtered by integration (no document): GSI3, likewise.
-//   - center otherwise: GSI1, one partition per UTC month. The months that
-//     hold records are listed first (CONSULTATION_MONTHS, a few items a
-//     year) and walked newest first, so an empty stretch costs nothing.
+//   - center otherwise: GSI1, one partition per branch and UTC month. The
+//     months that hold records are listed first (CONSULTATION_MONTHS, a few
+//     items a year) and walked newest first, so an empty stretch costs
+//     little.
 //   - a party's consultations: the base table's party partition, where a copy
 //     without the report is written in the same transaction as the record.
 //   - interval rule: GetItem DOC#<document>/CONSULTATION_LATEST, strongly
@@ -41,19 +44,16 @@ package dynamo
 // the minimal record afterwards. A record written without an archive keeps
 // its report inline; it is likewise never shown past reportExpiresAt.
 //
-// Lists apply a FilterExpression after Limit, so a page may hold fewer items
-// than asked while nextCursor is set. Cursors name their query (a hash of
-// the filter), the partition and the last item's keys, so they stay valid
-// across month boundaries and are refused on another query.
+// Lists apply a FilterExpression after Limit and stop after
+// maxQueriesPerConsultPage calls, so a page may hold fewer items than asked
+// while nextCursor is set. Cursors name their query (a hash of the filter),
+// the month and each partition's last keys, so they stay valid across month
+// boundaries and are refused on another query or other branches.
 
 import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -83,11 +83,17 @@ const (
 	maxQueriesPerConsultPage = 25
 )
 
-func consultationPK(id string) string              { return "CONSULTATION#" + id }
-func consultationMonthPK(month string) string      { return "CONSULTATIONS#" + month }
-func consultationDocPK(doc credit.Document) string { return "CONSULTATIONS#DOC#" + doc.Number() }
-func consultationIntegrationPK(id string) string   { return "CONSULTATIONS#INTEGRATION#" + id }
-func documentPK(doc credit.Document) string        { return "DOC#" + doc.Number() }
+func consultationPK(id string) string { return "CONSULTATION#" + id }
+func consultationMonthPK(branch, month string) string {
+	return "CONSULTATIONS#BRANCH#" + branch + "#" + month
+}
+func consultationDocPK(doc credit.Document, branch string) string {
+	return "CONSULTATIONS#DOC#" + doc.Number() + "#" + branch
+}
+func consultationIntegrationPK(id, branch string) string {
+	return "CONSULTATIONS#INTEGRATION#" + id + "#" + branch
+}
+func documentPK(doc credit.Document) string { return "DOC#" + doc.Number() }
 
 func consultationSortKey(at time.Time, id string) string { return formatTime(at) + "#" + id }
 
@@ -254,9 +260,9 @@ func (s *Store) createConsultation(ctx context.Context, c credit.Consultation, u
 	sk := consultationSortKey(c.CreatedAt, c.ID)
 	main, err := marshal(it, map[string]string{
 		attrPK: consultationPK(c.ID), attrSK: consultationSK,
-		"GSI1PK": consultationMonthPK(month), "GSI1SK": sk,
-		"GSI2PK": consultationDocPK(c.Document), "GSI2SK": sk,
-		"GSI3PK": consultationIntegrationPK(c.IntegrationID), "GSI3SK": sk,
+		"GSI1PK": consultationMonthPK(c.BranchID, month), "GSI1SK": sk,
+		"GSI2PK": consultationDocPK(c.Document, c.BranchID), "GSI2SK": sk,
+		"GSI3PK": consultationIntegrationPK(c.IntegrationID, c.BranchID), "GSI3SK": sk,
 	})
 	if err != nil {
 		return err
@@ -365,45 +371,37 @@ func (s *Store) UnlockDocument(ctx context.Context, doc credit.Document, owner s
 	return nil
 }
 
-// consultationCursor resumes a list: Query is the hash of the filter,
-// Partition the index partition to resume in, Key the last item's keys in it
-// (empty: from the partition's start).
-type consultationCursor struct {
-	Query     string            `json:"q"`
-	Partition string            `json:"p"`
-	Key       map[string]string `json:"k,omitempty"`
-}
-
-// consultationQuery is the plan of one filtered list.
-type consultationQuery struct {
-	index       string
-	fingerprint string
-	keyCond     string
-	filter      string
-	names       map[string]string
-	values      map[string]types.AttributeValue
-	partitions  []string
-}
-
-func (s *Store) planConsultationQuery(ctx context.Context, f credit.ConsultationFilter) (consultationQuery, error) {
+func (s *Store) planConsultationQuery(ctx context.Context, f credit.ConsultationFilter) (mergedQuery, error) {
 	from, until := f.Range()
-	q := consultationQuery{names: map[string]string{}, values: map[string]types.AttributeValue{}}
-	h := sha256.Sum256(fmt.Appendf(nil, "%d|%d|%s|%s|%s|%s", from.UnixMilli(), until.UnixMilli(), f.IntegrationID, f.Plan, f.Document.Number(), f.Status))
-	q.fingerprint = hex.EncodeToString(h[:8])
+	q := mergedQuery{names: map[string]string{}, values: map[string]types.AttributeValue{}, maxQueries: maxQueriesPerConsultPage}
+	q.fingerprint = fingerprint("consultations", fmt.Sprint(from.UnixMilli(), until.UnixMilli()), f.IntegrationID, string(f.Plan), f.Document.Number(), string(f.Status), scopeName(f.Branches))
+	branches, err := s.branchesOf(ctx, f.Branches)
+	if err != nil {
+		return q, err
+	}
 	var filters []string
 	addFilter := func(attr, value string) {
 		q.names["#"+attr] = attr
 		q.values[":"+attr] = &types.AttributeValueMemberS{Value: value}
 		filters = append(filters, "#"+attr+" = :"+attr)
 	}
+	each := func(pk func(branch string) string) []string {
+		out := make([]string, len(branches))
+		for i, b := range branches {
+			out[i] = pk(b)
+		}
+		return out
+	}
 	switch {
 	case !f.Document.IsZero():
-		q.index, q.partitions = "GSI2", []string{consultationDocPK(f.Document)}
+		q.index = "GSI2"
+		q.groups = [][]string{each(func(b string) string { return consultationDocPK(f.Document, b) })}
 		if f.IntegrationID != "" {
 			addFilter("integrationId", f.IntegrationID)
 		}
 	case f.IntegrationID != "":
-		q.index, q.partitions = "GSI3", []string{consultationIntegrationPK(f.IntegrationID)}
+		q.index = "GSI3"
+		q.groups = [][]string{each(func(b string) string { return consultationIntegrationPK(f.IntegrationID, b) })}
 	default:
 		q.index = "GSI1"
 		months, err := s.consultationMonths(ctx, from, until)
@@ -411,7 +409,7 @@ func (s *Store) planConsultationQuery(ctx context.Context, f credit.Consultation
 			return q, err
 		}
 		for _, m := range months {
-			q.partitions = append(q.partitions, consultationMonthPK(m))
+			q.groups = append(q.groups, each(func(b string) string { return consultationMonthPK(b, m) }))
 		}
 	}
 	if f.Plan != "" {
@@ -421,8 +419,7 @@ func (s *Store) planConsultationQuery(ctx context.Context, f credit.Consultation
 		addFilter("status", string(f.Status))
 	}
 	q.filter = strings.Join(filters, " AND ")
-	pk, sk := q.index+"PK", q.index+"SK"
-	q.names["#pk"], q.names["#sk"] = pk, sk
+	q.names["#pk"] = q.index + "PK"
 	q.keyCond = "#pk = :pk"
 	switch {
 	case !from.IsZero() && !until.IsZero():
@@ -432,8 +429,9 @@ func (s *Store) planConsultationQuery(ctx context.Context, f credit.Consultation
 		q.keyCond += " AND #sk >= :from"
 	case !until.IsZero():
 		q.keyCond += " AND #sk < :until"
-	default:
-		delete(q.names, "#sk")
+	}
+	if !from.IsZero() || !until.IsZero() {
+		q.names["#sk"] = q.index + "SK"
 	}
 	if !from.IsZero() {
 		q.values[":from"] = &types.AttributeValueMemberS{Value: formatTime(from)}
@@ -496,63 +494,19 @@ func (s *Store) ListConsultations(ctx context.Context, f credit.ConsultationFilt
 	if err != nil {
 		return nil, "", err
 	}
-	first, esk := 0, map[string]types.AttributeValue(nil)
-	if p.Cursor != "" {
-		if first, esk, err = q.resume(p.Cursor); err != nil {
+	raw, next, err := s.mergedPage(ctx, q, p.Limit, p.Cursor)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]credit.Consultation, 0, len(raw))
+	for _, it := range raw {
+		c, err := decodeConsultationSummary(it)
+		if err != nil {
 			return nil, "", err
 		}
+		out = append(out, c)
 	}
-	var out []credit.Consultation
-	budget := maxQueriesPerConsultPage
-	for pi := first; pi < len(q.partitions); pi++ {
-		part := q.partitions[pi]
-		if pi != first {
-			esk = nil
-		}
-		for {
-			if budget == 0 {
-				return out, q.cursor(part, esk), nil
-			}
-			budget--
-			need := p.Limit - len(out)
-			limit := need + 1 // one more tells whether the partition goes on
-			if q.filter != "" {
-				limit = min(max(4*need, 50), 500)
-			}
-			values := maps(q.values, ":pk", part)
-			in := &dynamodb.QueryInput{
-				TableName: aws.String(s.Table), IndexName: aws.String(q.index),
-				KeyConditionExpression: aws.String(q.keyCond), ExpressionAttributeNames: q.names, ExpressionAttributeValues: values,
-				ScanIndexForward: aws.Bool(false), Limit: aws.Int32(int32(limit)), ExclusiveStartKey: esk,
-			}
-			if q.filter != "" {
-				in.FilterExpression = aws.String(q.filter)
-			}
-			res, err := s.Client.Query(ctx, in)
-			if err != nil {
-				return nil, "", queryError(err, "list consultations")
-			}
-			for i, raw := range res.Items {
-				c, err := decodeConsultationSummary(raw)
-				if err != nil {
-					return nil, "", err
-				}
-				out = append(out, c)
-				if len(out) == p.Limit {
-					more := i < len(res.Items)-1 || len(res.LastEvaluatedKey) > 0 || pi < len(q.partitions)-1
-					if !more {
-						return out, "", nil
-					}
-					return out, q.cursor(part, itemKeys(raw, q.index)), nil
-				}
-			}
-			if len(res.LastEvaluatedKey) == 0 {
-				break
-			}
-			esk = res.LastEvaluatedKey
-		}
-	}
-	return out, "", nil
+	return out, next, nil
 }
 
 func maps(m map[string]types.AttributeValue, k, v string) map[string]types.AttributeValue {
@@ -572,50 +526,6 @@ func itemKeys(item map[string]types.AttributeValue, index string) map[string]typ
 		out[k] = item[k]
 	}
 	return out
-}
-
-func (q consultationQuery) cursor(partition string, esk map[string]types.AttributeValue) string {
-	c := consultationCursor{Query: q.fingerprint, Partition: partition}
-	if len(esk) > 0 {
-		c.Key = map[string]string{}
-		for k, v := range esk {
-			c.Key[k] = avString(v)
-		}
-	}
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// resume checks a cursor against this query and returns where to go on.
-func (q consultationQuery) resume(cursor string) (int, map[string]types.AttributeValue, error) {
-	b, err := base64.RawURLEncoding.DecodeString(cursor)
-	if err != nil {
-		return 0, nil, credit.ErrInvalidCursor
-	}
-	var c consultationCursor
-	if err := json.Unmarshal(b, &c); err != nil || c.Query != q.fingerprint {
-		return 0, nil, credit.ErrInvalidCursor
-	}
-	pi := slices.Index(q.partitions, c.Partition)
-	if pi < 0 {
-		return 0, nil, credit.ErrInvalidCursor
-	}
-	if len(c.Key) == 0 {
-		return pi, nil, nil
-	}
-	want := []string{attrPK, attrSK, q.index + "PK", q.index + "SK"}
-	if len(c.Key) != len(want) || c.Key[q.index+"PK"] != c.Partition {
-		return 0, nil, credit.ErrInvalidCursor
-	}
-	esk := map[string]types.AttributeValue{}
-	for _, k := range want {
-		v, ok := c.Key[k]
-		if !ok || v == "" {
-			return 0, nil, credit.ErrInvalidCursor
-		}
-		esk[k] = &types.AttributeValueMemberS{Value: v}
-	}
-	return pi, esk, nil
 }
 
 // decodeConsultationSummary reads a listed item without its report: lists

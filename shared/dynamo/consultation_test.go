@@ -23,6 +23,9 @@ func TestConsultationStoreContract(t *testing.T) {
 	credittest.ConsultationStore(t, func(t *testing.T, now func() time.Time) credit.ConsultationStore {
 		s := newStore(t)
 		s.Now = now
+		for _, b := range credittest.ConsultationBranches {
+			require.NoError(t, s.CreateIntegration(context.Background(), credittest.NewTestIntegration(b)))
+		}
 		return s
 	})
 }

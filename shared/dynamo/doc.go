@@ -3,9 +3,9 @@
 //
 // # Table design
 //
-// One table, keys PK/SK, three overloaded global secondary indexes
-// (GSI1PK/GSI1SK, GSI2PK/GSI2SK, GSI3PK/GSI3SK, all projecting every
-// attribute), TTL on "expiresAt". Each item kind uses its own key prefixes,
+// One table, keys PK/SK, four overloaded global secondary indexes
+// (GSI1PK/GSI1SK to GSI4PK/GSI4SK; GSI1 to GSI3 project every attribute,
+// GSI4 the keys and integrationId only), TTL on "expiresAt". Each item kind uses its own key prefixes,
 // so the overloaded indexes never mix kinds in one partition. The items, in
 // brief (each store file's doc comment has the detail and the reasons):
 //
@@ -13,13 +13,14 @@
 //	parameters                 PARAMETERS                       PARAMETERS                  -
 //	integration                INTEGRATION#<id>                 INTEGRATION                 GSI1 INTEGRATIONS / <createdAt>#<id>
 //	branch lock                BRANCH#<branch>                  INTEGRATION                 -
+//	branch registry            BRANCHES                         <branch>                    -
 //	party                      PARTY#<kind>#<id>                PARTY                       -
 //	invoice                    PARTY#customer#<id>              INVOICE#<invoice>           GSI1 OPENINV#<branch> / <due>#<customer>#<invoice> (open only)
-//	consultation               CONSULTATION#<id>                CONSULTATION                GSI1 CONSULTATIONS#<yyyy-mm>, GSI2 ...#DOC#<doc>, GSI3 ...#INTEGRATION#<id>
+//	consultation               CONSULTATION#<id>                CONSULTATION                GSI1 CONSULTATIONS#BRANCH#<branch>#<yyyy-mm>, GSI2 ...#DOC#<doc>#<branch>, GSI3 ...#INTEGRATION#<id>#<branch>
 //	consultation on the party  PARTY#<kind>#<id>                CONSULTATION#<at>#<id>      -
 //	latest success, mark       DOC#<document>                   CONSULTATION_LATEST, _MARK  - (TTL)
-//	negativation               NEGATIVATION#<id>                NEGATIVATION                GSI1 NEGCUST#, GSI2 NEGSTATUS#, GSI3 NEGINTSTATUS#
-//	one-per-invoice marker     PARTY#customer#<id>              NEGATIVATION#<invoice>      GSI1 NEGBYINT#<integration>, GSI2 NEGATIVATIONS
+//	negativation               NEGATIVATION#<id>                NEGATIVATION                GSI4 NEGSTATUS#<branch>#<status> (keys and integrationId)
+//	one-per-invoice marker     PARTY#customer#<id>              NEGATIVATION#<invoice>      GSI2 NEGATIVATIONS#<branch>
 //	password change lease      PWLEASE#<integration>            PWLEASE                     - (TTL)
 //	password change record     PWCHANGES#<integration>          <startedAt>#<change>        -
 //	open password change       PWOPEN#<integration>             <startedAt>#<change>        -
@@ -30,7 +31,9 @@
 //	idempotent answer's part   IDEMPOTENCY#<sha256(sub, key)>   IDEMPOTENCY#PART#<nnn>      - (TTL)
 //
 // Every list is a Query on the base table or an index with an opaque cursor;
-// no Scan runs on any request path (the template's policies do not even
+// lists of records that belong to a branch query one partition per branch
+// the caller may see and merge them (merge.go), so a user kept to some
+// branches never reads another's; no Scan runs on any request path (the template's policies do not even
 // grant it). Uniqueness and invariants are conditional writes and
 // transactions, never a read followed by a write: one integration per
 // branch (the branch lock), one negativation per invoice (the marker), no

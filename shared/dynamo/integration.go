@@ -2,7 +2,10 @@ package dynamo
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"slices"
+	"strings"
 
 	"creditanalysis/shared/credit"
 
@@ -97,6 +100,7 @@ func (s *Store) CreateIntegration(ctx context.Context, i credit.Integration) err
 	err = s.transact(ctx, []types.TransactWriteItem{
 		{Put: &types.Put{TableName: aws.String(s.Table), Item: branchLockAV(i.BranchID, i.ID), ConditionExpression: aws.String("attribute_not_exists(PK)")}},
 		{Put: &types.Put{TableName: aws.String(s.Table), Item: item, ConditionExpression: aws.String("attribute_not_exists(PK)")}},
+		s.registerBranch(i.BranchID),
 	})
 	switch {
 	case err == nil:
@@ -137,7 +141,14 @@ func (s *Store) GetIntegrationByBranch(ctx context.Context, branchID string) (cr
 	return s.GetIntegration(ctx, lock.IntegrationID)
 }
 
-func (s *Store) ListIntegrations(ctx context.Context, p credit.Page) ([]credit.Integration, string, error) {
+// ListIntegrations lists every integration on GSI1 INTEGRATIONS, oldest
+// first; kept to some branches, it reads their branch locks (one
+// integration per branch) and those integrations, ordered as the index
+// orders them, the cursor being the last one's sort key.
+func (s *Store) ListIntegrations(ctx context.Context, branches credit.Branches, p credit.Page) ([]credit.Integration, string, error) {
+	if !branches.All() {
+		return s.branchIntegrations(ctx, branches, p.Normalized())
+	}
 	start, err := decodeCursor(p.Cursor, attrPK, attrSK, "GSI1PK", "GSI1SK")
 	if err != nil {
 		return nil, "", err
@@ -149,6 +160,52 @@ func (s *Store) ListIntegrations(ctx context.Context, p credit.Page) ([]credit.I
 		Limit:                     aws.Int32(int32(p.Normalized().Limit)),
 		ExclusiveStartKey:         start,
 	}, "integrations", integrationItem.integration)
+}
+
+func (s *Store) branchIntegrations(ctx context.Context, branches credit.Branches, p credit.Page) ([]credit.Integration, string, error) {
+	after := ""
+	if p.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(p.Cursor)
+		if err != nil || !strings.HasPrefix(string(b), "intbranch|") {
+			return nil, "", credit.ErrInvalidCursor
+		}
+		after = strings.TrimPrefix(string(b), "intbranch|")
+	}
+	keys := make([]map[string]types.AttributeValue, 0, len(branches))
+	for _, b := range branches {
+		keys = append(keys, key(branchLockPK(b), integrationSK))
+	}
+	locks, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, "", err
+	}
+	keys = keys[:0]
+	for _, l := range locks {
+		keys = append(keys, key(integrationPK(avString(l["integrationId"])), integrationSK))
+	}
+	raw, err := s.batchGet(ctx, keys)
+	if err != nil {
+		return nil, "", err
+	}
+	var items []integrationItem
+	if err := attributevalue.UnmarshalListOfMaps(raw, &items); err != nil {
+		return nil, "", credit.Internal(err, "dynamo: decode integrations")
+	}
+	sortKey := func(i credit.Integration) string { return formatTime(i.CreatedAt) + "#" + i.ID }
+	var out []credit.Integration
+	for _, it := range items {
+		// The lock and the record move together; a record read between
+		// them is left out rather than shown on another branch.
+		if i := it.integration(); branches.Allows(i.BranchID) && (after == "" || sortKey(i) > after) {
+			out = append(out, i)
+		}
+	}
+	slices.SortFunc(out, func(a, b credit.Integration) int { return strings.Compare(sortKey(a), sortKey(b)) })
+	if len(out) <= p.Limit {
+		return out, "", nil
+	}
+	out = out[:p.Limit]
+	return out, base64.RawURLEncoding.EncodeToString([]byte("intbranch|" + sortKey(out[len(out)-1]))), nil
 }
 
 // UpdateIntegration applies fn to the stored record and writes the settings
@@ -188,7 +245,8 @@ func (s *Store) UpdateIntegration(ctx context.Context, id string, fn func(*credi
 				types.TransactWriteItem{Put: &types.Put{
 					TableName: aws.String(s.Table), Item: branchLockAV(next.BranchID, id),
 					ConditionExpression: aws.String("attribute_not_exists(PK)"),
-				}})
+				}},
+				s.registerBranch(next.BranchID))
 		}
 		err = s.transact(ctx, items)
 		if err == nil {
@@ -198,7 +256,7 @@ func (s *Store) UpdateIntegration(ctx context.Context, id string, fn func(*credi
 			return credit.Integration{}, credit.Internal(err, "dynamo: update integration")
 		}
 		codes := cancellationCodes(err)
-		if len(codes) == 3 && codes[2] == "ConditionalCheckFailed" && codes[0] != "ConditionalCheckFailed" {
+		if len(codes) >= 3 && codes[2] == "ConditionalCheckFailed" && codes[0] != "ConditionalCheckFailed" {
 			return credit.Integration{}, credit.ErrBranchAlreadyIntegrated(next.BranchID)
 		}
 		if moves {

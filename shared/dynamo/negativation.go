@@ -3,24 +3,29 @@ package dynamo
 // Negativations: items and access patterns.
 //
 //	item         PK                          SK                          indexes
-//	record       NEGATIVATION#<id>           NEGATIVATION                GSI1 NEGCUST#<customer>             / <createdAt>#<id>
-//	                                                                     GSI2 NEGSTATUS#<status>             / <createdAt>#<id>
-//	                                                                     GSI3 NEGINTSTATUS#<integration>#<status> / <createdAt>#<id>
-//	marker       PARTY#customer#<customer>   NEGATIVATION#<invoice>      GSI1 NEGBYINT#<integration>         / <createdAt>#<id>
-//	                                                                     GSI2 NEGATIVATIONS                  / <createdAt>#<id>
+//	record       NEGATIVATION#<id>           NEGATIVATION                GSI4 NEGSTATUS#<branch>#<status> / <createdAt>#<id> (keys and integrationId)
+//	marker       PARTY#customer#<customer>   NEGATIVATION#<invoice>      GSI2 NEGATIVATIONS#<branch>           / <createdAt>#<id>
 //	integration  INTEGRATION#<id>            INTEGRATION                 (liveNegativations counter)
 //
-// Access patterns, newest first, createdAt ranges on the sort key:
+// Access patterns, newest first, createdAt ranges on the sort key, every
+// list over the caller's branches (merge.go):
 //
 //   - one record: GetItem on its key; by invoice: the marker, then the record;
-//   - a customer's (GET /parties/customers/{id}/negativations, and any list
-//     filtered by customer): GSI1 NEGCUST#, the other filters applied to
-//     that small partition;
-//   - by status (the panel's tabs, pending removals): GSI2 NEGSTATUS#;
-//   - by integration and status (the sync, the billing rule): GSI3;
-//   - by integration, and all: the markers on GSI1 NEGBYINT# and GSI2
-//     NEGATIVATIONS, then BatchGetItem of the records. Markers never change
-//     after creation, so these entries are written once.
+//   - a customer's: the markers in the customer's partition (one per
+//     invoice, a handful), then BatchGetItem of the records;
+//   - by status, with or without the integration (the panel's tabs, pending
+//     removals, the sync, the billing rule): GSI4 NEGSTATUS#<branch>#<status>,
+//     the integration a FilterExpression on the projected integrationId,
+//     then BatchGetItem of the records;
+//   - otherwise (all, or by integration): the markers on GSI2
+//     NEGATIVATIONS#<branch>, likewise filtered, then BatchGetItem. Markers
+//     never change after creation, so this entry is written once.
+//
+// Write cost: the record is the only large item and has one small index
+// entry (keys and integrationId, not the record), so an inclusion is one
+// transaction (marker, record, counter) and one conditional PutItem of the
+// outcome, whose index entry moves with the status. Lists pay for it with
+// a BatchGetItem of the page.
 //
 // The marker is the one-negativation-per-invoice lock: a separate item under
 // the customer (the invoice item is replaced whole by PutInvoice), created
@@ -28,13 +33,17 @@ package dynamo
 // +1 on the integration's liveNegativations, whose condition
 // attribute_exists keeps a record from being created for an integration
 // being deleted. Every later write of the record is conditioned on its
-// version and adjusts the counter in the same transaction when
-// Negativation.Live changes, so the delete guard is exact.
+// version and, when Negativation.Live changes, adjusts the counter in the
+// same transaction, so the delete guard is exact; a write that leaves Live
+// as it was is a plain conditional PutItem.
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -50,16 +59,13 @@ var _ credit.NegativationStore = (*Store)(nil)
 const (
 	negativationSK       = "NEGATIVATION"
 	negativationMarkerSK = "NEGATIVATION#"
-	allNegativationsKey  = "NEGATIVATIONS"
 )
 
-func negativationPK(id string) string                   { return "NEGATIVATION#" + id }
-func negByCustomerPK(customerID string) string          { return "NEGCUST#" + customerID }
-func negByStatusPK(st credit.NegativationStatus) string { return "NEGSTATUS#" + string(st) }
-func negByIntegrationPK(integrationID string) string    { return "NEGBYINT#" + integrationID }
-func negByIntegrationStatusPK(integrationID string, st credit.NegativationStatus) string {
-	return "NEGINTSTATUS#" + integrationID + "#" + string(st)
+func negativationPK(id string) string { return "NEGATIVATION#" + id }
+func negByStatusPK(branch string, st credit.NegativationStatus) string {
+	return "NEGSTATUS#" + branch + "#" + string(st)
 }
+func negByBranchPK(branch string) string      { return "NEGATIVATIONS#" + branch }
 func negSortKey(n credit.Negativation) string { return formatTime(n.CreatedAt) + "#" + n.ID }
 
 type negativationEventItem struct {
@@ -176,30 +182,26 @@ func (it negativationItem) negativation() credit.Negativation {
 	return n
 }
 
-// negativationAV is the record item with its three index entries, which
-// follow the status.
+// negativationAV is the record item with its one index entry, which
+// follows the status.
 func negativationAV(n credit.Negativation) (map[string]types.AttributeValue, error) {
-	sk := negSortKey(n)
 	return marshal(toNegativationItem(n), map[string]string{
 		attrPK: negativationPK(n.ID), attrSK: negativationSK,
-		"GSI1PK": negByCustomerPK(n.CustomerID), "GSI1SK": sk,
-		"GSI2PK": negByStatusPK(n.Status), "GSI2SK": sk,
-		"GSI3PK": negByIntegrationStatusPK(n.IntegrationID, n.Status), "GSI3SK": sk,
+		"GSI4PK": negByStatusPK(n.BranchID, n.Status), "GSI4SK": negSortKey(n),
 	})
 }
 
 type negativationMarker struct {
 	NegativationID string `dynamodbav:"negativationId"`
 	IntegrationID  string `dynamodbav:"integrationId"`
+	BranchID       string `dynamodbav:"branchId"`
 	CreatedAt      string `dynamodbav:"createdAt"`
 }
 
 func markerAV(n credit.Negativation) (map[string]types.AttributeValue, error) {
-	sk := negSortKey(n)
-	return marshal(negativationMarker{NegativationID: n.ID, IntegrationID: n.IntegrationID, CreatedAt: formatTime(n.CreatedAt)}, map[string]string{
+	return marshal(negativationMarker{NegativationID: n.ID, IntegrationID: n.IntegrationID, BranchID: n.BranchID, CreatedAt: formatTime(n.CreatedAt)}, map[string]string{
 		attrPK: partyPK(credit.PartyCustomer, n.CustomerID), attrSK: negativationMarkerSK + n.InvoiceID,
-		"GSI1PK": negByIntegrationPK(n.IntegrationID), "GSI1SK": sk,
-		"GSI2PK": allNegativationsKey, "GSI2SK": sk,
+		"GSI2PK": negByBranchPK(n.BranchID), "GSI2SK": negSortKey(n),
 	})
 }
 
@@ -297,18 +299,19 @@ func (s *Store) UpdateNegativation(ctx context.Context, id string, fn func(*cred
 		} else if err != nil {
 			return credit.Negativation{}, err
 		}
-		next.ID, next.CustomerID, next.InvoiceID, next.IntegrationID = cur.ID, cur.CustomerID, cur.InvoiceID, cur.IntegrationID
+		next.ID, next.CustomerID, next.InvoiceID, next.IntegrationID, next.BranchID = cur.ID, cur.CustomerID, cur.InvoiceID, cur.IntegrationID, cur.BranchID
 		next.CreatedAt, next.Version = cur.CreatedAt, cur.Version+1
 		record, err := negativationAV(next)
 		if err != nil {
 			return credit.Negativation{}, err
 		}
-		items := []types.TransactWriteItem{{Put: &types.Put{
+		put := &types.Put{
 			TableName: aws.String(s.Table), Item: record,
 			ConditionExpression:       aws.String("#version = :v"),
 			ExpressionAttributeNames:  map[string]string{"#version": "version"},
 			ExpressionAttributeValues: map[string]types.AttributeValue{":v": &types.AttributeValueMemberN{Value: fmt.Sprint(cur.Version)}},
-		}}}
+		}
+		items := []types.TransactWriteItem{{Put: put}}
 		delta := 0
 		switch {
 		case !cur.Live() && next.Live():
@@ -319,7 +322,16 @@ func (s *Store) UpdateNegativation(ctx context.Context, id string, fn func(*cred
 		if delta != 0 && !(delta < 0 && integrationGone) {
 			items = append(items, s.liveCounter(cur.IntegrationID, delta))
 		}
-		err = s.transact(ctx, items)
+		if len(items) == 1 {
+			// Live unchanged: one conditional write, half a transaction's
+			// cost.
+			_, err = s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+				TableName: put.TableName, Item: put.Item, ConditionExpression: put.ConditionExpression,
+				ExpressionAttributeNames: put.ExpressionAttributeNames, ExpressionAttributeValues: put.ExpressionAttributeValues,
+			})
+		} else {
+			err = s.transact(ctx, items)
+		}
 		if err == nil {
 			return next, nil
 		}
@@ -339,120 +351,142 @@ func (s *Store) UpdateNegativation(ctx context.Context, id string, fn func(*cred
 	return credit.Negativation{}, credit.ErrNegativationConcurrentUpdate
 }
 
-// negativationQuery is the index query a filter is served by.
-type negativationQuery struct {
-	index, pkAttr, skAttr, pk string
-	// viaMarkers: the index holds markers; the records are read after.
-	viaMarkers bool
-	// filter is applied by DynamoDB after the key condition.
-	filter string
-	values map[string]types.AttributeValue
-}
-
-func planNegativationQuery(f credit.NegativationFilter) negativationQuery {
-	q := negativationQuery{values: map[string]types.AttributeValue{}}
-	switch {
-	case f.CustomerID != "":
-		q.index, q.pk = "GSI1", negByCustomerPK(f.CustomerID)
-		var conds []string
-		if f.Status != "" {
-			conds = append(conds, "#status = :status")
-			q.values[":status"] = &types.AttributeValueMemberS{Value: string(f.Status)}
-		}
-		if f.IntegrationID != "" {
-			conds = append(conds, "integrationId = :integration")
-			q.values[":integration"] = &types.AttributeValueMemberS{Value: f.IntegrationID}
-		}
-		for i, c := range conds {
-			if i > 0 {
-				q.filter += " AND "
-			}
-			q.filter += c
-		}
-	case f.Status != "" && f.IntegrationID != "":
-		q.index, q.pk = "GSI3", negByIntegrationStatusPK(f.IntegrationID, f.Status)
-	case f.Status != "":
-		q.index, q.pk = "GSI2", negByStatusPK(f.Status)
-	case f.IntegrationID != "":
-		q.index, q.pk, q.viaMarkers = "GSI1", negByIntegrationPK(f.IntegrationID), true
-	default:
-		q.index, q.pk, q.viaMarkers = "GSI2", allNegativationsKey, true
+// negativationQuery plans the merged list a filter is served by (not the
+// customer's, which reads the customer's markers).
+func (s *Store) negativationQuery(ctx context.Context, f credit.NegativationFilter) (mergedQuery, bool, error) {
+	branches, err := s.branchesOf(ctx, f.Branches)
+	if err != nil {
+		return mergedQuery{}, false, err
 	}
-	q.pkAttr, q.skAttr = q.index+"PK", q.index+"SK"
-	return q
+	from, to := f.CreatedBounds()
+	q := mergedQuery{
+		fingerprint: fingerprint("neg", string(f.Status), f.IntegrationID, fmt.Sprint(from.UnixMilli(), to.UnixMilli()), scopeName(f.Branches)),
+		names:       map[string]string{}, values: map[string]types.AttributeValue{},
+	}
+	var parts []string
+	viaMarkers := f.Status == ""
+	for _, b := range branches {
+		if viaMarkers {
+			parts = append(parts, negByBranchPK(b))
+		} else {
+			parts = append(parts, negByStatusPK(b, f.Status))
+		}
+	}
+	q.groups = [][]string{parts}
+	q.index = "GSI4"
+	if viaMarkers {
+		q.index = "GSI2"
+	}
+	q.names["#pk"] = q.index + "PK"
+	q.keyCond = "#pk = :pk"
+	switch {
+	case !from.IsZero() && !to.IsZero():
+		// "<to>#id" sorts after "<to>": BETWEEN keeps the end exclusive.
+		q.keyCond += " AND #sk BETWEEN :from AND :to"
+	case !from.IsZero():
+		q.keyCond += " AND #sk >= :from"
+	case !to.IsZero():
+		q.keyCond += " AND #sk < :to"
+	}
+	if !from.IsZero() {
+		q.names["#sk"] = q.index + "SK"
+		q.values[":from"] = &types.AttributeValueMemberS{Value: formatTime(from)}
+	}
+	if !to.IsZero() {
+		q.names["#sk"] = q.index + "SK"
+		q.values[":to"] = &types.AttributeValueMemberS{Value: formatTime(to)}
+	}
+	if f.IntegrationID != "" {
+		q.filter = "integrationId = :integration"
+		q.values[":integration"] = &types.AttributeValueMemberS{Value: f.IntegrationID}
+	}
+	return q, viaMarkers, nil
 }
 
 func (s *Store) ListNegativations(ctx context.Context, f credit.NegativationFilter, p credit.Page) ([]credit.Negativation, string, error) {
 	p = p.Normalized()
-	q := planNegativationQuery(f)
-	start, err := decodeCursor(p.Cursor, attrPK, attrSK, q.pkAttr, q.skAttr)
+	if f.CustomerID != "" {
+		return s.customerNegativations(ctx, f, p)
+	}
+	q, viaMarkers, err := s.negativationQuery(ctx, f)
 	if err != nil {
 		return nil, "", err
 	}
-	cond := "#pk = :pk"
-	names := map[string]string{"#pk": q.pkAttr}
-	values := map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: q.pk}}
-	for k, v := range q.values {
-		values[k] = v
+	raw, next, err := s.mergedPage(ctx, q, p.Limit, p.Cursor)
+	if err != nil {
+		return nil, "", err
 	}
-	from, to := f.CreatedBounds()
-	switch {
-	case !from.IsZero() && !to.IsZero():
-		// "<to>#id" sorts after "<to>": BETWEEN keeps the end exclusive.
-		cond += " AND #sk BETWEEN :from AND :to"
-	case !from.IsZero():
-		cond += " AND #sk >= :from"
-	case !to.IsZero():
-		cond += " AND #sk < :to"
-	}
-	if !from.IsZero() {
-		names["#sk"] = q.skAttr
-		values[":from"] = &types.AttributeValueMemberS{Value: formatTime(from)}
-	}
-	if !to.IsZero() {
-		names["#sk"] = q.skAttr
-		values[":to"] = &types.AttributeValueMemberS{Value: formatTime(to)}
-	}
-	in := &dynamodb.QueryInput{
-		TableName: aws.String(s.Table), IndexName: aws.String(q.index),
-		KeyConditionExpression: aws.String(cond), ExpressionAttributeNames: names, ExpressionAttributeValues: values,
-		ScanIndexForward: aws.Bool(false), ExclusiveStartKey: start,
-	}
-	if q.filter != "" {
-		in.FilterExpression = aws.String(q.filter)
-	}
-	if f.CustomerID != "" && f.Status != "" {
-		names["#status"] = "status"
-	}
-	// A filtered query may match fewer than it reads: keep reading pages,
-	// never more than the remaining room, until the page is full.
-	var raw []map[string]types.AttributeValue
-	var next map[string]types.AttributeValue
-	for {
-		in.Limit = aws.Int32(int32(p.Limit - len(raw)))
-		res, err := s.Client.Query(ctx, in)
-		if err != nil && start == nil {
-			return nil, "", credit.Internal(err, "dynamo: list negativations")
-		} else if err != nil {
-			return nil, "", queryError(err, "list negativations")
+	ids := make([]string, len(raw))
+	for i, it := range raw {
+		if viaMarkers {
+			ids[i] = avString(it["negativationId"])
+		} else {
+			ids[i] = strings.TrimPrefix(avString(it[attrPK]), negativationPK(""))
 		}
-		raw = append(raw, res.Items...)
-		next = res.LastEvaluatedKey
-		if len(next) == 0 || len(raw) >= p.Limit {
+	}
+	out, err := s.negativationsByID(ctx, ids)
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// customerNegativations lists a customer's records from its markers: a
+// customer has one per invoice at most, so all are read, ordered and cut
+// into the page; the cursor is the last record's sort key.
+func (s *Store) customerNegativations(ctx context.Context, f credit.NegativationFilter, p credit.Page) ([]credit.Negativation, string, error) {
+	pk := partyPK(credit.PartyCustomer, f.CustomerID)
+	after := ""
+	if p.Cursor != "" {
+		b, err := base64.RawURLEncoding.DecodeString(p.Cursor)
+		if err != nil || !strings.HasPrefix(string(b), "negcust|"+f.CustomerID+"|") {
+			return nil, "", credit.ErrInvalidCursor
+		}
+		after = strings.TrimPrefix(string(b), "negcust|"+f.CustomerID+"|")
+	}
+	var ids []string
+	var start map[string]types.AttributeValue
+	for {
+		res, err := s.Client.Query(ctx, &dynamodb.QueryInput{
+			TableName: aws.String(s.Table), KeyConditionExpression: aws.String("PK = :pk AND begins_with(SK, :prefix)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{
+				":pk": &types.AttributeValueMemberS{Value: pk}, ":prefix": &types.AttributeValueMemberS{Value: negativationMarkerSK},
+			},
+			ExclusiveStartKey: start,
+		})
+		if err != nil {
+			return nil, "", credit.Internal(err, "dynamo: list customer negativations")
+		}
+		var markers []negativationMarker
+		if err := attributevalue.UnmarshalListOfMaps(res.Items, &markers); err != nil {
+			return nil, "", credit.Internal(err, "dynamo: decode negativation markers")
+		}
+		for _, m := range markers {
+			if f.Branches.Allows(m.BranchID) && (f.IntegrationID == "" || m.IntegrationID == f.IntegrationID) {
+				ids = append(ids, m.NegativationID)
+			}
+		}
+		if len(res.LastEvaluatedKey) == 0 {
 			break
 		}
-		in.ExclusiveStartKey = next
+		start = res.LastEvaluatedKey
 	}
-	var out []credit.Negativation
-	if q.viaMarkers {
-		out, err = s.negativationsOfMarkers(ctx, raw)
-	} else {
-		out, err = decodeNegativations(raw)
-	}
+	recs, err := s.negativationsByID(ctx, ids)
 	if err != nil {
 		return nil, "", err
 	}
-	return out, encodeCursor(next), nil
+	var out []credit.Negativation
+	for _, n := range recs {
+		if f.Matches(n) && (after == "" || negSortKey(n) < after) {
+			out = append(out, n)
+		}
+	}
+	slices.SortFunc(out, func(a, b credit.Negativation) int { return strings.Compare(negSortKey(b), negSortKey(a)) })
+	if len(out) <= p.Limit {
+		return out, "", nil
+	}
+	out = out[:p.Limit]
+	return out, base64.RawURLEncoding.EncodeToString([]byte("negcust|" + f.CustomerID + "|" + negSortKey(out[len(out)-1]))), nil
 }
 
 func decodeNegativations(raw []map[string]types.AttributeValue) ([]credit.Negativation, error) {
@@ -467,16 +501,11 @@ func decodeNegativations(raw []map[string]types.AttributeValue) ([]credit.Negati
 	return out, nil
 }
 
-// negativationsOfMarkers reads the records the markers point to, in the
-// markers' order.
-func (s *Store) negativationsOfMarkers(ctx context.Context, raw []map[string]types.AttributeValue) ([]credit.Negativation, error) {
-	var markers []negativationMarker
-	if err := attributevalue.UnmarshalListOfMaps(raw, &markers); err != nil {
-		return nil, credit.Internal(err, "dynamo: decode negativation markers")
-	}
-	keys := make([]map[string]types.AttributeValue, len(markers))
-	for i, m := range markers {
-		keys[i] = key(negativationPK(m.NegativationID), negativationSK)
+// negativationsByID reads the records of ids, in that order.
+func (s *Store) negativationsByID(ctx context.Context, ids []string) ([]credit.Negativation, error) {
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(negativationPK(id), negativationSK)
 	}
 	got, err := s.batchGet(ctx, keys)
 	if err != nil {
@@ -490,9 +519,9 @@ func (s *Store) negativationsOfMarkers(ctx context.Context, raw []map[string]typ
 	for _, n := range recs {
 		byID[n.ID] = n
 	}
-	out := make([]credit.Negativation, 0, len(markers))
-	for _, m := range markers {
-		if n, ok := byID[m.NegativationID]; ok {
+	out := make([]credit.Negativation, 0, len(ids))
+	for _, id := range ids {
+		if n, ok := byID[id]; ok {
 			out = append(out, n)
 		}
 	}
@@ -530,34 +559,53 @@ func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeV
 // liveAtTheBureau are the statuses whose record the bureau holds.
 var liveAtTheBureau = []credit.NegativationStatus{credit.NegativationPending, credit.NegativationActive, credit.NegativationRemoving}
 
-func (s *Store) ListSettledNegativations(ctx context.Context, integrationID string) ([]credit.SettledNegativation, error) {
-	var recs []credit.Negativation
-	for _, st := range liveAtTheBureau {
-		index, pk := "GSI2", negByStatusPK(st)
-		if integrationID != "" {
-			index, pk = "GSI3", negByIntegrationStatusPK(integrationID, st)
-		}
-		in := &dynamodb.QueryInput{
-			TableName: aws.String(s.Table), IndexName: aws.String(index),
-			KeyConditionExpression:    aws.String("#pk = :pk"),
-			ExpressionAttributeNames:  map[string]string{"#pk": index + "PK"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: pk}},
-		}
-		for {
-			res, err := s.Client.Query(ctx, in)
-			if err != nil {
-				return nil, credit.Internal(err, "dynamo: list live negativations")
+func (s *Store) ListSettledNegativations(ctx context.Context, integrationID string, scope credit.Branches) ([]credit.SettledNegativation, error) {
+	// An integration's live records are all in its branch: it cannot move
+	// while it has any.
+	if integrationID != "" {
+		if i, err := s.GetIntegration(ctx, integrationID); err == nil {
+			if !scope.Allows(i.BranchID) {
+				return nil, nil
 			}
-			page, err := decodeNegativations(res.Items)
-			if err != nil {
-				return nil, err
-			}
-			recs = append(recs, page...)
-			if len(res.LastEvaluatedKey) == 0 {
-				break
-			}
-			in.ExclusiveStartKey = res.LastEvaluatedKey
+			scope = credit.Branches{i.BranchID}
+		} else if credit.ErrorKind(err) != credit.KindNotFound {
+			return nil, err
 		}
+	}
+	branches, err := s.branchesOf(ctx, scope)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, b := range branches {
+		for _, st := range liveAtTheBureau {
+			in := &dynamodb.QueryInput{
+				TableName: aws.String(s.Table), IndexName: aws.String("GSI4"),
+				KeyConditionExpression:    aws.String("GSI4PK = :pk"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: negByStatusPK(b, st)}},
+			}
+			if integrationID != "" {
+				in.FilterExpression = aws.String("integrationId = :integration")
+				in.ExpressionAttributeValues[":integration"] = &types.AttributeValueMemberS{Value: integrationID}
+			}
+			for {
+				res, err := s.Client.Query(ctx, in)
+				if err != nil {
+					return nil, credit.Internal(err, "dynamo: list live negativations")
+				}
+				for _, it := range res.Items {
+					ids = append(ids, strings.TrimPrefix(avString(it[attrPK]), negativationPK("")))
+				}
+				if len(res.LastEvaluatedKey) == 0 {
+					break
+				}
+				in.ExclusiveStartKey = res.LastEvaluatedKey
+			}
+		}
+	}
+	recs, err := s.negativationsByID(ctx, ids)
+	if err != nil {
+		return nil, err
 	}
 	keys := make([]map[string]types.AttributeValue, len(recs))
 	for i, n := range recs {

@@ -18,8 +18,19 @@ const (
 )
 
 // Indexes are the table's global secondary indexes, each keyed
-// <name>PK/<name>SK.
-var Indexes = []string{"GSI1", "GSI2", "GSI3"}
+// <name>PK/<name>SK. GSI1 to GSI3 project every attribute; GSI4 only the
+// keys and integrationId: it holds the negativations by branch and status,
+// whose records are large and change status, so each index entry written
+// stays small.
+var Indexes = []string{"GSI1", "GSI2", "GSI3", "GSI4"}
+
+// projection is what an index holds besides its keys.
+func projection(index string) *types.Projection {
+	if index == "GSI4" {
+		return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"integrationId"}}
+	}
+	return &types.Projection{ProjectionType: types.ProjectionTypeAll}
+}
 
 // TTLAttribute names the attribute DynamoDB expires items by.
 const TTLAttribute = attrTTL
@@ -43,7 +54,7 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 				{AttributeName: aws.String(ix + "PK"), KeyType: types.KeyTypeHash},
 				{AttributeName: aws.String(ix + "SK"), KeyType: types.KeyTypeRange},
 			},
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
+			Projection: projection(ix),
 		})
 	}
 	return &dynamodb.CreateTableInput{

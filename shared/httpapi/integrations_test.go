@@ -101,7 +101,7 @@ func TestIntegrationsFixtures(t *testing.T) {
 		}
 		assert.NotContains(t, logs.String(), "Abcd@123")
 		assert.NotContains(t, logs.String(), "135790")
-		items, _, err := store.ListIntegrations(context.Background(), credit.Page{})
+		items, _, err := store.ListIntegrations(context.Background(), nil, credit.Page{})
 		require.NoError(t, err)
 		require.Len(t, items, 1)
 		assert.NotContains(t, fmt.Sprintf("%#v", items[0]), "Abcd@123")

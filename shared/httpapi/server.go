@@ -43,6 +43,9 @@ type Config struct {
 	// RolesClaim names the JWT claim holding the caller's roles
 	// (DefaultRolesClaim when empty).
 	RolesClaim string
+	// BranchesClaim names the JWT claim listing the branches a caller is
+	// kept to (DefaultBranchesClaim when empty).
+	BranchesClaim string
 	// Audit receives an event for every state-changing call and every read
 	// listed in auditedReads; nil keeps no trail (unit tests of one area).
 	Audit credit.AuditLog
@@ -169,6 +172,9 @@ func (s *Server) serve(rt Route) http.Handler {
 // was refused under SAM CLI.
 func (s *Server) actor(r *http.Request) (credit.Actor, bool, error) {
 	if a, ok := ActorFromGateway(r.Context(), s.cfg.RolesClaim); ok || s.cfg.SAMLocal == nil {
+		if gw, found := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && found {
+			a = withBranches(a, gw.Authorizer.JWT.Claims, s.cfg.BranchesClaim)
+		}
 		return a, ok, nil
 	}
 	claims, err := s.cfg.SAMLocal.claims(r)
@@ -176,7 +182,7 @@ func (s *Server) actor(r *http.Request) (credit.Actor, bool, error) {
 		return credit.Actor{}, false, err
 	}
 	a, ok := actorFromClaims(claims, s.cfg.RolesClaim)
-	return a, ok, nil
+	return withBranches(a, claims, s.cfg.BranchesClaim), ok, nil
 }
 
 // auditedReads are the reads that leave a trail: handing out a credit

@@ -74,7 +74,7 @@ func (s *Consultations) EraseConsultationReport(ctx context.Context, id string, 
 
 func (s *Consultations) ListConsultations(ctx context.Context, f credit.ConsultationFilter, p credit.Page) ([]credit.Consultation, string, error) {
 	from, until := f.Range()
-	query := fmt.Sprintf("all|%d|%d|%s|%s|%s|%s", from.UnixMilli(), until.UnixMilli(), f.IntegrationID, f.Plan, f.Document.Number(), f.Status)
+	query := fmt.Sprintf("all|%d|%d|%s|%s|%s|%s|%s", from.UnixMilli(), until.UnixMilli(), f.IntegrationID, f.Plan, f.Document.Number(), f.Status, scopeKey(f.Branches))
 	return s.list(query, p, f.Matches)
 }
 

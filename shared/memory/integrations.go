@@ -41,11 +41,13 @@ func (s *Store) GetIntegrationByBranch(ctx context.Context, branchID string) (cr
 	return s.GetIntegration(ctx, id)
 }
 
-func (s *Store) ListIntegrations(ctx context.Context, p credit.Page) ([]credit.Integration, string, error) {
+func (s *Store) ListIntegrations(ctx context.Context, branches credit.Branches, p credit.Page) ([]credit.Integration, string, error) {
 	s.mu.Lock()
 	all := make([]credit.Integration, 0, len(s.integrations))
 	for _, i := range s.integrations {
-		all = append(all, i)
+		if branches.Allows(i.BranchID) {
+			all = append(all, i)
+		}
 	}
 	s.mu.Unlock()
 	sort.Slice(all, func(a, b int) bool {
@@ -54,7 +56,7 @@ func (s *Store) ListIntegrations(ctx context.Context, p credit.Page) ([]credit.I
 		}
 		return all[a].ID < all[b].ID
 	})
-	return paginate(all, p)
+	return scopedPage(all, branches, p)
 }
 
 func (s *Store) UpdateIntegration(ctx context.Context, id string, fn func(*credit.Integration) error) (credit.Integration, error) {

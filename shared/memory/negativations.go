@@ -116,10 +116,37 @@ func (s *Store) ListNegativations(ctx context.Context, f credit.NegativationFilt
 		}
 		return strings.Compare(b.ID, a.ID)
 	})
-	return paginate(all, p)
+	return scopedPage(all, f.Branches, p)
 }
 
-func (s *Store) ListSettledNegativations(ctx context.Context, integrationID string) ([]credit.SettledNegativation, error) {
+// scopedPage pages items with a cursor that names the branches it was
+// issued for, so it is refused for others.
+func scopedPage[T any](items []T, branches credit.Branches, p credit.Page) ([]T, string, error) {
+	scope := scopeKey(branches) + "|"
+	if p.Cursor != "" {
+		if !strings.HasPrefix(p.Cursor, scope) {
+			return nil, "", credit.ErrInvalidCursor
+		}
+		p.Cursor = strings.TrimPrefix(p.Cursor, scope)
+	}
+	page, next, err := paginate(items, p)
+	if next != "" {
+		next = scope + next
+	}
+	return page, next, err
+}
+
+// scopeKey names a set of branches: "*" for every branch.
+func scopeKey(b credit.Branches) string {
+	if b.All() {
+		return "*"
+	}
+	sorted := slices.Clone([]string(b))
+	slices.Sort(sorted)
+	return "[" + strings.Join(slices.Compact(sorted), ",") + "]"
+}
+
+func (s *Store) ListSettledNegativations(ctx context.Context, integrationID string, branches credit.Branches) ([]credit.SettledNegativation, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []credit.SettledNegativation
@@ -129,7 +156,7 @@ func (s *Store) ListSettledNegativations(ctx context.Context, integrationID stri
 		default:
 			continue
 		}
-		if integrationID != "" && n.IntegrationID != integrationID {
+		if integrationID != "" && n.IntegrationID != integrationID || !branches.Allows(n.BranchID) {
 			continue
 		}
 		inv, ok := s.invoices[n.CustomerID][n.InvoiceID]

@@ -98,6 +98,11 @@ func collect(t *testing.T, list func(credit.Page) ([]credit.Consultation, string
 	}
 }
 
+// ConsultationBranches are the branches the suite's records are in: a
+// record's branch is its integration's, so newStore's store must know them
+// as integrated branches.
+var ConsultationBranches = []string{"b1", "b2"}
+
 // ConsultationStore is the contract of credit.ConsultationStore. newStore
 // gets the clock the store must expire document marks by.
 func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time.Time) credit.ConsultationStore) {
@@ -149,6 +154,7 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 			NewTestConsultation("k08", sp(2026, 3, 5, 11, 0), cpfA),
 		}
 		cs[3].IntegrationID, cs[6].IntegrationID, cs[7].IntegrationID = "int-2", "int-2", "int-2"
+		cs[3].BranchID, cs[6].BranchID, cs[7].BranchID = "b2", "b2", "b2"
 		cs[1].Plan, cs[5].Plan = credit.PlanNegativeIndicator, credit.PlanNegativeIndicator
 		cs[4].Party = &credit.PartyRef{Kind: credit.PartyCustomer, ID: "cust-1"}
 		cs[7].Party = &credit.PartyRef{Kind: credit.PartyCustomer, ID: "cust-1"}
@@ -207,6 +213,13 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 			{"integration, plan and period", credit.ConsultationFilter{IntegrationID: "int-1", Plan: credit.PlanReportScore, From: date("2025-12-01")}, []string{"k09", "k05", "k03"}},
 			{"integration and document", credit.ConsultationFilter{IntegrationID: "int-2", Document: credit.MustParseDocument(cnpj)}, []string{"k07", "k04"}},
 			{"unknown document", credit.ConsultationFilter{Document: credit.MustParseDocument("10000000108")}, nil},
+			{"one branch", credit.ConsultationFilter{Branches: credit.Branches{"b2"}}, []string{"k08", "k07", "k04"}},
+			{"both branches", credit.ConsultationFilter{Branches: credit.Branches{"b2", "b1"}}, []string{"k09", "k08", "k07", "k06", "k05", "k04", "k03", "k02", "k01"}},
+			{"no branch", credit.ConsultationFilter{Branches: credit.Branches{}}, nil},
+			{"a branch without records", credit.ConsultationFilter{Branches: credit.Branches{"b9"}}, nil},
+			{"branch and document", credit.ConsultationFilter{Branches: credit.Branches{"b1"}, Document: credit.MustParseDocument(cpfA)}, []string{"k05", "k03", "k01"}},
+			{"branch and period", credit.ConsultationFilter{Branches: credit.Branches{"b1"}, From: date("2026-01-01")}, []string{"k09", "k06", "k05", "k03"}},
+			{"branch and another branch's integration", credit.ConsultationFilter{Branches: credit.Branches{"b1"}, IntegrationID: "int-2"}, nil},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -233,6 +246,11 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err), "a cursor of another query")
 		_, _, err = s.ListPartyConsultations(ctx, credit.PartyRef{Kind: credit.PartyCustomer, ID: "cust-1"}, credit.Page{Limit: 2, Cursor: next})
 		assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err), "a center cursor on a party")
+		_, next, err = s.ListConsultations(ctx, credit.ConsultationFilter{Branches: credit.Branches{"b1"}}, credit.Page{Limit: 1})
+		require.NoError(t, err)
+		require.NotEmpty(t, next)
+		_, _, err = s.ListConsultations(ctx, credit.ConsultationFilter{Branches: credit.Branches{"b2"}}, credit.Page{Limit: 1, Cursor: next})
+		assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err), "a cursor of other branches")
 		for _, bad := range []string{"%%%", "bm90IGEgY3Vyc29y", "e30"} {
 			_, _, err = s.ListConsultations(ctx, credit.ConsultationFilter{}, credit.Page{Limit: 2, Cursor: bad})
 			assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err), bad)

@@ -106,35 +106,53 @@ func IntegrationStore(t *testing.T, newStore func(t *testing.T) credit.Integrati
 		}
 	})
 
-	t.Run("list pages through every integration once", func(t *testing.T) {
+	t.Run("list pages through every integration of the branches once, oldest first", func(t *testing.T) {
 		s := newStore(t)
-		want := map[string]bool{}
+		var all []credit.Integration
 		for k := 0; k < 5; k++ {
 			i := NewTestIntegration(fmt.Sprintf("list-%d", k))
 			i.CreatedAt = i.CreatedAt.Add(time.Duration(k) * time.Second)
 			require.NoError(t, s.CreateIntegration(ctx, i))
-			want[i.ID] = true
+			all = append(all, i)
 		}
-		got := map[string]bool{}
-		cursor := ""
-		pages := 0
-		for {
-			items, next, err := s.ListIntegrations(ctx, credit.Page{Limit: 2, Cursor: cursor})
-			require.NoError(t, err)
-			pages++
-			for _, i := range items {
-				assert.False(t, got[i.ID], "listed twice")
-				got[i.ID] = true
-			}
-			if next == "" {
-				break
-			}
-			cursor = next
-			require.Less(t, pages, 10)
+		for _, tt := range []struct {
+			name     string
+			branches credit.Branches
+		}{
+			{"every branch", nil},
+			{"three branches, one unknown", credit.Branches{"list-4", "list-1", "list-3", "nowhere"}},
+			{"no branch", credit.Branches{}},
+		} {
+			t.Run(tt.name, func(t *testing.T) {
+				var want, got []string
+				for _, i := range all {
+					if tt.branches.Allows(i.BranchID) {
+						want = append(want, i.ID)
+					}
+				}
+				cursor := ""
+				pages := 0
+				for {
+					items, next, err := s.ListIntegrations(ctx, tt.branches, credit.Page{Limit: 2, Cursor: cursor})
+					require.NoError(t, err)
+					pages++
+					if next != "" {
+						assert.Len(t, items, 2, "a page is full while more follow")
+					}
+					for _, i := range items {
+						got = append(got, i.ID)
+					}
+					if next == "" {
+						break
+					}
+					cursor = next
+					require.Less(t, pages, 10)
+				}
+				assert.Equal(t, want, got)
+				_, _, err := s.ListIntegrations(ctx, tt.branches, credit.Page{Limit: 2, Cursor: "not-a-cursor"})
+				assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err))
+			})
 		}
-		assert.Equal(t, want, got)
-		_, _, err := s.ListIntegrations(ctx, credit.Page{Limit: 2, Cursor: "not-a-cursor"})
-		assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err))
 	})
 
 	t.Run("update keeps identity, bumps version, moves the branch lock", func(t *testing.T) {

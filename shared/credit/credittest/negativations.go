@@ -448,7 +448,7 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 		assert.NoError(t, err, "the count went down exactly once")
 	})
 
-	t.Run("lists filter by status, integration, customer and São Paulo days, newest first", func(t *testing.T) {
+	t.Run("lists filter by status, integration, customer, branches and São Paulo days, newest first", func(t *testing.T) {
 		s := newStore(t)
 		f1 := seedNegativable(t, s, "lb1", "lc1", 3)
 		f2 := seedNegativable(t, s, "lb1", "lc2", 1) // same integration, another customer
@@ -518,15 +518,36 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 			{"integration and days", credit.NegativationFilter{IntegrationID: f1.integration.ID, From: day(10), To: day(10)}, []string{"c"}},
 			{"customer and days", credit.NegativationFilter{CustomerID: "lc1", To: day(9)}, []string{"b", "a"}},
 			{"nothing", credit.NegativationFilter{Status: credit.NegativationRejected}, nil},
+			{"one branch", credit.NegativationFilter{Branches: credit.Branches{"lb1"}}, []string{"d", "c", "b", "a"}},
+			{"both branches", credit.NegativationFilter{Branches: credit.Branches{"lb2", "lb1"}}, []string{"f", "e", "d", "c", "b", "a"}},
+			{"no branch", credit.NegativationFilter{Branches: credit.Branches{}}, nil},
+			{"branch and status", credit.NegativationFilter{Branches: credit.Branches{"lb1"}, Status: credit.NegativationPending}, []string{"d", "c", "a"}},
+			{"branch and another branch's integration", credit.NegativationFilter{Branches: credit.Branches{"lb1"}, IntegrationID: f3.integration.ID}, nil},
+			{"branch and another branch's customer", credit.NegativationFilter{Branches: credit.Branches{"lb2"}, CustomerID: "lc1"}, nil},
+			{"branch and days", credit.NegativationFilter{Branches: credit.Branches{"lb2"}, From: day(13)}, []string{"f"}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
+				for _, limit := range []int{1, 3} {
+					// A page is full while more follow.
+					items, next, err := s.ListNegativations(ctx, tt.f, credit.Page{Limit: limit})
+					require.NoError(t, err)
+					if next != "" {
+						assert.Len(t, items, limit, "page of %d", limit)
+					}
+				}
+				assert.Equal(t, tt.want, names(tt.f, 1), "pages of 1")
 				assert.Equal(t, tt.want, names(tt.f, 2), "pages of 2")
 				assert.Equal(t, tt.want, names(tt.f, 200), "one page")
 			})
 		}
 		_, _, err := s.ListNegativations(ctx, credit.NegativationFilter{}, credit.Page{Limit: 2, Cursor: "not-a-cursor"})
 		assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err))
+		_, next, err := s.ListNegativations(ctx, credit.NegativationFilter{Branches: credit.Branches{"lb1"}}, credit.Page{Limit: 1})
+		require.NoError(t, err)
+		require.NotEmpty(t, next)
+		_, _, err = s.ListNegativations(ctx, credit.NegativationFilter{Branches: credit.Branches{"lb2"}}, credit.Page{Limit: 1, Cursor: next})
+		assert.Equal(t, credit.CodeInvalidCursor, credit.ErrorCode(err), "a cursor of another branch")
 	})
 
 	t.Run("settled: live records whose invoice is paid or cancelled", func(t *testing.T) {
@@ -561,8 +582,12 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 			}
 			ids[n.ID] = name
 		}
-		list := func(integrationID string) []string {
-			got, err := s.ListSettledNegativations(ctx, integrationID)
+		list := func(integrationID string, branches ...string) []string {
+			var scope credit.Branches
+			if branches != nil {
+				scope = credit.Branches(branches)
+			}
+			got, err := s.ListSettledNegativations(ctx, integrationID, scope)
 			require.NoError(t, err)
 			var out []string
 			for _, sn := range got {
@@ -576,6 +601,9 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 		assert.Equal(t, []string{"cancelled-pending", "other-integration", "paid-active", "paid-removing"}, list(""))
 		assert.Equal(t, []string{"cancelled-pending", "paid-active", "paid-removing"}, list(f.integration.ID))
 		assert.Equal(t, []string{"other-integration"}, list(g.integration.ID))
+		assert.Equal(t, []string{"other-integration"}, list("", g.integration.BranchID), "one branch")
+		assert.Equal(t, []string{"cancelled-pending", "paid-active", "paid-removing"}, list("", f.integration.BranchID, "nowhere"), "the other branch")
+		assert.Empty(t, list(g.integration.ID, f.integration.BranchID), "an integration of another branch")
 		assert.Empty(t, list("no-such-integration"))
 	})
 }
