@@ -39,6 +39,14 @@ func (c *ConsultationReads) fresh(at time.Time) bool {
 	return c.now().Sub(at) < c.TTL
 }
 
+// started is when a read begins; zero without a cache.
+func (c *ConsultationReads) started() time.Time {
+	if c == nil {
+		return time.Time{}
+	}
+	return c.now()
+}
+
 func (c *ConsultationReads) now() time.Time {
 	if c.Now != nil {
 		return c.Now.Now()
@@ -56,12 +64,14 @@ func (c *ConsultationReads) Parameters(ctx context.Context, store ParametersStor
 			return cached.value, nil
 		}
 	}
+	// A value is as old as the moment its read began.
+	start := c.started()
 	p, err := store.GetParameters(ctx)
 	if err != nil || c == nil {
 		return p, err
 	}
 	c.mu.Lock()
-	c.params = readAt[Parameters]{value: p, at: c.now()}
+	c.params = readAt[Parameters]{value: p, at: start}
 	c.mu.Unlock()
 	return p, nil
 }
@@ -76,6 +86,7 @@ func (c *ConsultationReads) Integration(ctx context.Context, s *IntegrationServi
 			return cached.value, nil
 		}
 	}
+	start := c.started()
 	i, err := s.GetByBranch(ctx, branchID)
 	if err != nil || c == nil {
 		return i, err
@@ -84,7 +95,7 @@ func (c *ConsultationReads) Integration(ctx context.Context, s *IntegrationServi
 	if c.byBranch == nil {
 		c.byBranch = map[string]readAt[Integration]{}
 	}
-	c.byBranch[branchID] = readAt[Integration]{value: i, at: c.now()}
+	c.byBranch[branchID] = readAt[Integration]{value: i, at: start}
 	c.mu.Unlock()
 	return i, nil
 }

@@ -1038,6 +1038,8 @@ func TestConsultReadsParametersOnce(t *testing.T) {
 		_, err = f.svc.Consult(analystCtx(), byDocument(testCNPJ, ""))
 		assert.Equal(t, credit.CodeCreditAnalysisDisabled, credit.ErrorCode(err), "the switch reaches consultations within the TTL")
 		assert.Equal(t, 2, int(params.reads.Load()))
+		// The integration was read alongside; that read ends on its own.
+		require.Eventually(t, func() bool { return integs.gets.Load() == 2 }, 5*time.Second, time.Millisecond)
 
 		f.setParameters(t, true, 0)
 		f.advance(credit.WarmReadTTL)

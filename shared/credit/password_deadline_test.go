@@ -20,8 +20,8 @@ import (
 // left open; with no time left nothing is sent.
 func TestPasswordChangeKeepsToTheRequestsDeadline(t *testing.T) {
 	const (
-		margin = 100 * time.Millisecond
-		window = 600 * time.Millisecond // the request's time left
+		margin = 400 * time.Millisecond // room for the work after the call, under load
+		window = 1600 * time.Millisecond // the request's time left
 	)
 	hang := func(ctx context.Context) error {
 		select {

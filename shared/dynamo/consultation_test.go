@@ -93,7 +93,8 @@ func TestConsultationMonthListedOncePerProcess(t *testing.T) {
 		assert.Equal(t, tt.want, ops, tt.id)
 		mu.Unlock()
 	}
-	got, _, err := s.ListConsultations(ctx, credit.ConsultationFilter{}, credit.Page{Limit: 10})
+	branch := credittest.NewTestConsultation("any", may, "52998224725").BranchID
+	got, _, err := s.ListConsultations(ctx, credit.ConsultationFilter{Branches: credit.Branches{branch}}, credit.Page{Limit: 10})
 	require.NoError(t, err)
 	var ids []string
 	for _, c := range got {
