@@ -1,7 +1,10 @@
-// Command token prints a bearer token for the local runner (`make token
-// ROLE=admin`): signed with the key in LOCAL_DATA_DIR (default .local/), for
-// a made-up user holding one role. The token is the last line of output, so
-// scripts can take it with `tail -n1`.
+// Command token prints a bearer token for the local runner: signed with the
+// key in LOCAL_DATA_DIR (default .local/), for a made-up user. `make token
+// ROLE=admin` gives the user the group that grants the role (from
+// ROLE_GROUPS, the defaults when unset: admin -> credit-admin); `make token
+// GROUPS="g1 g2"` puts exactly those names in the groups claim, to try what
+// other groups grant. The token is the last line of output, so scripts can
+// take it with `tail -n1`.
 package main
 
 import (
@@ -9,26 +12,42 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"creditanalysis/infra/localauth"
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/httpapi"
 )
 
 func main() {
 	role := flag.String("role", "admin", "role: admin, analyst, collector or viewer")
+	groups := flag.String("groups", "", "space-separated groups claim, instead of -role")
 	ttl := flag.Duration("ttl", 12*time.Hour, "validity")
 	flag.Parse()
 
-	if err := run(credit.Role(*role), *ttl); err != nil {
+	if err := run(credit.Role(*role), *groups, *ttl); err != nil {
 		fmt.Fprintln(os.Stderr, "token:", err)
 		os.Exit(1)
 	}
 }
 
-func run(role credit.Role, ttl time.Duration) error {
-	if !slices.Contains(credit.Roles, role) {
-		return fmt.Errorf("unknown role %q (roles: %v)", role, credit.Roles)
+func run(role credit.Role, groups string, ttl time.Duration) error {
+	roleGroups, err := httpapi.ParseRoleGroups(os.Getenv("ROLE_GROUPS"))
+	if err != nil {
+		return err
+	}
+	claim := strings.Fields(groups)
+	sub := "local-groups"
+	if len(claim) == 0 {
+		if !slices.Contains(credit.Roles, role) {
+			return fmt.Errorf("unknown role %q (roles: %v)", role, credit.Roles)
+		}
+		group := roleGroups.GroupOf(role)
+		if group == "" {
+			return fmt.Errorf("ROLE_GROUPS names no group for role %s", role)
+		}
+		claim, sub = []string{group}, "local-"+string(role)
 	}
 	dataDir := os.Getenv("LOCAL_DATA_DIR")
 	if dataDir == "" {
@@ -38,7 +57,12 @@ func run(role credit.Role, ttl time.Duration) error {
 	if err != nil {
 		return err
 	}
-	tok, err := localauth.DevToken(key, role, ttl)
+	var tok string
+	if sub == "local-groups" {
+		tok, err = localauth.GroupsToken(key, claim, ttl)
+	} else {
+		tok, err = localauth.MintGroups(key, sub, localauth.DevName(role), claim, ttl)
+	}
 	if err != nil {
 		return err
 	}
@@ -46,7 +70,8 @@ func run(role credit.Role, ttl time.Duration) error {
 	if port == "" {
 		port = "3000"
 	}
-	fmt.Fprintf(os.Stderr, "# %s token for local-%s, valid %s; use: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:%s/parameters\n", role, role, ttl, port)
+	fmt.Fprintf(os.Stderr, "# token for %s, groups %q (roles %v), valid %s; use: curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:%s/parameters\n",
+		sub, claim, roleGroups.Roles("["+strings.Join(claim, " ")+"]"), ttl, port)
 	fmt.Println(tok)
 	return nil
 }

@@ -47,6 +47,9 @@ type Config struct {
 	Table string
 	// RolesClaim names the JWT claim with the caller's roles (ROLES_CLAIM).
 	RolesClaim string
+	// RoleGroups says which group of that claim grants which role
+	// (ROLE_GROUPS, httpapi.DefaultRoleGroupsText when empty).
+	RoleGroups httpapi.RoleGroups
 	// LogLevel is debug, info, warn or error (LOG_LEVEL).
 	LogLevel slog.Level
 	// AuditRetention is how long audit events are kept
@@ -92,6 +95,9 @@ func ConfigFromEnv() (Config, error) {
 		c.ReportRetention = time.Duration(days) * 24 * time.Hour
 	}
 	var err error
+	if c.RoleGroups, err = httpapi.ParseRoleGroups(os.Getenv("ROLE_GROUPS")); err != nil {
+		return c, err
+	}
 	if c.SAMLocal, err = httpapi.SAMLocalAuthFromEnv(); err != nil {
 		return c, err
 	}
@@ -228,7 +234,7 @@ func New(cfg Config, db *dynamodb.Client, log *slog.Logger) *App {
 // matrix and audited.
 func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
 	return httpapi.NewServer(httpapi.Config{
-		Logger: a.Log, RolesClaim: a.Config.RolesClaim,
+		Logger: a.Log, RolesClaim: a.Config.RolesClaim, RoleGroups: a.Config.RoleGroups,
 		Audit: a.Store, Now: a.Now, NewID: a.NewID, SAMLocal: a.Config.SAMLocal,
 		// Only the routes in httpapi.Idempotent use it.
 		Idempotency: a.Store,

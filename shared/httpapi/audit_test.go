@@ -71,6 +71,6 @@ func TestAuditTrail(t *testing.T) {
 
 	viewer := loadEvent(t, filepath.Join(eventsDir, "parameters", "get-parameters.json"))
 	viewer.RouteKey, viewer.RawPath, viewer.RequestContext.HTTP.Path = "GET /audit", "/audit", "/audit"
-	viewer.RequestContext.Authorizer.JWT.Claims["cognito:groups"] = "[viewer]"
+	viewer.RequestContext.Authorizer.JWT.Claims["cognito:groups"] = "[credit-viewer]"
 	assert.Equal(t, 403, invoke(t, h, viewer).StatusCode)
 }

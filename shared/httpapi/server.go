@@ -43,6 +43,9 @@ type Config struct {
 	// RolesClaim names the JWT claim holding the caller's roles
 	// (DefaultRolesClaim when empty).
 	RolesClaim string
+	// RoleGroups says which group grants which role (DefaultRoleGroups
+	// when nil).
+	RoleGroups RoleGroups
 	// Audit receives an event for every state-changing call and every read
 	// listed in auditedReads; nil keeps no trail (unit tests of one area).
 	Audit credit.AuditLog
@@ -168,14 +171,14 @@ func (s *Server) serve(rt Route) http.Handler {
 // SAM CLI only, from the bearer token checked here. err says why a token
 // was refused under SAM CLI.
 func (s *Server) actor(r *http.Request) (credit.Actor, bool, error) {
-	if a, ok := ActorFromGateway(r.Context(), s.cfg.RolesClaim); ok || s.cfg.SAMLocal == nil {
+	if a, ok := ActorFromGateway(r.Context(), s.cfg.RolesClaim, s.cfg.RoleGroups); ok || s.cfg.SAMLocal == nil {
 		return a, ok, nil
 	}
 	claims, err := s.cfg.SAMLocal.claims(r)
 	if err != nil {
 		return credit.Actor{}, false, err
 	}
-	a, ok := actorFromClaims(claims, s.cfg.RolesClaim)
+	a, ok := actorFromClaims(claims, s.cfg.RolesClaim, s.cfg.RoleGroups)
 	return a, ok, nil
 }
 
