@@ -161,6 +161,7 @@ func (h *BillingRuleHandler) start(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	AuditTarget(r, "runId", run.ID)
 	w.Header().Set("Location", "/billing-rule/runs/"+run.ID)
 	WriteJSON(w, http.StatusAccepted, map[string]string{"id": run.ID, "status": string(run.Status)})
 	return nil
