@@ -46,8 +46,8 @@ func TestStoreFaultsNameNoDocument(t *testing.T) {
 	cpf, cnpj := credit.MustParseDocument("529.982.247-25"), credit.MustParseDocument("11.222.333/0001-81")
 
 	calls := map[string]func() error{
-		"latest success of a CPF": func() error { _, _, err := store.LastSucceededConsultation(ctx, cpf); return err },
-		"latest success of a CNPJ": func() error { _, _, err := store.LastSucceededConsultation(ctx, cnpj); return err },
+		"latest success of a CPF":   func() error { _, _, err := store.LastSucceededConsultation(ctx, cpf); return err },
+		"latest success of a CNPJ":  func() error { _, _, err := store.LastSucceededConsultation(ctx, cnpj); return err },
 		"a party whose id is a CPF": func() error { _, err := store.GetParty(ctx, credit.PartyCustomer, "52998224725"); return err },
 		"a party whose id is a punctuated CNPJ": func() error {
 			_, err := store.GetParty(ctx, credit.PartyLead, "11.222.333/0001-81")
