@@ -8,6 +8,7 @@ GO ?= go
 PORT ?= 3000
 LOCAL_DATA_DIR ?= .local
 ROLE ?= admin
+GROUPS ?=
 export PORT LOCAL_DATA_DIR
 
 CACHE := $(CURDIR)/.cache
@@ -46,9 +47,9 @@ help:
 run: deps
 	$(GO) run ./infra/run
 
-## token: a bearer token for ROLE (admin, analyst, collector, viewer), kept to BRANCHES=7,9 if given; last line
+## token: a bearer token for ROLE (admin, analyst, collector, viewer) or GROUPS="g1 g2", kept to BRANCHES=7,9 if given; last line
 token:
-	@$(GO) run ./infra/token -role $(ROLE) -branches "$(BRANCHES)"
+	@$(GO) run ./infra/token -role '$(ROLE)' -groups '$(GROUPS)' -branches '$(BRANCHES)'
 
 ## test: format, go.mod tidiness, vet, lint, every test with the race detector, short fuzz runs
 test: deps fmt-check tidy-check vet lint unit

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -193,6 +194,19 @@ func deref[T any](p *T) any {
 	return *p
 }
 
+// TestTemplateCustomerKey: an optional customer-managed key encrypts the
+// table, the report bucket and the secrets, and only then may the
+// functions use it (samtemplate.CustomerKeyProblems).
+func TestTemplateCustomerKey(t *testing.T) {
+	assert.Empty(t, samtemplate.CustomerKeyProblems(loadTemplate(t).raw))
+}
+
+// TestTemplateReservedConcurrency: the consultations and the billing rule
+// reserve the concurrency their parameters give.
+func TestTemplateReservedConcurrency(t *testing.T) {
+	assert.Empty(t, samtemplate.ConcurrencyProblems(loadTemplate(t).raw))
+}
+
 func TestTemplateReportBucket(t *testing.T) {
 	tmpl := loadTemplate(t)
 	buckets := tmpl.cfn.GetAllS3BucketResources()
@@ -208,9 +222,9 @@ func TestTemplateReportBucket(t *testing.T) {
 		}
 		if assert.NotNil(t, b.BucketEncryption, "%s: encryption", id) && assert.NotEmpty(t, b.BucketEncryption.ServerSideEncryptionConfiguration) {
 			for _, rule := range b.BucketEncryption.ServerSideEncryptionConfiguration {
-				if assert.NotNil(t, rule.ServerSideEncryptionByDefault) {
-					assert.Contains(t, []string{"AES256", "aws:kms", "aws:kms:dsse"}, rule.ServerSideEncryptionByDefault.SSEAlgorithm)
-				}
+				// The algorithm depends on the customer key (an Fn::If,
+				// which CustomerKeyProblems checks): encrypted either way.
+				assert.NotNil(t, rule.ServerSideEncryptionByDefault)
 			}
 		}
 		if assert.NotNil(t, b.OwnershipControls, "%s: ownership controls", id) && assert.NotEmpty(t, b.OwnershipControls.Rules) {
@@ -371,4 +385,20 @@ func TestSAMConfig(t *testing.T) {
 		}
 	}
 	assert.NotEqual(t, stacks["dev"], stacks["prod"], "dev and prod are different stacks")
+}
+
+// TestTemplateRoleGroups: the stack's default groups are the functions'
+// defaults, and its pattern refuses what the functions would refuse.
+func TestTemplateRoleGroups(t *testing.T) {
+	p := asMap(asMap(loadTemplate(t).raw["Parameters"])["RoleGroups"])
+	assert.Equal(t, httpapi.DefaultRoleGroupsText, p["Default"])
+	pattern := regexp.MustCompile(p["AllowedPattern"].(string))
+	for _, ok := range []string{httpapi.DefaultRoleGroupsText, "admin=TI,admin=Ops,viewer=Leitura"} {
+		assert.True(t, pattern.MatchString(ok), ok)
+		_, err := httpapi.ParseRoleGroups(ok)
+		assert.NoError(t, err, ok)
+	}
+	for _, bad := range []string{"", "root=x", "admin=IT admin", "admin=a[b]", "admin=", "admin=x,", "Admin=x"} {
+		assert.False(t, pattern.MatchString(bad), bad)
+	}
 }

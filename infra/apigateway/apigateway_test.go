@@ -116,7 +116,7 @@ func TestAuthorizer(t *testing.T) {
 
 func TestClaimsReachTheActor(t *testing.T) {
 	me := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		actor, ok := httpapi.ActorFromGateway(r.Context(), "")
+		actor, ok := httpapi.ActorFromGateway(r.Context(), "", nil)
 		httpapi.WriteJSON(w, 200, map[string]any{"ok": ok, "sub": actor.Subject, "name": actor.Name, "roles": actor.Roles})
 	})
 	gw := apigateway.New(key, nil)
@@ -178,7 +178,7 @@ func TestEventShape(t *testing.T) {
 	assert.Equal(t, "10.1.2.3", rc.HTTP.SourceIP)
 	assert.Equal(t, "erp/1.0", rc.HTTP.UserAgent)
 	require.NotNil(t, rc.Authorizer)
-	assert.Equal(t, "[admin]", rc.Authorizer.JWT.Claims["cognito:groups"])
+	assert.Equal(t, "[credit-admin]", rc.Authorizer.JWT.Claims["cognito:groups"])
 	assert.Empty(t, rc.Authorizer.JWT.Scopes)
 
 	// The event is the JSON Lambda receives: it survives the wire format.

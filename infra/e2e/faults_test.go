@@ -1,6 +1,7 @@
 package e2e_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -31,15 +32,24 @@ const apiGatewayLimit = 29 * time.Second
 // failingWrites fails every DynamoDB write while on, as an outage of the
 // table's write path would (the SDK sees 500 InternalServerError and gives up
 // after its retries).
+// With reads on, it fails the reads of a document's or a party's item
+// (DOC#..., PARTY#...) too.
 type failingWrites struct {
-	on   atomic.Bool
-	next http.RoundTripper
+	on    atomic.Bool
+	reads atomic.Bool
+	next  http.RoundTripper
 }
 
 func (f *failingWrites) RoundTrip(r *http.Request) (*http.Response, error) {
 	target := r.Header.Get("X-Amz-Target")
-	for _, op := range []string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"} {
-		if f.on.Load() && strings.HasSuffix(target, "."+op) {
+	documentRead := false
+	if f.reads.Load() && strings.HasSuffix(target, ".GetItem") && r.Body != nil {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		documentRead = bytes.Contains(body, []byte(`"DOC#`)) || bytes.Contains(body, []byte(`"PARTY#`))
+	}
+	for _, op := range []string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem", "GetItem"} {
+		if (f.on.Load() && op != "GetItem" || documentRead && op == "GetItem") && strings.HasSuffix(target, "."+op) {
 			body := `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected write failure"}`
 			return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
 				Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
@@ -203,6 +213,22 @@ func TestBureauAndStoreFaultsLeaveDefiniteStates(t *testing.T) {
 		assert.NotContains(t, logs.String(), doc, "no full document in the log")
 		status, out = call("POST", "/consultations", map[string]any{"document": doc, "branchId": "faults", "uf": "SP"})
 		assert.Equal(t, 201, status, out)
+	})
+
+	t.Run("consultation, DynamoDB reads of a party down", func(t *testing.T) {
+		// A customer whose ERP id is its CPF: reading it (PARTY#customer#<cpf>)
+		// fails, and the failure is logged at error level, naming the key
+		// with the document masked.
+		doc := cpf(300000003)
+		before := len(logs.String())
+		writes.reads.Store(true)
+		status, out := call("POST", "/consultations", map[string]any{"party": map[string]any{"kind": "customer", "id": doc}})
+		writes.reads.Store(false)
+		assert.Equal(t, 500, status, out)
+		logged := logs.String()[before:]
+		assert.Contains(t, logged, `"level":"ERROR"`)
+		assert.Contains(t, logged, "PARTY#customer#", "the failing key is named")
+		assert.NotContains(t, logs.String(), doc, "no full document in the log")
 	})
 
 	t.Run("parties and parameters, DynamoDB writes down", func(t *testing.T) {

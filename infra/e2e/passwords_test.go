@@ -21,6 +21,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	sm "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -174,7 +175,12 @@ func TestPasswordChangesEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	dump, err := json.Marshal(out.Items)
 	require.NoError(t, err)
-	assert.Contains(t, string(dump), "$argon2id$", "replaced passwords are kept as hashes")
+	assert.Contains(t, string(dump), "$hmac-sha256-argon2id$", "replaced passwords are kept as hashes keyed with the pepper")
+	assert.NotContains(t, string(dump), "$argon2id$", "no hash without the pepper")
+	pepper, err := st.SecretsManager().GetSecretValue(ctx, &sm.GetSecretValueInput{SecretId: aws.String(stack.PepperSecret)})
+	require.NoError(t, err)
+	assert.NotContains(t, string(dump), aws.ToString(pepper.SecretString), "the pepper is not in the table")
+	assert.NotContains(t, logs.String(), aws.ToString(pepper.SecretString), "nor in the log")
 	for _, pw := range used {
 		assert.NotContains(t, string(dump), `"`+pw+`"`, "DynamoDB")
 		assert.NotContains(t, logs.String(), pw, "the function's log")

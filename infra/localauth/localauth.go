@@ -95,8 +95,9 @@ func readKey(path string) ([]byte, error) {
 	return key, nil
 }
 
-// Mint signs a token for sub with the claims a Cognito ID token carries:
-// sub, name, cognito:groups (a JSON array), iss, aud, iat, exp, token_use.
+// Mint signs a token for sub holding roles, each through its group in
+// httpapi.DefaultRoleGroups (the groups a function grants when ROLE_GROUPS
+// is not set).
 func Mint(key []byte, sub, name string, roles []credit.Role, ttl time.Duration) (string, error) {
 	return MintKept(key, sub, name, roles, nil, ttl)
 }
@@ -104,15 +105,36 @@ func Mint(key []byte, sub, name string, roles []credit.Role, ttl time.Duration) 
 // MintKept is Mint for a user kept to branches: custom:branches holds them
 // comma-separated. Nil branches leave the claim out (every branch).
 func MintKept(key []byte, sub, name string, roles []credit.Role, branches []string, ttl time.Duration) (string, error) {
+	return MintGroupsKept(key, sub, name, Groups(roles...), branches, ttl)
+}
+
+// Groups are the default groups that grant roles: admin -> credit-admin.
+func Groups(roles ...credit.Role) []string {
+	groups := make([]string, len(roles))
+	for i, r := range roles {
+		groups[i] = httpapi.DefaultRoleGroups.GroupOf(r)
+	}
+	return groups
+}
+
+// MintGroups signs a token for sub with the claims a Cognito ID token
+// carries: sub, name, cognito:groups (groups, a JSON array, exactly as
+// given), iss, aud, iat, exp, token_use.
+func MintGroups(key []byte, sub, name string, groups []string, ttl time.Duration) (string, error) {
+	return MintGroupsKept(key, sub, name, groups, nil, ttl)
+}
+
+// MintGroupsKept is MintGroups for a user kept to branches (nil: every
+// branch, no claim).
+func MintGroupsKept(key []byte, sub, name string, groups, branches []string, ttl time.Duration) (string, error) {
 	if sub == "" {
 		return "", errors.New("localauth: empty subject")
 	}
 	if ttl <= 0 {
 		return "", errors.New("localauth: ttl must be positive")
 	}
-	groups := make([]string, len(roles))
-	for i, r := range roles {
-		groups[i] = string(r)
+	if groups == nil {
+		groups = []string{}
 	}
 	now := time.Now()
 	claims := jwt.MapClaims{
@@ -132,8 +154,8 @@ func MintKept(key []byte, sub, name string, roles []credit.Role, branches []stri
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(key)
 }
 
-// DevToken mints a token for a made-up local user holding role: sub
-// "local-<role>", name "<Role> Local".
+// DevToken mints a token for a made-up local user holding role through its
+// default group: sub "local-<role>", name "<Role> Local".
 func DevToken(key []byte, role credit.Role, ttl time.Duration) (string, error) {
 	return DevTokenKept(key, role, nil, ttl)
 }
@@ -141,16 +163,37 @@ func DevToken(key []byte, role credit.Role, ttl time.Duration) (string, error) {
 // DevTokenKept is DevToken for a user kept to branches (nil: every
 // branch); its sub names them: "local-<role>-7-9" for branches 7 and 9.
 func DevTokenKept(key []byte, role credit.Role, branches []string, ttl time.Duration) (string, error) {
-	r := []rune(string(role))
-	if len(r) == 0 {
+	if role == "" {
 		return "", errors.New("localauth: empty role")
 	}
-	r[0] = unicode.ToUpper(r[0])
+	return MintKept(key, DevSubject(role, branches), DevName(role), []credit.Role{role}, branches, ttl)
+}
+
+// DevSubject is the made-up local user's sub: "local-<role>", followed by
+// the branches it is kept to.
+func DevSubject(role credit.Role, branches []string) string {
 	sub := "local-" + string(role)
 	if branches != nil {
 		sub += "-" + strings.Join(branches, "-")
 	}
-	return MintKept(key, sub, string(r)+" Local", []credit.Role{role}, branches, ttl)
+	return sub
+}
+
+// DevName is the made-up local user's name for role: "Admin Local".
+func DevName(role credit.Role) string {
+	r := []rune(string(role))
+	if len(r) == 0 {
+		return "Local"
+	}
+	r[0] = unicode.ToUpper(r[0])
+	return string(r) + " Local"
+}
+
+// GroupsToken mints a token for the made-up local user "local-groups"
+// whose groups claim is groups, exactly as given: to try what a function
+// grants to groups of any name.
+func GroupsToken(key []byte, groups []string, ttl time.Duration) (string, error) {
+	return MintGroups(key, "local-groups", "Groups Local", groups, ttl)
 }
 
 // Verify checks token as a function does under SAM CLI (HS256 only,

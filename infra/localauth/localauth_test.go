@@ -26,12 +26,12 @@ func TestMintVerifyRoundTrip(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "user-1", claims["sub"])
 	assert.Equal(t, "Maria Silva", claims["name"])
-	assert.Equal(t, "[admin analyst]", claims["cognito:groups"], "arrays are flattened like API Gateway does")
+	assert.Equal(t, "[credit-admin credit-analyst]", claims["cognito:groups"], "arrays are flattened like API Gateway does")
 	assert.Equal(t, localauth.Issuer, claims["iss"])
 	assert.Equal(t, localauth.Audience, claims["aud"])
 	assert.Regexp(t, `^\d{10}$`, claims["exp"], "numbers keep their integer form")
 	assert.Regexp(t, `^\d{10}$`, claims["iat"])
-	assert.Equal(t, []credit.Role{credit.RoleAdmin, credit.RoleAnalyst}, httpapi.ParseRoles(claims["cognito:groups"]))
+	assert.Equal(t, []credit.Role{credit.RoleAdmin, credit.RoleAnalyst}, httpapi.DefaultRoleGroups.Roles(claims["cognito:groups"]))
 }
 
 func TestDevToken(t *testing.T) {
@@ -53,7 +53,8 @@ func TestDevToken(t *testing.T) {
 			require.NoError(t, err)
 			assert.Equal(t, tt.wantSub, claims["sub"])
 			assert.Equal(t, tt.wantName, claims["name"])
-			assert.Equal(t, "["+string(tt.role)+"]", claims["cognito:groups"])
+			assert.Equal(t, "[credit-"+string(tt.role)+"]", claims["cognito:groups"])
+			assert.Equal(t, []credit.Role{tt.role}, httpapi.DefaultRoleGroups.Roles(claims["cognito:groups"]))
 		})
 	}
 }
@@ -162,6 +163,16 @@ func TestVerifyFlattensClaims(t *testing.T) {
 	for claim, want := range tests {
 		assert.Equal(t, want, claims[claim], claim)
 	}
+}
+
+func TestGroupsToken(t *testing.T) {
+	tok, err := localauth.GroupsToken(testKey, []string{"finance,credit-admin", "CREDIT-ADMIN", "credit-viewer"}, time.Hour)
+	require.NoError(t, err)
+	claims, err := localauth.Verify(testKey, tok)
+	require.NoError(t, err)
+	assert.Equal(t, "local-groups", claims["sub"])
+	assert.Equal(t, "[finance,credit-admin CREDIT-ADMIN credit-viewer]", claims["cognito:groups"])
+	assert.Equal(t, []credit.Role{credit.RoleViewer}, httpapi.DefaultRoleGroups.Roles(claims["cognito:groups"]))
 }
 
 func TestMintRefuses(t *testing.T) {

@@ -5,7 +5,7 @@
 // the port `sam local start-api` uses), with the API reference on /docs. SIGINT or SIGTERM
 // stops everything it started.
 //
-// Environment: PORT, LOCAL_DATA_DIR, LOG_LEVEL, ROLES_CLAIM,
+// Environment: PORT, LOCAL_DATA_DIR, LOG_LEVEL, ROLES_CLAIM, ROLE_GROUPS,
 // CORS_ALLOWED_ORIGINS (the comma-separated browser origins allowed to call
 // the API, "*" for any; by default any http://localhost:<port> and
 // http://127.0.0.1:<port>), and

@@ -15,15 +15,22 @@ import (
 	"creditanalysis/shared/httpapi"
 )
 
-// Env is what every function needs under SAM CLI: the stack's environment
-// and the local signing key, which a function checks tokens with there
-// since SAM CLI runs no JWT authorizer.
+// Env is what every function needs under SAM CLI: the stack's environment,
+// the local signing key, which a function checks tokens with there since
+// SAM CLI runs no JWT authorizer, and the runner's own choice of roles
+// claim and role groups (ROLES_CLAIM, ROLE_GROUPS) when it made one, so
+// that a token grants the same roles under SAM CLI as under `make run`.
 func Env(stack map[string]string, key []byte) map[string]string {
 	env := maps.Clone(stack)
 	if env == nil {
 		env = map[string]string{}
 	}
 	env[httpapi.EnvSAMLocalJWTKey] = hex.EncodeToString(key)
+	for _, name := range []string{"ROLES_CLAIM", "ROLE_GROUPS"} {
+		if v := os.Getenv(name); v != "" {
+			env[name] = v
+		}
+	}
 	return env
 }
 

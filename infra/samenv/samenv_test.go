@@ -27,6 +27,8 @@ func TestLogicalID(t *testing.T) {
 }
 
 func TestEnv(t *testing.T) {
+	t.Setenv("ROLE_GROUPS", "")
+	t.Setenv("ROLES_CLAIM", "")
 	key := []byte("0123456789abcdef0123456789abcdef")
 	stack := map[string]string{"TABLE_NAME": "t", "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:3001"}
 	env := samenv.Env(stack, key)
@@ -37,6 +39,14 @@ func TestEnv(t *testing.T) {
 	}, env)
 	assert.NotContains(t, stack, httpapi.EnvSAMLocalJWTKey, "the stack's map is left alone")
 	assert.NotContains(t, env, httpapi.EnvSAMLocal, "SAM CLI sets AWS_SAM_LOCAL itself")
+}
+
+func TestEnvKeepsTheRunnersRoleGroups(t *testing.T) {
+	t.Setenv("ROLE_GROUPS", "admin=TI,viewer=Leitura")
+	t.Setenv("ROLES_CLAIM", "")
+	env := samenv.Env(map[string]string{"TABLE_NAME": "t"}, []byte("0123456789abcdef0123456789abcdef"))
+	assert.Equal(t, "admin=TI,viewer=Leitura", env["ROLE_GROUPS"])
+	assert.NotContains(t, env, "ROLES_CLAIM", "unset keeps the template's default")
 }
 
 func TestWrite(t *testing.T) {

@@ -357,7 +357,7 @@ func LogicalIDFor(area string) string {
 // requiredEnvironment is what every function reads (shared/app and the
 // adapters); Globals provides it once for all.
 var requiredEnvironment = []string{
-	"TABLE_NAME", "ROLES_CLAIM", "BRANCHES_CLAIM", "LOG_LEVEL", "SECRET_PREFIX", "REPORT_BUCKET",
+	"TABLE_NAME", "ROLES_CLAIM", "ROLE_GROUPS", "BRANCHES_CLAIM", "LOG_LEVEL", "SECRET_PREFIX", "PASSWORD_PEPPER_SECRET", "SECRET_KMS_KEY_ID", "REPORT_BUCKET",
 	"CONNECTSA_HOMOLOGATION_URL", "CONNECTSA_PRODUCTION_URL",
 }
 

@@ -25,7 +25,7 @@ Globals:
     Tracing: Active
     LoggingConfig: {LogFormat: JSON}
     Environment:
-      Variables: {TABLE_NAME: !Ref Table, ROLES_CLAIM: r, BRANCHES_CLAIM: c, LOG_LEVEL: INFO, SECRET_PREFIX: !Sub "${AWS::StackName}/", REPORT_BUCKET: b, CONNECTSA_HOMOLOGATION_URL: h, CONNECTSA_PRODUCTION_URL: p}
+      Variables: {TABLE_NAME: !Ref Table, ROLES_CLAIM: r, ROLE_GROUPS: g, BRANCHES_CLAIM: c, LOG_LEVEL: INFO, SECRET_PREFIX: !Sub "${AWS::StackName}/", PASSWORD_PEPPER_SECRET: pp, SECRET_KMS_KEY_ID: "", REPORT_BUCKET: b, CONNECTSA_HOMOLOGATION_URL: h, CONNECTSA_PRODUCTION_URL: p}
 Resources:
   Table: {Type: AWS::DynamoDB::Table}
   Api: {Type: AWS::Serverless::HttpApi}
@@ -207,5 +207,108 @@ func TestFailingRules(t *testing.T) {
 		require.NoError(t, err)
 		_, err = samtemplate.FailingRules(raw, map[string]string{"Issuer": "x", "Audience": "y"})
 		assert.Error(t, err, name)
+	}
+}
+
+// keyTemplate is a small template CustomerKeyProblems and
+// ConcurrencyProblems accept.
+const keyTemplate = `
+Parameters:
+  KmsKeyArn: {Type: String, Default: ""}
+  ConsultationsReservedConcurrency: {Type: Number, Default: 20, MinValue: 1}
+  BillingRuleReservedConcurrency: {Type: Number, Default: 3, MinValue: 1}
+Conditions:
+  UsesCustomerKey: !Not [!Equals [!Ref KmsKeyArn, ""]]
+Globals:
+  Function:
+    Environment:
+      Variables: {SECRET_KMS_KEY_ID: !Ref KmsKeyArn}
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      SSESpecification:
+        SSEEnabled: true
+        SSEType: !If [UsesCustomerKey, KMS, !Ref AWS::NoValue]
+        KMSMasterKeyId: !If [UsesCustomerKey, !Ref KmsKeyArn, !Ref AWS::NoValue]
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault:
+              SSEAlgorithm: !If [UsesCustomerKey, "aws:kms", AES256]
+              KMSMasterKeyID: !If [UsesCustomerKey, !Ref KmsKeyArn, !Ref AWS::NoValue]
+  Pepper:
+    Type: AWS::SecretsManager::Secret
+    Properties:
+      KmsKeyId: !If [UsesCustomerKey, !Ref KmsKeyArn, !Ref AWS::NoValue]
+      GenerateSecretString: {PasswordLength: 64}
+  KeyPolicy:
+    Type: AWS::IAM::Policy
+    Condition: UsesCustomerKey
+    Properties:
+      PolicyName: k
+      PolicyDocument:
+        Statement:
+          - {Effect: Allow, Action: [kms:Decrypt, kms:GenerateDataKey], Resource: !Ref KmsKeyArn}
+      Roles: [!Ref ConsultationsFunctionRole, !Ref BillingRuleFunctionRole]
+  ConsultationsFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/consultations/
+      ReservedConcurrentExecutions: !Ref ConsultationsReservedConcurrency
+      Policies:
+        - Statement: {Effect: Allow, Action: dynamodb:PutItem, Resource: !GetAtt Table.Arn}
+  BillingRuleFunction:
+    Type: AWS::Serverless::Function
+    Properties:
+      CodeUri: functions/billing-rule/
+      ReservedConcurrentExecutions: !Ref BillingRuleReservedConcurrency
+      Policies:
+        - Statement: {Effect: Allow, Action: dynamodb:PutItem, Resource: !GetAtt Table.Arn}
+`
+
+func TestKeyAndConcurrencyChecksCatchMistakes(t *testing.T) {
+	checks := map[string]func(map[string]any) []string{
+		"key":         samtemplate.CustomerKeyProblems,
+		"concurrency": samtemplate.ConcurrencyProblems,
+	}
+	tests := []struct {
+		name, old, new, check, want string
+	}{
+		{"no key parameter", "  KmsKeyArn: {Type: String, Default: \"\"}\n", "", "key", "Parameters.KmsKeyArn is missing"},
+		{"a default key", `KmsKeyArn: {Type: String, Default: ""}`, `KmsKeyArn: {Type: String, Default: "arn:aws:kms:sa-east-1:111122223333:key/x"}`, "key", "Default must be empty"},
+		{"condition", `UsesCustomerKey: !Not [!Equals [!Ref KmsKeyArn, ""]]`, `UsesCustomerKey: !Equals [!Ref KmsKeyArn, ""]`, "key", "Conditions.UsesCustomerKey"},
+		{"table on the AWS key always", "        SSEType: !If [UsesCustomerKey, KMS, !Ref AWS::NoValue]\n", "", "key", "Table.SSESpecification"},
+		{"table on another key", "KMSMasterKeyId: !If [UsesCustomerKey, !Ref KmsKeyArn, !Ref AWS::NoValue]", "KMSMasterKeyId: alias/other", "key", "Table.SSESpecification"},
+		{"bucket AES256 always", `SSEAlgorithm: !If [UsesCustomerKey, "aws:kms", AES256]`, "SSEAlgorithm: AES256", "key", "Bucket: SSE-KMS"},
+		{"secret without the key", "      KmsKeyId: !If [UsesCustomerKey, !Ref KmsKeyArn, !Ref AWS::NoValue]\n", "", "key", "Pepper.KmsKeyId"},
+		{"integrations' secrets without the key", "Variables: {SECRET_KMS_KEY_ID: !Ref KmsKeyArn}", "Variables: {}", "key", "SECRET_KMS_KEY_ID"},
+		{"grant without the condition", "    Condition: UsesCustomerKey\n    Properties:\n      PolicyName: k", "    Properties:\n      PolicyName: k", "key", "KeyPolicy grants KMS actions outside"},
+		{"grant on every key", "Resource: !Ref KmsKeyArn}", `Resource: "*"}`, "key", "grant exactly"},
+		{"grant more", "[kms:Decrypt, kms:GenerateDataKey]", "[kms:Decrypt, kms:GenerateDataKey, kms:ScheduleKeyDeletion]", "key", "grant exactly"},
+		{"grant in a function's own policy", "Statement: {Effect: Allow, Action: dynamodb:PutItem, Resource: !GetAtt Table.Arn}\n  BillingRuleFunction", "Statement: {Effect: Allow, Action: kms:Decrypt, Resource: !Ref KmsKeyArn}\n  BillingRuleFunction", "key", "ConsultationsFunction grants KMS actions outside"},
+		{"a function left out", "[!Ref ConsultationsFunctionRole, !Ref BillingRuleFunctionRole]", "[!Ref ConsultationsFunctionRole]", "key", "BillingRuleFunction: may not use the customer key"},
+
+		{"no reserved concurrency", "      ReservedConcurrentExecutions: !Ref ConsultationsReservedConcurrency\n", "", "concurrency", "ConsultationsFunction.ReservedConcurrentExecutions"},
+		{"a fixed reserved concurrency", "ReservedConcurrentExecutions: !Ref BillingRuleReservedConcurrency", "ReservedConcurrentExecutions: 5", "concurrency", "BillingRuleFunction.ReservedConcurrentExecutions"},
+		{"no parameter", "  BillingRuleReservedConcurrency: {Type: Number, Default: 3, MinValue: 1}\n", "", "concurrency", "Parameters.BillingRuleReservedConcurrency"},
+		{"a parameter without a floor", "ConsultationsReservedConcurrency: {Type: Number, Default: 20, MinValue: 1}", "ConsultationsReservedConcurrency: {Type: Number, Default: 20}", "concurrency", "Parameters.ConsultationsReservedConcurrency"},
+	}
+	raw, err := samtemplate.Parse([]byte(keyTemplate))
+	require.NoError(t, err)
+	for name, check := range checks {
+		assert.Empty(t, check(raw), "%s rejects the good template", name)
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			require.Contains(t, keyTemplate, tt.old, "the case must change something")
+			raw, err := samtemplate.Parse([]byte(strings.Replace(keyTemplate, tt.old, tt.new, 1)))
+			require.NoError(t, err)
+			problems := checks[tt.check](raw)
+			assert.True(t, slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }),
+				"want a problem containing %q, got %q", tt.want, problems)
+		})
 	}
 }

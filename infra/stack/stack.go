@@ -30,6 +30,7 @@ import (
 	"creditanalysis/infra/secretsmanagerlocal"
 	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/dynamo"
+	smstore "creditanalysis/shared/secretsmanager"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -45,6 +46,10 @@ const (
 	Table        = "creditanalysis-local"
 	ReportBucket = "creditanalysis-reports-local"
 	SecretPrefix = "creditanalysis/local/"
+	// PepperSecret holds the password history's pepper, created with a
+	// random value on the stack's first start and kept with its data, as
+	// the template's generated secret is in AWS.
+	PepperSecret = "creditanalysis/password-pepper"
 )
 
 // Ports fixes the stand-ins' loopback ports; 0 takes any free one.
@@ -125,6 +130,9 @@ func Start(ctx context.Context, opt Options) (_ *Stack, err error) {
 	}
 	if err := s.startSecretsManager(opt); err != nil {
 		return nil, err
+	}
+	if _, err := smstore.EnsurePepper(ctx, s.SecretsManager(), PepperSecret); err != nil {
+		return nil, fmt.Errorf("stack: password pepper: %w", err)
 	}
 	s.Sandbox = sandbox.New(opt.Sandbox)
 	if s.ConnectSAEndpoint, err = s.serve(s.Sandbox, opt.Ports.ConnectSA); err != nil {
@@ -228,6 +236,7 @@ func (s *Stack) Env() map[string]string {
 		"TABLE_NAME":                Table,
 		"REPORT_BUCKET":             ReportBucket,
 		"SECRET_PREFIX":             SecretPrefix,
+		"PASSWORD_PEPPER_SECRET":    PepperSecret,
 		"AWS_REGION":                localaws.Region,
 		"AWS_DEFAULT_REGION":        localaws.Region,
 		"AWS_ACCESS_KEY_ID":         "local",

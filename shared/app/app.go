@@ -50,6 +50,9 @@ type Config struct {
 	// BranchesClaim names the JWT claim listing the branches a caller is
 	// kept to (BRANCHES_CLAIM; custom:branches by default).
 	BranchesClaim string
+	// RoleGroups says which group of that claim grants which role
+	// (ROLE_GROUPS, httpapi.DefaultRoleGroupsText when empty).
+	RoleGroups httpapi.RoleGroups
 	// LogLevel is debug, info, warn or error (LOG_LEVEL).
 	LogLevel slog.Level
 	// AuditRetention is how long audit events are kept
@@ -96,6 +99,9 @@ func ConfigFromEnv() (Config, error) {
 		c.ReportRetention = time.Duration(days) * 24 * time.Hour
 	}
 	var err error
+	if c.RoleGroups, err = httpapi.ParseRoleGroups(os.Getenv("ROLE_GROUPS")); err != nil {
+		return c, err
+	}
 	if c.SAMLocal, err = httpapi.SAMLocalAuthFromEnv(); err != nil {
 		return c, err
 	}
@@ -232,7 +238,7 @@ func New(cfg Config, db *dynamodb.Client, log *slog.Logger) *App {
 // matrix and audited.
 func (a *App) Server(areas ...httpapi.Area) *httpapi.Server {
 	return httpapi.NewServer(httpapi.Config{
-		Logger: a.Log, RolesClaim: a.Config.RolesClaim, BranchesClaim: a.Config.BranchesClaim,
+		Logger: a.Log, RolesClaim: a.Config.RolesClaim, RoleGroups: a.Config.RoleGroups, BranchesClaim: a.Config.BranchesClaim,
 		Audit: a.Store, Now: a.Now, NewID: a.NewID, SAMLocal: a.Config.SAMLocal,
 		// Only the routes in httpapi.Idempotent use it.
 		Idempotency: a.Store,

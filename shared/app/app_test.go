@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"creditanalysis/shared/app"
+	"creditanalysis/shared/credit"
+	"creditanalysis/shared/httpapi"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/assert"
@@ -103,4 +105,13 @@ func TestConfigFromEnv(t *testing.T) {
 	cfg, err = app.ConfigFromEnv()
 	require.NoError(t, err)
 	assert.Equal(t, 45*24, int(cfg.ReportRetention.Hours()))
+	assert.Equal(t, httpapi.DefaultRoleGroups, cfg.RoleGroups, "default role groups")
+
+	t.Setenv("ROLE_GROUPS", "admin=IT admin")
+	_, err = app.ConfigFromEnv()
+	assert.ErrorContains(t, err, "ROLE_GROUPS")
+	t.Setenv("ROLE_GROUPS", "admin=TI,viewer=Leitura")
+	cfg, err = app.ConfigFromEnv()
+	require.NoError(t, err)
+	assert.Equal(t, httpapi.RoleGroups{"TI": credit.RoleAdmin, "Leitura": credit.RoleViewer}, cfg.RoleGroups)
 }

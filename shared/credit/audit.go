@@ -18,6 +18,22 @@ type AuditEvent struct {
 	Outcome   AuditOutcome
 }
 
+// auditTargetIDs are the target's names that identify a record, in the
+// order TargetID looks for one: what a creation made, then the path's id.
+var auditTargetIDs = []string{"consultationId", "negativationId", "integrationId", "runId", "id"}
+
+// TargetID is the id of the record the event touched: the id a creation
+// made, else the path's id; "" when there is none (a list, a change of the
+// parameters). The trail is searchable by it.
+func (e AuditEvent) TargetID() string {
+	for _, name := range auditTargetIDs {
+		if v := e.Target[name]; v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
 // AuditOutcome is how the call ended: its HTTP status and, for a refusal,
 // the error code.
 type AuditOutcome struct {
@@ -26,11 +42,13 @@ type AuditOutcome struct {
 }
 
 // AuditFilter narrows a read of the trail. From and To bound At (To
-// exclusive); Actor is a subject, Action an exact action.
+// exclusive); Actor is a subject, Action an exact action, TargetID an
+// event's TargetID.
 type AuditFilter struct {
 	From, To time.Time
 	Actor    string
 	Action   string
+	TargetID string
 }
 
 // MaxAuditWindow is the longest period one read of the trail may span.

@@ -102,7 +102,7 @@ func TestBureauAccessChecksStoredCredentials(t *testing.T) {
 // bureau_unavailable before the deadline without calling.
 func TestBureauAccessKeepsToTheRequestsDeadline(t *testing.T) {
 	const (
-		margin = 400 * time.Millisecond // room for the work after the call, under load
+		margin = 400 * time.Millisecond  // room for the work after the call, under load
 		window = 1600 * time.Millisecond // the request's time left
 	)
 	// slow answers when the bureau would, long after the request is over,

@@ -151,9 +151,11 @@ func newRealFixture(t *testing.T, bureauTimeout time.Duration) *realFixture {
 	bureau, sb := sandboxtest.Bureau(t, sandbox.Config{}, connectsa.Config{CallTimeout: bureauTimeout, Logger: log})
 	store := dynamo.New(ad.client, ad.table)
 
+	pepperRef, err := secretsmanager.EnsurePepper(ctx, secretsmanagerlocal.Client(smHTTP.URL), "test/password-pepper")
+	require.NoError(t, err)
 	svc := &credit.PasswordService{
 		Integrations: store, Store: store, Secrets: secrets, Bureau: bureau,
-		Hasher: cheapHasher, NewID: ad.ids, Log: log,
+		Hasher: cheapHasher, Pepper: secretsmanager.NewPepper(secretsmanagerlocal.Client(smHTTP.URL), pepperRef), NewID: ad.ids, Log: log,
 	}
 	access := &credit.BureauAccess{Secrets: secrets, Consultation: bureau, Registry: bureau, Accounts: bureau, Recovery: svc, Log: log}
 	integrations := &credit.IntegrationService{Store: store, Secrets: secrets, Bureau: access, NewID: ad.ids, Log: log}

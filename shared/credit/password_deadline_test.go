@@ -20,7 +20,7 @@ import (
 // left open; with no time left nothing is sent.
 func TestPasswordChangeKeepsToTheRequestsDeadline(t *testing.T) {
 	const (
-		margin = 400 * time.Millisecond // room for the work after the call, under load
+		margin = 400 * time.Millisecond  // room for the work after the call, under load
 		window = 1600 * time.Millisecond // the request's time left
 	)
 	hang := func(ctx context.Context) error {

@@ -111,7 +111,7 @@ func (s *PasswordService) resolve(ctx context.Context, i Integration) (resolutio
 	for _, c := range open {
 		// The pending version is settled: the change took effect exactly
 		// when the password it replaced is no longer the current one.
-		unchanged, err := VerifyPasswordHash(c.ReplacedHash, current.password(c.Kind))
+		unchanged, err := s.verifyHash(ctx, c.ReplacedHash, current.password(c.Kind))
 		if err != nil {
 			return res, err
 		}

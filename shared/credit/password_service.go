@@ -43,6 +43,8 @@ type PasswordService struct {
 	// Hasher hashes replaced passwords; the zero value is
 	// DefaultPasswordHasher.
 	Hasher PasswordHasher
+	// Pepper keys every hash (see PasswordHasher); required.
+	Pepper PepperSource
 	// Lease is DefaultPasswordLease when zero.
 	Lease time.Duration
 	Now   Clock
@@ -133,7 +135,11 @@ func (s *PasswordService) Change(ctx context.Context, req PasswordChangeRequest)
 	}
 	// The replaced password's hash is kept from the start: whatever happens
 	// next, it has been used.
-	if c.ReplacedHash, err = s.hasher().Hash(current.password(req.Kind)); err != nil {
+	pepper, err := s.pepper(ctx)
+	if err != nil {
+		return err
+	}
+	if c.ReplacedHash, err = s.hasher().Hash(pepper, current.password(req.Kind)); err != nil {
 		return err
 	}
 	c.StartedAt = s.Now.Now()
@@ -266,7 +272,7 @@ func (s *PasswordService) checkNotReused(ctx context.Context, integrationID stri
 		return err
 	}
 	for _, h := range hashes {
-		used, err := VerifyPasswordHash(h, candidate)
+		used, err := s.verifyHash(ctx, h, candidate)
 		if err != nil {
 			return err
 		}
@@ -334,6 +340,34 @@ func (s *PasswordService) attrs(c PasswordChange, extra ...any) []any {
 		a = append(a, slog.Bool("recovered", true))
 	}
 	return append(a, extra...)
+}
+
+// pepper is the pepper hashes are keyed with.
+func (s *PasswordService) pepper(ctx context.Context) ([]byte, error) {
+	if s.Pepper == nil {
+		return nil, Internal(ErrNoPepper, "password service")
+	}
+	p, err := s.Pepper.Pepper(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(p) < MinPepperBytes {
+		return nil, Internal(ErrNoPepper, "password service")
+	}
+	return p, nil
+}
+
+// verifyHash verifies password against encoded, reading the pepper only
+// for a hash that needs it.
+func (s *PasswordService) verifyHash(ctx context.Context, encoded, password string) (bool, error) {
+	var pepper []byte
+	if HashNeedsPepper(encoded) {
+		var err error
+		if pepper, err = s.pepper(ctx); err != nil {
+			return false, err
+		}
+	}
+	return VerifyPasswordHash(encoded, pepper, password)
 }
 
 func (s *PasswordService) hasher() PasswordHasher {

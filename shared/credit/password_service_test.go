@@ -191,7 +191,7 @@ func newPasswordFixture(t *testing.T) *passwordFixture {
 	newID := letterIDs()
 	svc := &credit.PasswordService{
 		Integrations: store, Store: history, Secrets: secrets, Bureau: bureau,
-		Hasher: cheapHasher, NewID: newID, Log: log,
+		Hasher: cheapHasher, Pepper: memory.Pepper(testPepper), NewID: newID, Log: log,
 	}
 	// The consultations check the password they are given as the bureau's
 	// account does.
@@ -399,12 +399,43 @@ func TestPasswordChangeSucceeds(t *testing.T) {
 				old = before.PEFINPassword
 			}
 			assert.NotContains(t, hashes[0], old)
-			ok, err := credit.VerifyPasswordHash(hashes[0], old)
+			ok, err := credit.VerifyPasswordHash(hashes[0], testPepper, old)
 			require.NoError(t, err)
 			assert.True(t, ok, "the replaced password is kept as a hash")
+			assert.True(t, credit.HashNeedsPepper(hashes[0]), "keyed with the pepper")
 			assert.Contains(t, f.logs.String(), `"audit":"password_change"`, "the change is an audit event")
 		})
 	}
+}
+
+// TestPasswordHistoryFromBeforeThePepper: a history kept before the pepper
+// keeps refusing its passwords, and every hash made since is peppered.
+func TestPasswordHistoryFromBeforeThePepper(t *testing.T) {
+	f := newPasswordFixture(t)
+	ctx := context.Background()
+	const old = "Wxyz@987"
+	c := credit.PasswordChange{ID: f.svc.NewID(), IntegrationID: f.integration.ID, Kind: credit.CredentialConsultation, Actor: admin,
+		StartedAt: f.svc.Now.Now(), Outcome: credit.PasswordChangeRunning, ReplacedHash: legacyHash(old)}
+	require.NoError(t, f.history.AcquirePasswordLease(ctx, credit.PasswordLease{IntegrationID: c.IntegrationID, HolderID: c.ID, Kind: c.Kind, Until: time.Now().Add(time.Minute)}))
+	require.NoError(t, f.history.BeginPasswordChange(ctx, c))
+	c.Outcome, c.FinishedAt = credit.PasswordChanged, f.svc.Now.Now()
+	require.NoError(t, f.history.FinishPasswordChange(ctx, c))
+	require.NoError(t, f.history.ReleasePasswordLease(ctx, c.IntegrationID, c.ID))
+
+	requireCode(t, f.change(credit.CredentialConsultation, old), credit.CodePasswordReused, credit.KindConflict)
+
+	next := f.passwords.next(credit.CredentialConsultation)
+	require.NoError(t, f.change(credit.CredentialConsultation, next))
+	hashes, err := f.history.PasswordHashes(ctx, f.integration.ID, credit.CredentialConsultation)
+	require.NoError(t, err)
+	require.Len(t, hashes, 2)
+	peppered := 0
+	for _, h := range hashes {
+		if credit.HashNeedsPepper(h) {
+			peppered++
+		}
+	}
+	assert.Equal(t, 1, peppered, "the old hash stays as it was, the new one is peppered")
 }
 
 func TestPasswordChangeRefusedBeforeAnything(t *testing.T) {
@@ -801,10 +832,14 @@ func TestPasswordChangeAfterACrash(t *testing.T) {
 		// reached says how far the dead request got.
 		putPending, bureauChanged bool
 		want                      credit.PasswordChangeOutcome
+		// legacy: the dead request hashed before the pepper.
+		legacy bool
 	}{
-		{"died after recording the start", false, false, credit.PasswordChangeFailed},
-		{"died after the pending version", true, false, credit.PasswordChangeFailed},
-		{"died after the bureau took the password", true, true, credit.PasswordChanged},
+		{"died after recording the start", false, false, credit.PasswordChangeFailed, false},
+		{"died after the pending version", true, false, credit.PasswordChangeFailed, false},
+		{"died after the bureau took the password", true, true, credit.PasswordChanged, false},
+		{"died before the pepper, after the pending version", true, false, credit.PasswordChangeFailed, true},
+		{"died before the pepper, after the bureau took the password", true, true, credit.PasswordChanged, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -812,8 +847,11 @@ func TestPasswordChangeAfterACrash(t *testing.T) {
 			ctx := context.Background()
 			dead := f.passwords.next(credit.CredentialConsultation)
 			cur := f.current(t)
-			hash, err := cheapHasher.Hash(cur.ConsultationPassword)
+			hash, err := cheapHasher.Hash(testPepper, cur.ConsultationPassword)
 			require.NoError(t, err)
+			if tt.legacy {
+				hash = legacyHash(cur.ConsultationPassword)
+			}
 			c := credit.PasswordChange{ID: f.svc.NewID(), IntegrationID: f.integration.ID, Kind: credit.CredentialConsultation, Actor: admin, StartedAt: f.svc.Now.Now(), Outcome: credit.PasswordChangeRunning, ReplacedHash: hash}
 			lease := credit.PasswordLease{IntegrationID: f.integration.ID, HolderID: c.ID, Kind: c.Kind, Until: time.Now().Add(time.Minute)}
 			require.NoError(t, f.history.AcquirePasswordLease(ctx, lease))

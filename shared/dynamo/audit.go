@@ -15,6 +15,7 @@ import (
 // Audit trail items.
 //
 //	PK  AUDIT#<yyyy-mm-dd>        SK <at>#<id>     the day's events, in order
+//	GSI1 AUDITTARGET#<targetId>   <at>#<id>        by the record touched (AuditEvent.TargetID)
 //	GSI2 AUDITACTOR#<sub>         <at>#<id>        by actor
 //	GSI3 AUDITACTION#<action>     <at>#<id>        by action
 //
@@ -55,6 +56,9 @@ func (s *Store) AppendAudit(ctx context.Context, e credit.AuditEvent) error {
 	if e.Actor.Subject != "" {
 		keys["GSI2PK"], keys["GSI2SK"] = "AUDITACTOR#"+e.Actor.Subject, sk
 	}
+	if id := e.TargetID(); id != "" {
+		keys["GSI1PK"], keys["GSI1SK"] = "AUDITTARGET#"+id, sk
+	}
 	item, err := marshal(auditItem{
 		ID: e.ID, At: formatTime(e.At), Actor: toActorItem(e.Actor), Action: e.Action, Target: e.Target,
 		RequestID: e.RequestID, Status: e.Outcome.Status, Code: e.Outcome.Code,
@@ -75,9 +79,10 @@ type auditCursor struct {
 	Key map[string]string `json:"k,omitempty"`
 }
 
-// ListAudit reads newest first. With an actor or an action it queries that
-// index over [From, To); otherwise it walks day partitions from To back to
-// From (default: the last 30 days).
+// ListAudit reads newest first. With a target, an actor or an action it
+// queries the first of those indexes over [From, To), the others filtering
+// it; otherwise it walks day partitions from To back to From (default: the
+// last 30 days).
 func (s *Store) ListAudit(ctx context.Context, f credit.AuditFilter, p credit.Page) ([]credit.AuditEvent, string, error) {
 	p = p.Normalized()
 	to := f.To
@@ -99,18 +104,27 @@ func (s *Store) ListAudit(ctx context.Context, f credit.AuditFilter, p credit.Pa
 	values := map[string]types.AttributeValue{":lo": avS(lo), ":hi": avS(hi)}
 	var filters []string
 	names := map[string]string{}
-	if f.Actor != "" && f.Action != "" {
+	index, pk := "", ""
+	switch {
+	case f.TargetID != "":
+		index, pk = "GSI1", "AUDITTARGET#"+f.TargetID
+	case f.Actor != "":
+		index, pk = "GSI2", "AUDITACTOR#"+f.Actor
+	case f.Action != "":
+		index, pk = "GSI3", "AUDITACTION#"+f.Action
+	}
+	if f.Actor != "" && index != "GSI2" {
+		filters = append(filters, "GSI2PK = :actor")
+		values[":actor"] = avS("AUDITACTOR#" + f.Actor)
+	}
+	if f.Action != "" && index != "GSI3" {
 		filters = append(filters, "#action = :action")
 		names["#action"] = "action"
 		values[":action"] = avS(f.Action)
 	}
 	filterExpr := joinAnd(filters)
 
-	if f.Actor != "" || f.Action != "" {
-		index, pk := "GSI3", "AUDITACTION#"+f.Action
-		if f.Actor != "" {
-			index, pk = "GSI2", "AUDITACTOR#"+f.Actor
-		}
+	if index != "" {
 		values[":pk"] = avS(pk)
 		start, err := cursorKey(cur.Key, attrPK, attrSK, index+"PK", index+"SK")
 		if err != nil {

@@ -26,7 +26,7 @@
 //	open password change       PWOPEN#<integration>             <startedAt>#<change>        -
 //	replaced-password hash     PWHIST#<integration>#<kind>      <change>                    -
 //	billing run                BILLINGRUN#<id>                  BILLINGRUN                  GSI1 BILLINGRUNS / <startedAt>#<id>
-//	audit event                AUDIT#<yyyy-mm-dd>               <at>#<id>                   GSI2 AUDITACTOR#<sub>, GSI3 AUDITACTION#<action> (TTL)
+//	audit event                AUDIT#<yyyy-mm-dd>               <at>#<id>                   GSI1 AUDITTARGET#<id>, GSI2 AUDITACTOR#<sub>, GSI3 AUDITACTION#<action> (TTL)
 //	idempotency key            IDEMPOTENCY#<sha256(sub, key)>   IDEMPOTENCY                 - (TTL)
 //	idempotent answer's part   IDEMPOTENCY#<sha256(sub, key)>   IDEMPOTENCY#PART#<nnn>      - (TTL)
 //

@@ -62,13 +62,13 @@ func (s *Store) getItem(ctx context.Context, pk, sk string, out any) (found bool
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return false, credit.Internal(err, "dynamo: get %s/%s", pk, sk)
+		return false, keyError(err, "get", pk, sk)
 	}
 	if res.Item == nil {
 		return false, nil
 	}
 	if err := attributevalue.UnmarshalMap(res.Item, out); err != nil {
-		return false, credit.Internal(err, "dynamo: decode %s/%s", pk, sk)
+		return false, keyError(err, "decode", pk, sk)
 	}
 	return true, nil
 }
@@ -238,7 +238,7 @@ func queryError(err error, what string) error {
 	if errors.As(err, &ve) && ve.ErrorCode() == "ValidationException" {
 		return credit.ErrInvalidCursor
 	}
-	return credit.Internal(err, "dynamo: %s", what)
+	return credit.Internal(redactedError{err}, "dynamo: %s", what)
 }
 
 // queryPage runs one page of a query and converts its items with conv,

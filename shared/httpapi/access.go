@@ -21,7 +21,9 @@ func roles(r ...credit.Role) []credit.Role { return r }
 //   - admin: everything
 //   - analyst: consultations and parties
 //   - collector: negativations, parties and invoices
-//   - viewer: read-only, without report PDFs
+//   - viewer: read-only, without credit reports: consultations are shown
+//     without their report, PDF or the overview's name and score
+//     (ReportReaders)
 var Access = map[string][]credit.Role{
 	"GET /health": Public,
 
@@ -68,6 +70,21 @@ var Access = map[string][]credit.Role{
 	"POST /billing-rule/runs":     roles(admin),
 
 	"GET /audit": roles(admin),
+}
+
+// ReportReaders may read a consultation's credit report: its body, its PDF
+// and the name and score of its overview. Other roles that read
+// consultations see the record without them.
+var ReportReaders = roles(admin, analyst)
+
+// ReadsReports reports whether the actor may read credit reports.
+func ReadsReports(a credit.Actor) bool {
+	for _, r := range ReportReaders {
+		if a.Has(r) {
+			return true
+		}
+	}
+	return false
 }
 
 // Allowed reports whether an actor may call the route; public routes allow

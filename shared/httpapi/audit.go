@@ -16,15 +16,16 @@ func (h *AuditHandler) Routes() []Route {
 	return []Route{{"GET", "/audit", h.list}}
 }
 
-// list reads GET /audit?from&to&actor&action&limit&cursor; from and to are
-// dates (YYYY-MM-DD, São Paulo days; to inclusive) or RFC 3339 instants.
+// list reads GET /audit?from&to&actor&action&targetId&limit&cursor; from
+// and to are dates (YYYY-MM-DD, São Paulo days; to inclusive) or RFC 3339
+// instants; targetId is the id of the record touched (or created).
 func (h *AuditHandler) list(w http.ResponseWriter, r *http.Request) error {
 	p, err := PageOf(r)
 	if err != nil {
 		return err
 	}
 	q := r.URL.Query()
-	f := credit.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action")}
+	f := credit.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), TargetID: q.Get("targetId")}
 	if f.From, err = instantParam(r, "from", false); err != nil {
 		return err
 	}
@@ -33,6 +34,9 @@ func (h *AuditHandler) list(w http.ResponseWriter, r *http.Request) error {
 	}
 	if len(f.Actor) > 128 {
 		return invalidParam("actor", "até 128 caracteres")
+	}
+	if f.TargetID != "" && !credit.ValidIdentifier(f.TargetID) {
+		return invalidParam("targetId", "identificador inválido")
 	}
 	if f.Action != "" {
 		if _, known := Access[f.Action]; !known {

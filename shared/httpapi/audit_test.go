@@ -1,15 +1,22 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
 	"path/filepath"
 	"testing"
 	"time"
 
+	"creditanalysis/infra/apispec"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/httpapi"
 	"creditanalysis/shared/memory"
+
+	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -71,6 +78,87 @@ func TestAuditTrail(t *testing.T) {
 
 	viewer := loadEvent(t, filepath.Join(eventsDir, "parameters", "get-parameters.json"))
 	viewer.RouteKey, viewer.RawPath, viewer.RequestContext.HTTP.Path = "GET /audit", "/audit", "/audit"
-	viewer.RequestContext.Authorizer.JWT.Claims["cognito:groups"] = "[viewer]"
+	viewer.RequestContext.Authorizer.JWT.Claims["cognito:groups"] = "[credit-viewer]"
 	assert.Equal(t, 403, invoke(t, h, viewer).StatusCode)
+}
+
+// TestReportReadsAreAudited drives the consultations fixtures through a
+// server with an audit log: a creation names what it made, every read that
+// hands out a report's contents is on the trail and a viewer's read is not,
+// and GET /audit?targetId answers who read one report.
+func TestReportReadsAreAudited(t *testing.T) {
+	var logs bytes.Buffer
+	svc, _, _ := consultationsService(t, &logs)
+	log := memory.NewAudit()
+	n := 0
+	cfg := httpapi.Config{Logger: discardLogger(), Audit: log, Now: func() time.Time { n++; return consultationNow.Add(time.Duration(n) * time.Second) }}
+	h := httpapi.NewServer(cfg, &httpapi.ConsultationsHandler{Service: svc}, &httpapi.AuditHandler{Log: log})
+	load := func(name string) events.APIGatewayV2HTTPRequest {
+		return loadEvent(t, filepath.Join(eventsDir, "consultations", name+".json"))
+	}
+	run := func(e events.APIGatewayV2HTTPRequest) int { return invoke(t, h, e).StatusCode }
+
+	require.Equal(t, 201, run(load("create-consultation")))       // analyst: cons-0001
+	require.Equal(t, 201, run(load("create-consultation-party"))) // analyst: cons-0002
+	require.Equal(t, 200, run(load("get-consultation")))          // analyst reads cons-0001's report
+	require.Equal(t, 200, run(load("get-consultation-viewer")))   // viewer: no report, no event
+	require.Equal(t, 303, run(load("get-consultation-pdf")))      // analyst: the PDF
+	require.Equal(t, 200, run(load("list-party-consultations")))  // viewer: no names, no event
+	require.Equal(t, 200, run(load("list-consultations")))        // analyst: names and scores
+	byDoc := load("list-consultations")
+	byDoc.RawQueryString = "document=52998224725"
+	require.Equal(t, 200, run(byDoc))
+
+	all, _, err := log.ListAudit(context.Background(), credit.AuditFilter{From: consultationNow, To: consultationNow.Add(time.Hour)}, credit.Page{Limit: 100})
+	require.NoError(t, err)
+	type ev struct {
+		Action string
+		Target map[string]string
+	}
+	var got []ev
+	for i := len(all) - 1; i >= 0; i-- {
+		got = append(got, ev{all[i].Action, all[i].Target})
+	}
+	assert.Equal(t, []ev{
+		{"POST /consultations", map[string]string{"consultationId": "cons-0001", "document": "***.982.247-**"}},
+		{"POST /consultations", map[string]string{"consultationId": "cons-0002", "document": "***.444.777-**"}},
+		{"GET /consultations/{id}", map[string]string{"id": "cons-0001", "document": "***.982.247-**"}},
+		{"GET /consultations/{id}/pdf", map[string]string{"id": "cons-0001"}},
+		{"GET /consultations", map[string]string{"consultationIds": "cons-0002,cons-0001"}},
+		{"GET /consultations", map[string]string{"consultationIds": "cons-0001", "document": "***.982.247-**"}},
+	}, got)
+
+	// Who read cons-0001's report? One call.
+	audit := loadEvent(t, filepath.Join(eventsDir, "audit", "list-audit.json"))
+	audit.RawQueryString = "from=2026-11-26&to=2026-11-26&targetId=cons-0001"
+	resp := invoke(t, h, audit)
+	require.Equal(t, 200, resp.StatusCode, resp.Body)
+	var page struct {
+		Items []struct {
+			Action string            `json:"action"`
+			Target map[string]string `json:"target"`
+		} `json:"items"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(resp.Body), &page))
+	var actions []string
+	for _, it := range page.Items {
+		actions = append(actions, it.Action)
+	}
+	assert.Equal(t, []string{"GET /consultations/{id}/pdf", "GET /consultations/{id}", "POST /consultations"}, actions)
+	header := http.Header{}
+	for k, v := range resp.Headers {
+		header.Set(k, v)
+	}
+	apispec.Load(t).ValidateResponse(t, "GET", "/audit?"+audit.RawQueryString, 200, header, []byte(resp.Body))
+
+	audit.RawQueryString = "targetId=" + url.QueryEscape("cons 1")
+	resp = invoke(t, h, audit)
+	assert.Equal(t, 400, resp.StatusCode)
+	assert.Equal(t, httpapi.CodeInvalidParameter, errorBody(t, resp.Body).Error.Code)
+
+	for _, full := range []string{"52998224725", "11144477735"} {
+		for _, e := range all {
+			assert.NotContains(t, fmt.Sprint(e.Target), full, "documents on the trail are masked")
+		}
+	}
 }

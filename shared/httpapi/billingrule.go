@@ -199,6 +199,7 @@ func (h *BillingRuleHandler) start(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	AuditTarget(r, "runId", run.ID)
 	w.Header().Set("Location", "/billing-rule/runs/"+run.ID)
 	WriteJSON(w, http.StatusAccepted, startedView{ID: run.ID, Status: run.Status, DryRun: run.DryRun})
 	return nil

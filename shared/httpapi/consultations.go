@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -57,7 +58,9 @@ type consultationView struct {
 	Party         *partyRefView             `json:"party,omitempty"`
 	RequestedBy   actorView                 `json:"requestedBy"`
 	Warnings      []warningView             `json:"warnings"`
-	Overview      *overviewView             `json:"overview"`
+	// Overview is an *overviewView, or for a caller who does not read
+	// reports an *overviewCountsView; nil without a report.
+	Overview any `json:"overview"`
 	// Protocol is the bureau's number of a success.
 	Protocol string `json:"protocol,omitempty"`
 	// ReportExpiresAt ends the report's retention; past it the record has
@@ -91,14 +94,44 @@ type overviewView struct {
 	PendenciesTotal credit.Cents `json:"pendenciesTotalCents"`
 }
 
+// overviewCountsView is the overview without what identifies or rates the
+// person (name, score): what a caller who does not read reports sees.
+type overviewCountsView struct {
+	Occurrences     int          `json:"occurrences"`
+	NothingRecorded bool         `json:"nothingRecorded"`
+	PendenciesTotal credit.Cents `json:"pendenciesTotalCents"`
+}
+
 // pdfLinkView is a short-lived link to a report's PDF.
 type pdfLinkView struct {
 	URL       string    `json:"url"`
 	ExpiresAt time.Time `json:"expiresAt"`
 }
 
-// viewConsultation maps c; withReport is false in lists.
-func viewConsultation(c credit.Consultation, withReport bool) consultationView {
+// reportAccess is how much of a consultation's report a view holds.
+type reportAccess int
+
+const (
+	// noReport: the record, the overview's counts and totals only (a
+	// caller who does not read reports).
+	noReport reportAccess = iota
+	// overviewOnly: the record and the whole overview (lists).
+	overviewOnly
+	// fullReport: the record, the overview and the report.
+	fullReport
+)
+
+// accessFor is what the caller of r may see of a report: want, or less
+// when the caller does not read reports.
+func accessFor(r *http.Request, want reportAccess) reportAccess {
+	if !ReadsReports(Actor(r.Context())) {
+		return noReport
+	}
+	return want
+}
+
+// viewConsultation maps c, holding of its report what access allows.
+func viewConsultation(c credit.Consultation, access reportAccess) consultationView {
 	v := consultationView{
 		ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, ErrorCode: c.ErrorCode, ErrorMessage: c.ErrorMessage,
 		Document: c.Document.Masked(), DocumentType: c.Document.Kind(), UF: c.UF, Plan: c.Plan, PlanName: c.Plan.Name(),
@@ -119,10 +152,14 @@ func viewConsultation(c credit.Consultation, withReport bool) consultationView {
 	}
 	// A record past its report's retention has no overview left to show.
 	if c.Status == credit.ConsultationSucceeded && c.Overview != (credit.ReportOverview{}) {
-		o := overviewView(c.Overview)
-		v.Overview = &o
+		if access == noReport {
+			v.Overview = &overviewCountsView{Occurrences: c.Overview.Occurrences, NothingRecorded: c.Overview.NothingRecorded, PendenciesTotal: c.Overview.PendenciesTotal}
+		} else {
+			o := overviewView(c.Overview)
+			v.Overview = &o
+		}
 	}
-	if withReport && c.Report != nil {
+	if access == fullReport && c.Report != nil {
 		r := viewReport(*c.Report)
 		v.Report = &r
 	}
@@ -142,7 +179,9 @@ func (h *ConsultationsHandler) create(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	v := viewConsultation(out.Consultation, true)
+	v := viewConsultation(out.Consultation, fullReport)
+	AuditTarget(r, "consultationId", v.ID)
+	AuditTarget(r, "document", v.Document)
 	w.Header().Set("Location", "/consultations/"+v.ID)
 	WriteJSON(w, http.StatusCreated, v)
 	return nil
@@ -157,7 +196,12 @@ func (h *ConsultationsHandler) get(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, viewConsultation(c, true))
+	v := viewConsultation(c, accessFor(r, fullReport))
+	if v.Report != nil {
+		AuditRead(r)
+		AuditTarget(r, "document", v.Document)
+	}
+	WriteJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -206,7 +250,11 @@ func (h *ConsultationsHandler) list(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, NewList(viewConsultations(items), next))
+	views := viewConsultations(r, items)
+	if !f.Document.IsZero() {
+		AuditTarget(r, "document", f.Document.Masked())
+	}
+	WriteJSON(w, http.StatusOK, NewList(views, next))
 	return nil
 }
 
@@ -223,14 +271,26 @@ func (h *ConsultationsHandler) listByParty(w http.ResponseWriter, r *http.Reques
 	if err != nil {
 		return err
 	}
-	WriteJSON(w, http.StatusOK, NewList(viewConsultations(items), next))
+	WriteJSON(w, http.StatusOK, NewList(viewConsultations(r, items), next))
 	return nil
 }
 
-func viewConsultations(items []credit.Consultation) []consultationView {
+// viewConsultations maps a page of the center. A page that shows a
+// report's contents (an overview's name and score) goes on the audit trail,
+// naming the consultations it showed.
+func viewConsultations(r *http.Request, items []credit.Consultation) []consultationView {
+	access := accessFor(r, overviewOnly)
 	views := make([]consultationView, len(items))
+	var shown []string
 	for i, c := range items {
-		views[i] = viewConsultation(c, false)
+		views[i] = viewConsultation(c, access)
+		if _, ok := views[i].Overview.(*overviewView); ok {
+			shown = append(shown, c.ID)
+		}
+	}
+	if len(shown) > 0 {
+		AuditRead(r)
+		AuditTarget(r, "consultationIds", strings.Join(shown, ","))
 	}
 	return views
 }

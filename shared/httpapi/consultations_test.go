@@ -195,6 +195,13 @@ func TestConsultationsFixtures(t *testing.T) {
 		}},
 		{"get-consultation-viewer", 200, "", func(t *testing.T, b body, _ map[string]string) {
 			assert.Equal(t, "***.982.247-**", b["document"])
+			assert.NotContains(t, b, "report", "a viewer does not read reports")
+			assert.Equal(t, body{"occurrences": 7.0, "nothingRecorded": false, "pendenciesTotalCents": 100132446.0}, b["overview"],
+				"the overview's counts and totals, without name or score")
+			for _, field := range []string{"id", "createdAt", "status", "plan", "requestedBy"} {
+				assert.Contains(t, b, field)
+			}
+			assert.NotContains(t, fmt.Sprint(b), "Maria", "no name anywhere")
 		}},
 		{"get-consultation-missing", 404, credit.CodeNotFound, nil},
 		{"get-consultation-pdf", 303, "", func(t *testing.T, b body, hd map[string]string) {
@@ -213,7 +220,7 @@ func TestConsultationsFixtures(t *testing.T) {
 			assert.Equal(t, "cons-0003", items[0].(body)["id"], "newest first; ties by id")
 			assert.Equal(t, "cons-0002", items[1].(body)["id"])
 			assert.NotContains(t, items[0], "report", "lists carry the overview only")
-			assert.Contains(t, items[0], "overview")
+			assert.Contains(t, items[0].(body)["overview"], "name", "an analyst's list shows the overview")
 			assert.NotNil(t, b["nextCursor"])
 		}},
 		{"list-consultations-invalid-period", 400, credit.CodeValidation, nil},
@@ -222,6 +229,10 @@ func TestConsultationsFixtures(t *testing.T) {
 			require.Len(t, items, 1)
 			assert.Equal(t, "cons-0003", items[0].(body)["id"])
 			assert.Nil(t, b["nextCursor"])
+			overview := items[0].(body)["overview"].(body)
+			assert.NotContains(t, overview, "name", "a viewer's list names no one")
+			assert.NotContains(t, overview, "score")
+			assert.Contains(t, overview, "occurrences")
 		}},
 	}
 	spec := apispec.Load(t)

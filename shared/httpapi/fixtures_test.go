@@ -154,7 +154,7 @@ func TestFixturesAreRealistic(t *testing.T) {
 			for _, c := range []string{"sub", "name", "cognito:groups", "iss", "aud", "exp", "iat"} {
 				assert.NotEmpty(t, claims[c], c)
 			}
-			assert.Regexp(t, `^\[[a-z ]+\]$`, claims["cognito:groups"], "flattened like API Gateway does")
+			assert.Regexp(t, `^\[credit-[a-z]+\]$`, claims["cognito:groups"], "flattened like API Gateway does, one default group")
 		})
 	}
 }

@@ -119,6 +119,8 @@ func (h *IntegrationsHandler) create(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	AuditTarget(r, "integrationId", i.ID)
+	AuditTarget(r, "branchId", i.BranchID)
 	w.Header().Set("Location", "/integrations/"+i.ID)
 	WriteJSON(w, http.StatusCreated, viewIntegration(i))
 	return nil

@@ -121,8 +121,11 @@ func (h *NegativationsHandler) include(w http.ResponseWriter, r *http.Request) e
 	if err != nil {
 		return err
 	}
+	v := viewNegativation(n)
+	AuditTarget(r, "negativationId", v.ID)
+	AuditTarget(r, "document", v.Document)
 	w.Header().Set("Location", "/negativations/"+n.ID)
-	WriteJSON(w, http.StatusCreated, viewNegativation(n))
+	WriteJSON(w, http.StatusCreated, v)
 	return nil
 }
 

@@ -79,6 +79,7 @@ func passwordsServer(t *testing.T, logs *bytes.Buffer) (*httpapi.Server, *passwo
 	svc := &credit.PasswordService{
 		Integrations: store, Store: history, Secrets: secrets, Bureau: bureau,
 		Hasher: credit.PasswordHasher{Time: 1, MemoryKiB: 64, Threads: 1},
+		Pepper: memory.Pepper("pepper-for-tests-0123456789abcdef0123456789"),
 		NewID:  func() string { n++; return "change-" + strings.Repeat("x", n) },
 	}
 	log := slog.New(slog.NewJSONHandler(logs, nil))

@@ -55,7 +55,7 @@ func TestSAMLocalAuthFromEnv(t *testing.T) {
 func localToken(t *testing.T, key []byte, role credit.Role, issued time.Time, ttl time.Duration) string {
 	t.Helper()
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"sub": "local-" + string(role), "name": "Local", "cognito:groups": []string{string(role)},
+		"sub": "local-" + string(role), "name": "Local", "cognito:groups": []string{httpapi.DefaultRoleGroups.GroupOf(role)},
 		"iss": httpapi.LocalIssuer, "aud": httpapi.LocalAudience, "token_use": "id",
 		"iat": issued.Unix(), "exp": issued.Add(ttl).Unix(),
 	}).SignedString(key)

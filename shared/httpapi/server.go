@@ -46,6 +46,9 @@ type Config struct {
 	// BranchesClaim names the JWT claim listing the branches a caller is
 	// kept to (DefaultBranchesClaim when empty).
 	BranchesClaim string
+	// RoleGroups says which group grants which role (DefaultRoleGroups
+	// when nil).
+	RoleGroups RoleGroups
 	// Audit receives an event for every state-changing call and every read
 	// listed in auditedReads; nil keeps no trail (unit tests of one area).
 	Audit credit.AuditLog
@@ -140,7 +143,9 @@ func (s *Server) serve(rt Route) http.Handler {
 			sw = &statusWriter{ResponseWriter: w, status: http.StatusOK}
 			w = sw
 		}
-		defer func() { s.audit(r, rt, sw.status, sw.code) }()
+		note := &auditNote{}
+		r = r.WithContext(context.WithValue(r.Context(), auditNoteKey{}, note))
+		defer func() { s.audit(r, rt, sw.status, sw.code, note) }()
 		ctx := r.Context()
 		if !public {
 			actor, ok, err := s.actor(r)
@@ -171,7 +176,7 @@ func (s *Server) serve(rt Route) http.Handler {
 // SAM CLI only, from the bearer token checked here. err says why a token
 // was refused under SAM CLI.
 func (s *Server) actor(r *http.Request) (credit.Actor, bool, error) {
-	if a, ok := ActorFromGateway(r.Context(), s.cfg.RolesClaim); ok || s.cfg.SAMLocal == nil {
+	if a, ok := ActorFromGateway(r.Context(), s.cfg.RolesClaim, s.cfg.RoleGroups); ok || s.cfg.SAMLocal == nil {
 		if gw, found := core.GetAPIGatewayV2ContextFromContext(r.Context()); ok && found {
 			a = withBranches(a, gw.Authorizer.JWT.Claims, s.cfg.BranchesClaim)
 		}
@@ -181,12 +186,13 @@ func (s *Server) actor(r *http.Request) (credit.Actor, bool, error) {
 	if err != nil {
 		return credit.Actor{}, false, err
 	}
-	a, ok := actorFromClaims(claims, s.cfg.RolesClaim)
+	a, ok := actorFromClaims(claims, s.cfg.RolesClaim, s.cfg.RoleGroups)
 	return withBranches(a, claims, s.cfg.BranchesClaim), ok, nil
 }
 
-// auditedReads are the reads that leave a trail: handing out a credit
-// report is as sensitive as making one.
+// auditedReads are the reads that always leave a trail: handing out a
+// credit report is as sensitive as making one. A handler adds its own reads
+// when they hand out a report's contents (AuditRead).
 var auditedReads = map[string]bool{
 	"GET /consultations/{id}/pdf": true,
 }
@@ -196,11 +202,41 @@ func audited(rt Route) bool {
 	return rt.Method != http.MethodGet || auditedReads[rt.Pattern()]
 }
 
+// auditNote is what a handler tells the trail about its call.
+type auditNote struct {
+	read   bool
+	target map[string]string
+}
+
+type auditNoteKey struct{}
+
+// AuditRead puts this read on the audit trail: the handler is handing out
+// a credit report's contents.
+func AuditRead(r *http.Request) {
+	if n, ok := r.Context().Value(auditNoteKey{}).(*auditNote); ok {
+		n.read = true
+	}
+}
+
+// AuditTarget names, on the call's audit event, what the call touched
+// beyond the path's ids: the id it created (consultationId, ...), the
+// masked document it concerned. Documents must come masked.
+func AuditTarget(r *http.Request, name, value string) {
+	if n, ok := r.Context().Value(auditNoteKey{}).(*auditNote); ok && value != "" {
+		if n.target == nil {
+			n.target = map[string]string{}
+		}
+		n.target[name] = value
+	}
+}
+
 // audit appends the event of one call: every state-changing call, refused
-// ones included, and the reads in auditedReads. A failure to append is
-// logged, never turned into the caller's error: the call already happened.
-func (s *Server) audit(r *http.Request, rt Route, status int, code string) {
-	if s.cfg.Audit == nil || !audited(rt) {
+// ones included, the reads in auditedReads and those the handler marked.
+// Its target names the path's ids and what the handler added. A failure to
+// append is logged, never turned into the caller's error: the call already
+// happened.
+func (s *Server) audit(r *http.Request, rt Route, status int, code string, note *auditNote) {
+	if s.cfg.Audit == nil || !(audited(rt) || note.read) {
 		return
 	}
 	now, newID := time.Now, func() string { return uuid.Must(uuid.NewV7()).String() }
@@ -217,6 +253,9 @@ func (s *Server) audit(r *http.Request, rt Route, status int, code string) {
 	target := map[string]string{}
 	for _, name := range wildcards(rt.Path) {
 		target[name] = r.PathValue(name)
+	}
+	for name, v := range note.target {
+		target[name] = v
 	}
 	e := credit.AuditEvent{
 		ID: newID(), At: now().UTC(), Actor: credit.Actor{Subject: actor.Subject, Name: actor.Name},

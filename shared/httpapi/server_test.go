@@ -36,7 +36,7 @@ func request(method, path, query string, roles []credit.Role, contentType, body 
 	if roles != nil {
 		groups := make([]string, len(roles))
 		for i, r := range roles {
-			groups[i] = string(r)
+			groups[i] = httpapi.DefaultRoleGroups.GroupOf(r)
 		}
 		e.RequestContext.Authorizer = &events.APIGatewayV2HTTPRequestContextAuthorizerDescription{
 			JWT: &events.APIGatewayV2HTTPRequestContextAuthorizerJWTDescription{Claims: map[string]string{
@@ -239,22 +239,26 @@ func TestInternalErrorsHideTheirCause(t *testing.T) {
 }
 
 func TestActorFromGateway(t *testing.T) {
+	custom, err := httpapi.ParseRoleGroups("collector=Cobranca,viewer=Leitura")
+	require.NoError(t, err)
 	tests := []struct {
 		name       string
 		claims     map[string]string
 		rolesClaim string
+		groups     httpapi.RoleGroups
 		want       credit.Actor
 	}{
-		{"cognito groups", map[string]string{"sub": "u1", "name": "Ana", "cognito:groups": "[admin viewer]"}, "", credit.Actor{Subject: "u1", Name: "Ana", Roles: []credit.Role{credit.RoleAdmin, credit.RoleViewer}}},
-		{"name falls back to username", map[string]string{"sub": "u1", "cognito:username": "ana.s", "cognito:groups": "[analyst]"}, "", credit.Actor{Subject: "u1", Name: "ana.s", Roles: []credit.Role{credit.RoleAnalyst}}},
-		{"custom roles claim", map[string]string{"sub": "u1", "name": "Ana", "custom:roles": "collector,viewer"}, "custom:roles", credit.Actor{Subject: "u1", Name: "Ana", Roles: []credit.Role{credit.RoleCollector, credit.RoleViewer}}},
-		{"unknown roles dropped", map[string]string{"sub": "u1", "name": "Ana", "cognito:groups": "[root admin]"}, "", credit.Actor{Subject: "u1", Name: "Ana", Roles: []credit.Role{credit.RoleAdmin}}},
+		{"cognito groups", map[string]string{"sub": "u1", "name": "Ana", "cognito:groups": "[credit-admin credit-viewer]"}, "", nil, credit.Actor{Subject: "u1", Name: "Ana", Roles: []credit.Role{credit.RoleAdmin, credit.RoleViewer}}},
+		{"name falls back to username", map[string]string{"sub": "u1", "cognito:username": "ana.s", "cognito:groups": "[credit-analyst]"}, "", nil, credit.Actor{Subject: "u1", Name: "ana.s", Roles: []credit.Role{credit.RoleAnalyst}}},
+		{"custom roles claim and groups", map[string]string{"sub": "u1", "name": "Ana", "custom:groups": `["Cobranca","Leitura"]`}, "custom:groups", custom, credit.Actor{Subject: "u1", Name: "Ana", Roles: []credit.Role{credit.RoleCollector, credit.RoleViewer}}},
+		{"custom groups replace the defaults", map[string]string{"sub": "u1", "name": "Ana", "cognito:groups": "[credit-admin Leitura]"}, "", custom, credit.Actor{Subject: "u1", Name: "Ana", Roles: []credit.Role{credit.RoleViewer}}},
+		{"other groups dropped", map[string]string{"sub": "u1", "name": "Ana", "cognito:groups": "[root credit-admin admin]"}, "", nil, credit.Actor{Subject: "u1", Name: "Ana", Roles: []credit.Role{credit.RoleAdmin}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got credit.Actor
 			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				a, ok := httpapi.ActorFromGateway(r.Context(), tt.rolesClaim)
+				a, ok := httpapi.ActorFromGateway(r.Context(), tt.rolesClaim, tt.groups)
 				require.True(t, ok)
 				got = a
 				w.WriteHeader(204)
@@ -270,18 +274,63 @@ func TestActorFromGateway(t *testing.T) {
 	}
 }
 
-func TestParseRoles(t *testing.T) {
-	tests := map[string][]credit.Role{
-		"[admin]":                {credit.RoleAdmin},
-		"[admin analyst]":        {credit.RoleAdmin, credit.RoleAnalyst},
-		`["collector","viewer"]`: {credit.RoleCollector, credit.RoleViewer},
-		"admin,viewer":           {credit.RoleAdmin, credit.RoleViewer},
-		" ADMIN ":                {credit.RoleAdmin},
-		"":                       nil,
-		"[]":                     nil,
-		"[superuser]":            nil,
+// TestGroupsGrantExactRoles reads groups claims in every form API Gateway
+// hands them over; only a group named exactly as configured grants a role.
+func TestGroupsGrantExactRoles(t *testing.T) {
+	tests := []struct {
+		name  string
+		claim string
+		want  []credit.Role
+	}{
+		{"flattened array", "[credit-admin]", []credit.Role{credit.RoleAdmin}},
+		{"flattened, two groups", "[credit-viewer credit-analyst]", []credit.Role{credit.RoleAnalyst, credit.RoleViewer}},
+		{"JSON array", `["credit-collector","credit-viewer"]`, []credit.Role{credit.RoleCollector, credit.RoleViewer}},
+		{"one plain group", "credit-analyst", []credit.Role{credit.RoleAnalyst}},
+		{"empty", "", nil},
+		{"empty array", "[]", nil},
+		{"empty JSON array", "[ ]", nil},
+		{"the role's own name is not its group", "[admin analyst]", nil},
+		{"case matters", "[CREDIT-ADMIN Credit-Admin]", nil},
+		{"no trimming of a plain name", " credit-admin ", nil},
+		{"a group with a space, as JSON", `["IT credit-admin"]`, nil},
+		{"a group with a space, plain", "IT credit-admin", nil},
+		{"a plain IT admin", "IT admin", nil},
+		{"a comma is part of the name", "[finance,credit-admin]", nil},
+		{"a comma is part of the name, JSON", `["finance,credit-admin"]`, nil},
+		{"a comma is part of the name, plain", "finance,credit-admin", nil},
+		{"a comma list is one name", "credit-admin,credit-viewer", nil},
+		{"a prefix is not the group", "[credit-admins xcredit-admin]", nil},
+		{"quotes inside the flattened form", `["credit-admin" x]`, nil},
+		{"nested brackets", "[[credit-admin]]", nil},
+		{"JSON array of non-strings", `[1, true]`, nil},
 	}
-	for in, want := range tests {
-		assert.Equal(t, want, httpapi.ParseRoles(in), "%q", in)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.want, httpapi.DefaultRoleGroups.Roles(tt.claim), "%q", tt.claim)
+		})
+	}
+}
+
+func TestParseRoleGroups(t *testing.T) {
+	def, err := httpapi.ParseRoleGroups("")
+	require.NoError(t, err)
+	assert.Equal(t, httpapi.RoleGroups{
+		"credit-admin": credit.RoleAdmin, "credit-analyst": credit.RoleAnalyst,
+		"credit-collector": credit.RoleCollector, "credit-viewer": credit.RoleViewer,
+	}, def)
+
+	two, err := httpapi.ParseRoleGroups("admin=Ops,admin=TI-Admin,viewer=Leitura")
+	require.NoError(t, err)
+	assert.Equal(t, httpapi.RoleGroups{"Ops": credit.RoleAdmin, "TI-Admin": credit.RoleAdmin, "Leitura": credit.RoleViewer}, two)
+	assert.Equal(t, "Ops", two.GroupOf(credit.RoleAdmin))
+	assert.Empty(t, two.GroupOf(credit.RoleAnalyst))
+	assert.Equal(t, []credit.Role{credit.RoleAdmin}, two.Roles("[TI-Admin]"))
+
+	for _, bad := range []string{
+		"admin", "root=credit-root", "Admin=credit-admin", "admin=", "admin=IT admin", "admin=a[b]",
+		`admin="x"`, "admin=x,viewer=x", "admin=credit-admin,", "admin=	x",
+	} {
+		_, err := httpapi.ParseRoleGroups(bad)
+		assert.Error(t, err, "%q", bad)
 	}
 }

@@ -41,7 +41,8 @@ func (a *Audit) ListAudit(ctx context.Context, f credit.AuditFilter, p credit.Pa
 		if e.At.Before(from) || !e.At.Before(to) {
 			continue
 		}
-		if (f.Actor != "" && e.Actor.Subject != f.Actor) || (f.Action != "" && e.Action != f.Action) {
+		if (f.Actor != "" && e.Actor.Subject != f.Actor) || (f.Action != "" && e.Action != f.Action) ||
+			(f.TargetID != "" && e.TargetID() != f.TargetID) {
 			continue
 		}
 		out = append(out, e)

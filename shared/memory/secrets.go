@@ -230,3 +230,8 @@ func (s *Secrets) ScheduleDeletion(ctx context.Context, ref string) error {
 	sec.deleted = true
 	return nil
 }
+
+// Pepper is a fixed password pepper (credit.PepperSource).
+type Pepper []byte
+
+func (p Pepper) Pepper(context.Context) ([]byte, error) { return p, nil }

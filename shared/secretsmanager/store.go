@@ -62,6 +62,9 @@ type Config struct {
 	KMSKeyID string
 	// Tags are put on every secret created.
 	Tags map[string]string
+	// PepperSecret names the secret holding the password pepper
+	// (PASSWORD_PEPPER_SECRET).
+	PepperSecret string
 }
 
 // Environment variables read by ConfigFromEnv.
@@ -83,6 +86,7 @@ func ConfigFromEnv() (Config, error) {
 		CacheTTL:           DefaultCacheTTL,
 		RecoveryWindowDays: DefaultRecoveryWindowDays,
 		KMSKeyID:           os.Getenv(EnvKMSKeyID),
+		PepperSecret:       os.Getenv(EnvPepperSecret),
 	}
 	if v := os.Getenv(EnvPrefix); v != "" {
 		cfg.Prefix = v

@@ -58,6 +58,9 @@ type App struct {
 	Secrets credit.SecretStore
 	// Bureau is the Connect SA client, in each of the port's roles.
 	Bureau *connectsa.Client
+	// Pepper keys the password history's hashes; read from Secrets
+	// Manager on first use.
+	Pepper credit.PepperSource
 	// plans caches the accounts' plans for every service of this cold start.
 	plans *credit.PlanCache
 }
@@ -69,6 +72,7 @@ func New(a *app.App, cfg Config, secrets *sm.Client, hc *http.Client) *App {
 	b := &App{App: a, Bureau: connectsa.New(cfg.ConnectSA, hc), plans: &credit.PlanCache{}}
 	if secrets != nil {
 		b.Secrets = secretsmanager.New(secrets, cfg.Secrets)
+		b.Pepper = secretsmanager.NewPepper(secrets, cfg.Secrets.PepperSecret)
 	}
 	return b
 }
@@ -87,7 +91,7 @@ func (b *App) Access() *credit.BureauAccess {
 func (b *App) Passwords() *credit.PasswordService {
 	return &credit.PasswordService{
 		Integrations: b.Store, Store: b.Store, Secrets: b.Secrets, Bureau: b.Bureau,
-		Now: b.Now, NewID: b.NewID, Log: b.Log,
+		Pepper: b.Pepper, Now: b.Now, NewID: b.NewID, Log: b.Log,
 	}
 }
 

@@ -28,7 +28,7 @@ func AuditLog(t *testing.T, newLog func(t *testing.T) credit.AuditLog) {
 		}
 		events = append(events, credit.AuditEvent{
 			ID: fmt.Sprintf("ev-%d", k), At: base.Add(time.Duration(k) * 11 * time.Hour), Actor: actor, Action: action,
-			Target: map[string]string{"id": fmt.Sprint(k)}, RequestID: fmt.Sprintf("req-%d", k),
+			Target: map[string]string{"id": fmt.Sprint(k % 4)}, RequestID: fmt.Sprintf("req-%d", k),
 			Outcome: credit.AuditOutcome{Status: 200},
 		})
 	}
@@ -69,6 +69,23 @@ func AuditLog(t *testing.T, newLog func(t *testing.T) credit.AuditLog) {
 		assert.Equal(t, []string{"ev-5", "ev-3", "ev-1"}, readAll(t, l, credit.AuditFilter{Actor: "bia"}))
 		assert.Equal(t, []string{"ev-6", "ev-3", "ev-0"}, readAll(t, l, credit.AuditFilter{Action: "POST /integrations"}))
 		assert.Equal(t, []string{"ev-3"}, readAll(t, l, credit.AuditFilter{Actor: "bia", Action: "POST /integrations"}))
+	})
+	t.Run("by target, alone and with the others", func(t *testing.T) {
+		l := seed(t)
+		assert.Equal(t, []string{"ev-5", "ev-1"}, readAll(t, l, credit.AuditFilter{TargetID: "1"}))
+		assert.Equal(t, []string{"ev-4", "ev-0"}, readAll(t, l, credit.AuditFilter{TargetID: "0"}))
+		assert.Equal(t, []string{"ev-0"}, readAll(t, l, credit.AuditFilter{TargetID: "0", Action: "POST /integrations"}))
+		assert.Equal(t, []string{"ev-5", "ev-1"}, readAll(t, l, credit.AuditFilter{TargetID: "1", Actor: "bia"}))
+		assert.Empty(t, readAll(t, l, credit.AuditFilter{TargetID: "1", Actor: "ana"}))
+		assert.Equal(t, []string{"ev-4"}, readAll(t, l, credit.AuditFilter{TargetID: "0", Actor: "ana", Action: "PUT /parameters"}))
+		assert.Equal(t, []string{"ev-4"}, readAll(t, l, credit.AuditFilter{TargetID: "0", From: events[1].At}))
+		assert.Empty(t, readAll(t, l, credit.AuditFilter{TargetID: "nothing"}))
+
+		// A creation is found by the id it made.
+		made := credit.AuditEvent{ID: "ev-9", At: base.Add(70 * time.Hour), Actor: credit.Actor{Subject: "ana"}, Action: "POST /consultations",
+			Target: map[string]string{"consultationId": "con-9", "document": "***.982.247-**"}, RequestID: "req-9", Outcome: credit.AuditOutcome{Status: 201}}
+		require.NoError(t, l.AppendAudit(ctx, made))
+		assert.Equal(t, []string{"ev-9"}, readAll(t, l, credit.AuditFilter{TargetID: "con-9"}))
 	})
 	t.Run("period", func(t *testing.T) {
 		l := seed(t)
