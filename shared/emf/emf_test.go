@@ -20,7 +20,7 @@ func TestBlocksFollowTheSpecification(t *testing.T) {
 	}{
 		{"no dimensions", emf.Block{Namespace: "CreditAnalysis/test", Metrics: []emf.Metric{{"BillingRunsFinished", emf.Count, 1}}}},
 		{"two sets", emf.Block{Namespace: "CreditAnalysis/test", Dimensions: [][]string{{"Operation", "Outcome"}, {}},
-			Dims: map[string]string{"Operation": "consult", "Outcome": "ok"},
+			Dims:    map[string]string{"Operation": "consult", "Outcome": "ok"},
 			Metrics: []emf.Metric{{"BureauLatency", emf.Milliseconds, 812.5}, {"BureauCalls", emf.Count, 1}, {"BureauErrors", emf.Count, 0}}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
