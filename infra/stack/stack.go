@@ -1,7 +1,9 @@
 // Package stack starts the whole local AWS stand-in on loopback ports:
 // DynamoDB Local (AWS's own jar) with the service's table, an in-process S3
 // (gofakes3, path-style) with the report bucket, the Secrets Manager
-// stand-in and the Connect SA sandbox. It tells a function the
+// stand-in, the EventBridge stand-in (events appended to events.jsonl) and
+// the Connect SA sandbox; and, on demand, the poller of the table's stream
+// that feeds the event publisher as Lambda does in AWS. It tells a function the
 // environment that points the real SDK adapters at them. The local runner,
 // the end-to-end tests and `make test` use it, so they all run against the
 // same stand-ins.
@@ -25,11 +27,13 @@ import (
 	"creditanalysis/infra/checkout"
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/dynamodblocal"
+	"creditanalysis/infra/eventbridgelocal"
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/secretsmanagerlocal"
 	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/dynamo"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -44,6 +48,7 @@ const (
 	Table        = "creditanalysis-local"
 	ReportBucket = "creditanalysis-reports-local"
 	SecretPrefix = "creditanalysis/local/"
+	EventBus     = "creditanalysis-local"
 )
 
 // Ports fixes the stand-ins' loopback ports; 0 takes any free one.
@@ -52,6 +57,7 @@ type Ports struct {
 	S3             int
 	SecretsManager int
 	ConnectSA      int
+	EventBridge    int
 }
 
 // Options configure Start.
@@ -80,6 +86,10 @@ type Stack struct {
 	S3Endpoint             string
 	SecretsManagerEndpoint string
 	ConnectSAEndpoint      string
+	EventBridgeEndpoint    string
+	// Events is the EventBridge stand-in; Events.Path() is the file the
+	// published events are appended to.
+	Events *eventbridgelocal.Server
 	// Sandbox is the running Connect SA sandbox, for tests that change its
 	// faults with SetConfig.
 	Sandbox *sandbox.Server
@@ -123,6 +133,9 @@ func Start(ctx context.Context, opt Options) (_ *Stack, err error) {
 		return nil, err
 	}
 	if err := s.startSecretsManager(opt); err != nil {
+		return nil, err
+	}
+	if err := s.startEventBridge(opt); err != nil {
 		return nil, err
 	}
 	s.Sandbox = sandbox.New(opt.Sandbox)
@@ -207,6 +220,42 @@ func (s *Stack) startSecretsManager(opt Options) error {
 	return nil
 }
 
+// startEventBridge serves the EventBridge stand-in, appending to
+// DataDir/events.jsonl (a temporary directory's when InMemory).
+func (s *Stack) startEventBridge(opt Options) error {
+	dir := opt.DataDir
+	if opt.InMemory {
+		d, err := os.MkdirTemp("", "creditanalysis-events-")
+		if err != nil {
+			return err
+		}
+		s.tempDirs = append(s.tempDirs, d)
+		dir = d
+	}
+	eb, err := eventbridgelocal.New(dir, EventBus)
+	if err != nil {
+		return err
+	}
+	eb.Logger = slog.New(slog.NewJSONHandler(opt.Log, nil))
+	s.Events = eb
+	if s.EventBridgeEndpoint, err = s.serve(eb, opt.Ports.EventBridge); err != nil {
+		return fmt.Errorf("stack: EventBridge: %w", err)
+	}
+	return nil
+}
+
+// StartStreamPoller reads the table's stream from now on and hands each
+// batch to deliver, the event publisher's Lambda entry point, until ctx
+// ends.
+func (s *Stack) StartStreamPoller(ctx context.Context, deliver func(context.Context, events.DynamoDBEvent) error, log *slog.Logger) error {
+	arn, err := dynamo.StreamARN(ctx, localaws.DynamoDB(s.DynamoDBEndpoint), Table)
+	if err != nil {
+		return fmt.Errorf("stack: %w", err)
+	}
+	p := &dynamodblocal.StreamPoller{Client: dynamodblocal.StreamsClient(s.DynamoDBEndpoint), StreamARN: arn, Deliver: deliver, Log: log}
+	return p.Start(ctx)
+}
+
 // serve runs h on a loopback listener and returns its base URL.
 func (s *Stack) serve(h http.Handler, port int) (string, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -237,6 +286,9 @@ func (s *Stack) Env() map[string]string {
 	}
 	if s.SecretsManagerEndpoint != "" {
 		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = s.SecretsManagerEndpoint
+	}
+	if s.EventBridgeEndpoint != "" {
+		env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = s.EventBridgeEndpoint
 	}
 	if s.ConnectSAEndpoint != "" {
 		env["CONNECTSA_HOMOLOGATION_URL"] = s.ConnectSAEndpoint
