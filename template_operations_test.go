@@ -49,7 +49,7 @@ func TestTemplateEventBus(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{"EventPublisherFunction"}, grants)
-	assert.Equal(t, bus, refTarget(get(tmpl.raw, "Resources", "EventPublisherFunction", "Properties", "Environment", "Variables", "EVENT_BUS_NAME")))
+	assert.Equal(t, bus, refTarget(get(tmpl.raw, "Globals", "Function", "Environment", "Variables", "EVENT_BUS_NAME")))
 }
 
 func TestTemplatePublisherReadsTheStream(t *testing.T) {

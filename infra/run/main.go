@@ -41,7 +41,6 @@ import (
 	"creditanalysis/shared/app"
 	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/app/events"
-	"creditanalysis/shared/emf"
 )
 
 func main() {
@@ -124,7 +123,11 @@ func run(log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	publisher := events.Handler(events.Config{Bus: stack.EventBus, Namespace: emf.Namespace()}, events.EventBridge(awsCfg), log)
+	eventsCfg, err := events.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	publisher := events.Handler(eventsCfg, events.EventBridge(awsCfg), log)
 	if err := st.StartStreamPoller(ctx, publisher.Invoke, log); err != nil {
 		return err
 	}

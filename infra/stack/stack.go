@@ -283,6 +283,7 @@ func (s *Stack) Env() map[string]string {
 		"AWS_ENDPOINT_URL_DYNAMODB": s.DynamoDBEndpoint,
 		"AWS_ENDPOINT_URL_S3":       s.S3Endpoint,
 		"S3_FORCE_PATH_STYLE":       "true",
+		"EVENT_BUS_NAME":            EventBus,
 	}
 	if s.SecretsManagerEndpoint != "" {
 		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = s.SecretsManagerEndpoint
