@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"creditanalysis/infra/apispec"
+	"creditanalysis/infra/eventbridgelocal"
 	"creditanalysis/infra/stack"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -87,6 +88,16 @@ func TestFunctionsUnderRIE(t *testing.T) {
 				if !ran[f] {
 					runStep(t, spec, url, filepath.Join(root, "events", name, f+".json"), step{fixture: f})
 				}
+			}
+			if name == "event-publisher" {
+				// The stream batch's status change reached the bus; the
+				// audit item in the same batch stands for no event.
+				got, err := eventbridgelocal.ReadEvents(st.Events.Path())
+				require.NoError(t, err)
+				require.Len(t, got, 1)
+				assert.Equal(t, "Negativation Status Changed", got[0].DetailType)
+				assert.Contains(t, string(got[0].Detail), `"eventId":"negativation/neg-fixture/active/3"`)
+				assert.Contains(t, string(got[0].Detail), `"document":"***.982.247-**"`)
 			}
 		})
 	}

@@ -36,7 +36,7 @@ func startRunner(t *testing.T, root, binary, dataDir string) *runner {
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(),
 		"LOCAL_DATA_DIR="+dataDir, fmt.Sprintf("PORT=%d", port),
-		"DYNAMODB_PORT=0", "S3_PORT=0", "SECRETSMANAGER_PORT=0", "CONNECTSA_PORT=0")
+		"DYNAMODB_PORT=0", "S3_PORT=0", "SECRETSMANAGER_PORT=0", "CONNECTSA_PORT=0", "EVENTBRIDGE_PORT=0")
 	// If the test binary dies, so does the runner, and its Java with it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()

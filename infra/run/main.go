@@ -9,9 +9,14 @@
 // CORS_ALLOWED_ORIGINS (the comma-separated browser origins allowed to call
 // the API, "*" for any; by default any http://localhost:<port> and
 // http://127.0.0.1:<port>), and
-// DYNAMODB_PORT, S3_PORT, SECRETSMANAGER_PORT, CONNECTSA_PORT for the
-// stand-ins (default PORT+1 to PORT+4, so that they stay put across
-// restarts; 0 takes any free port).
+// DYNAMODB_PORT, S3_PORT, SECRETSMANAGER_PORT, CONNECTSA_PORT,
+// EVENTBRIDGE_PORT for the stand-ins (default PORT+1 to PORT+5, so that
+// they stay put across restarts; 0 takes any free port).
+//
+// The domain events go where they go in AWS, through the same code: the
+// runner polls DynamoDB Local's stream of the table and hands each batch to
+// the event publisher's Lambda entry point, which puts the events on the
+// EventBridge stand-in; it appends each to $LOCAL_DATA_DIR/events.jsonl.
 package main
 
 import (
@@ -35,6 +40,7 @@ import (
 	"creditanalysis/infra/swaggerui"
 	"creditanalysis/shared/app"
 	"creditanalysis/shared/app/allareas"
+	"creditanalysis/shared/app/events"
 )
 
 func main() {
@@ -113,6 +119,19 @@ func run(log *slog.Logger) error {
 	}
 	product := allareas.New(cfg, clients, log)
 
+	awsCfg, err := app.AWSConfig()
+	if err != nil {
+		return err
+	}
+	eventsCfg, err := events.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	publisher := events.Handler(eventsCfg, events.EventBridge(awsCfg), log)
+	if err := st.StartStreamPoller(ctx, publisher.Invoke, log); err != nil {
+		return err
+	}
+
 	key, err := localauth.LoadKey(dataDir)
 	if err != nil {
 		return err
@@ -137,6 +156,8 @@ func run(log *slog.Logger) error {
 		slog.String("s3", st.S3Endpoint),
 		slog.String("secretsManager", st.SecretsManagerEndpoint),
 		slog.String("connectSA", st.ConnectSAEndpoint),
+		slog.String("eventBridge", st.EventBridgeEndpoint),
+		slog.String("events", st.Events.Path()),
 		slog.String("dataDir", dataDir),
 		slog.String("samEnvVars", samEnv),
 		slog.Any("functions", names),
@@ -214,6 +235,7 @@ func standInPorts(api int) (stack.Ports, error) {
 		{"S3_PORT", &p.S3, next(2)},
 		{"SECRETSMANAGER_PORT", &p.SecretsManager, next(3)},
 		{"CONNECTSA_PORT", &p.ConnectSA, next(4)},
+		{"EVENTBRIDGE_PORT", &p.EventBridge, next(5)},
 	} {
 		if *f.dst, err = portEnv(f.name, f.def); err != nil {
 			return p, err

@@ -187,6 +187,8 @@ var knownAttributes = map[string][]string{
 	"AWS::IAM::Role":            {"Arn", "RoleId"},
 	"AWS::SQS::Queue":           {"Arn", "QueueName", "QueueUrl"},
 	"AWS::SNS::Topic":           {"TopicArn", "TopicName"},
+	"AWS::Events::EventBus":     {"Arn", "Name", "Policy"},
+	"AWS::CloudWatch::Alarm":    {"Arn"},
 }
 
 var subVariable = regexp.MustCompile(`\$\{([^}]*)\}`)
@@ -384,7 +386,7 @@ func FunctionProblems(raw map[string]any) []string {
 		} else if want := LogicalIDFor(fn.Area); fn.ID != want {
 			add("%s: a function for functions/%s/ is named %s", fn.ID, fn.Area, want)
 		}
-		for key, want := range map[string]any{"Runtime": "provided.al2023", "Handler": "bootstrap", "Tracing": "Active"} {
+		for key, want := range map[string]any{"Runtime": "provided.al2023", "Handler": "bootstrap", "Tracing": "PassThrough"} {
 			if got := Effective(raw, fn, key); got != want {
 				add("%s: %s is %v, want %v", fn.ID, key, got, want)
 			}
@@ -531,9 +533,10 @@ func statementProblems(s map[string]any, tables []string) []string {
 	return problems
 }
 
-// isTableARN accepts !GetAtt Table.Arn and !Sub "${Table.Arn}/index/...".
+// isTableARN accepts !GetAtt Table.Arn, !GetAtt Table.StreamArn and
+// !Sub "${Table.Arn}/index/...".
 func isTableARN(r any, tables []string) bool {
-	if res, attr := GetAttTarget(r); attr == "Arn" && slices.Contains(tables, res) {
+	if res, attr := GetAttTarget(r); (attr == "Arn" || attr == "StreamArn") && slices.Contains(tables, res) {
 		return true
 	}
 	sub := Str(AsMap(r)["Fn::Sub"])

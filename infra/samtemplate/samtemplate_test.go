@@ -22,7 +22,7 @@ Globals:
     Architectures: [arm64]
     Handler: bootstrap
     Timeout: 29
-    Tracing: Active
+    Tracing: PassThrough
     LoggingConfig: {LogFormat: JSON}
     Environment:
       Variables: {TABLE_NAME: !Ref Table, ROLES_CLAIM: r, ROLE_GROUPS: g, BRANCHES_CLAIM: c, LOG_LEVEL: INFO, SECRET_PREFIX: !Sub "${AWS::StackName}/", PASSWORD_PEPPER_SECRET: pp, SECRET_KMS_KEY_ID: "", REPORT_BUCKET: b, CONNECTSA_HOMOLOGATION_URL: h, CONNECTSA_PRODUCTION_URL: p}
@@ -95,7 +95,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"runtime", "Runtime: provided.al2023", "Runtime: go1.x", "functions", "Runtime"},
 		{"architecture", "Architectures: [arm64]", "Architectures: [x86_64]", "functions", "Architectures"},
 		{"handler", "Handler: bootstrap", "Handler: main", "functions", "Handler"},
-		{"tracing", "Tracing: Active", "Tracing: PassThrough", "functions", "Tracing"},
+		{"tracing", "Tracing: PassThrough", "Tracing: Active", "functions", "Tracing"},
 		{"text logs", "LogFormat: JSON", "LogFormat: Text", "functions", "LogFormat"},
 		{"API timeout", "Timeout: 29", "Timeout: 60", "functions", "Timeout 60"},
 		{"environment", "ROLES_CLAIM: r, ", "", "functions", "ROLES_CLAIM"},

@@ -1,7 +1,9 @@
 // Package stack starts the whole local AWS stand-in on loopback ports:
 // DynamoDB Local (AWS's own jar) with the service's table, an in-process S3
 // (gofakes3, path-style) with the report bucket, the Secrets Manager
-// stand-in and the Connect SA sandbox. It tells a function the
+// stand-in, the EventBridge stand-in (events appended to events.jsonl) and
+// the Connect SA sandbox; and, on demand, the poller of the table's stream
+// that feeds the event publisher as Lambda does in AWS. It tells a function the
 // environment that points the real SDK adapters at them. The local runner,
 // the end-to-end tests and `make test` use it, so they all run against the
 // same stand-ins.
@@ -25,6 +27,7 @@ import (
 	"creditanalysis/infra/checkout"
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/dynamodblocal"
+	"creditanalysis/infra/eventbridgelocal"
 	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/localaws"
 	"creditanalysis/infra/secretsmanagerlocal"
@@ -32,6 +35,7 @@ import (
 	"creditanalysis/shared/dynamo"
 	smstore "creditanalysis/shared/secretsmanager"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
@@ -50,6 +54,7 @@ const (
 	// random value on the stack's first start and kept with its data, as
 	// the template's generated secret is in AWS.
 	PepperSecret = "creditanalysis/password-pepper"
+	EventBus     = "creditanalysis-local"
 )
 
 // Ports fixes the stand-ins' loopback ports; 0 takes any free one.
@@ -58,6 +63,7 @@ type Ports struct {
 	S3             int
 	SecretsManager int
 	ConnectSA      int
+	EventBridge    int
 }
 
 // Options configure Start.
@@ -86,6 +92,10 @@ type Stack struct {
 	S3Endpoint             string
 	SecretsManagerEndpoint string
 	ConnectSAEndpoint      string
+	EventBridgeEndpoint    string
+	// Events is the EventBridge stand-in; Events.Path() is the file the
+	// published events are appended to.
+	Events *eventbridgelocal.Server
 	// Sandbox is the running Connect SA sandbox, for tests that change its
 	// faults with SetConfig.
 	Sandbox *sandbox.Server
@@ -133,6 +143,9 @@ func Start(ctx context.Context, opt Options) (_ *Stack, err error) {
 	}
 	if _, err := smstore.EnsurePepper(ctx, s.SecretsManager(), PepperSecret); err != nil {
 		return nil, fmt.Errorf("stack: password pepper: %w", err)
+	}
+	if err := s.startEventBridge(opt); err != nil {
+		return nil, err
 	}
 	s.Sandbox = sandbox.New(opt.Sandbox)
 	if s.ConnectSAEndpoint, err = s.serve(s.Sandbox, opt.Ports.ConnectSA); err != nil {
@@ -216,6 +229,42 @@ func (s *Stack) startSecretsManager(opt Options) error {
 	return nil
 }
 
+// startEventBridge serves the EventBridge stand-in, appending to
+// DataDir/events.jsonl (a temporary directory's when InMemory).
+func (s *Stack) startEventBridge(opt Options) error {
+	dir := opt.DataDir
+	if opt.InMemory {
+		d, err := os.MkdirTemp("", "creditanalysis-events-")
+		if err != nil {
+			return err
+		}
+		s.tempDirs = append(s.tempDirs, d)
+		dir = d
+	}
+	eb, err := eventbridgelocal.New(dir, EventBus)
+	if err != nil {
+		return err
+	}
+	eb.Logger = slog.New(slog.NewJSONHandler(opt.Log, nil))
+	s.Events = eb
+	if s.EventBridgeEndpoint, err = s.serve(eb, opt.Ports.EventBridge); err != nil {
+		return fmt.Errorf("stack: EventBridge: %w", err)
+	}
+	return nil
+}
+
+// StartStreamPoller reads the table's stream from now on and hands each
+// batch to deliver, the event publisher's Lambda entry point, until ctx
+// ends.
+func (s *Stack) StartStreamPoller(ctx context.Context, deliver func(context.Context, events.DynamoDBEvent) error, log *slog.Logger) error {
+	arn, err := dynamo.StreamARN(ctx, localaws.DynamoDB(s.DynamoDBEndpoint), Table)
+	if err != nil {
+		return fmt.Errorf("stack: %w", err)
+	}
+	p := &dynamodblocal.StreamPoller{Client: dynamodblocal.StreamsClient(s.DynamoDBEndpoint), StreamARN: arn, Deliver: deliver, Log: log}
+	return p.Start(ctx)
+}
+
 // serve runs h on a loopback listener and returns its base URL.
 func (s *Stack) serve(h http.Handler, port int) (string, error) {
 	l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
@@ -245,9 +294,13 @@ func (s *Stack) Env() map[string]string {
 		"AWS_ENDPOINT_URL_S3":       s.S3Endpoint,
 		"S3_FORCE_PATH_STYLE":       "true",
 		"BRANCHES_CLAIM":            localauth.BranchesClaim,
+		"EVENT_BUS_NAME":            EventBus,
 	}
 	if s.SecretsManagerEndpoint != "" {
 		env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = s.SecretsManagerEndpoint
+	}
+	if s.EventBridgeEndpoint != "" {
+		env["AWS_ENDPOINT_URL_EVENTBRIDGE"] = s.EventBridgeEndpoint
 	}
 	if s.ConnectSAEndpoint != "" {
 		env["CONNECTSA_HOMOLOGATION_URL"] = s.ConnectSAEndpoint

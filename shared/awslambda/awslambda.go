@@ -14,10 +14,10 @@ import (
 	"log/slog"
 	"net/http"
 
+	"creditanalysis/shared/awslambda/lambdalog"
 	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
@@ -103,11 +103,9 @@ var ErrUnknownEvent = errors.New("awslambda: event of unknown kind")
 // others nothing. An event of unknown kind is logged and dropped, since no
 // retry could make sense of it.
 func (h *Handler) Invoke(ctx context.Context, raw json.RawMessage) (any, error) {
-	// Every line written for the invocation carries its request id; an HTTP
-	// request's own id takes its place for the request.
-	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" {
-		ctx = credit.WithLogAttrs(ctx, slog.String("requestId", lc.AwsRequestID))
-	}
+	// Every line written for the invocation carries its awsRequestId and
+	// trace id; an HTTP request's lines carry its API request id too.
+	ctx = lambdalog.WithInvocation(ctx)
 	var shape eventShape
 	if err := json.Unmarshal(raw, &shape); err != nil {
 		h.log().ErrorContext(ctx, "event is not JSON", slog.String("error", err.Error()))

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/emf"
 )
 
 // Client talks to Connect SA. It is safe for concurrent use; build it once
@@ -247,6 +248,7 @@ func decode(raw []byte, out answer, credential credit.CredentialKind) error {
 }
 
 func (cl *Client) log(ctx context.Context, c call, acct credit.BureauAccount, start time.Time, attempts int, err error) {
+	cl.metrics(ctx, c.op, time.Since(start), err)
 	level := slog.LevelDebug
 	if !cl.cfg.Logger.Enabled(ctx, level) {
 		return
@@ -259,6 +261,54 @@ func (cl *Client) log(ctx context.Context, c call, acct credit.BureauAccount, st
 		slog.String("code", credit.ErrorCode(err)),
 	}, c.logAttrs...)
 	cl.cfg.Logger.LogAttrs(ctx, level, "bureau call", attrs...)
+}
+
+// Outcomes of a bureau call in its metrics: answered, refused by the
+// partner's rules (a business answer: not found, a wrong password, a
+// rejected record), or failed (unreachable, timed out, 5xx, an answer that
+// cannot be read): only the last counts towards the error rate.
+const (
+	OutcomeOK       = "ok"
+	OutcomeRefused  = "refused"
+	OutcomeFailed   = "failed"
+	metricLatency   = "BureauLatency"
+	metricCalls     = "BureauCalls"
+	metricErrors    = "BureauErrors"
+	dimensionOp     = "Operation"
+	dimensionResult = "Outcome"
+)
+
+// Outcome classifies a call's error for the metrics.
+func Outcome(err error) string {
+	if err == nil {
+		return OutcomeOK
+	}
+	switch credit.ErrorKind(err) {
+	case credit.KindInternal, credit.KindBadGateway, credit.KindUnavailable:
+		return OutcomeFailed
+	}
+	return OutcomeRefused
+}
+
+// metrics writes the call's EMF block: its latency by operation and
+// outcome, and the calls and errors of the whole service, which the error
+// rate alarm divides.
+func (cl *Client) metrics(ctx context.Context, op string, took time.Duration, err error) {
+	outcome := Outcome(err)
+	failed := 0.0
+	if outcome == OutcomeFailed {
+		failed = 1
+	}
+	emf.Write(ctx, cl.cfg.Logger, emf.Block{
+		Namespace:  cl.cfg.MetricsNamespace,
+		Dimensions: [][]string{{dimensionOp, dimensionResult}, {}},
+		Dims:       map[string]string{dimensionOp: op, dimensionResult: outcome},
+		Metrics: []emf.Metric{
+			{Name: metricLatency, Unit: emf.Milliseconds, Value: float64(took.Microseconds()) / 1000},
+			{Name: metricCalls, Unit: emf.Count, Value: 1},
+			{Name: metricErrors, Unit: emf.Count, Value: failed},
+		},
+	})
 }
 
 // yesNo is the partner's boolean.

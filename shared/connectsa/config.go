@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/emf"
 )
 
 // Config is the adapter's configuration; DefaultConfig fills what is not
@@ -29,8 +30,12 @@ type Config struct {
 	CallTimeout time.Duration
 	// MaxBodyBytes bounds an answer; a larger one is malformed.
 	MaxBodyBytes int64
-	// Logger receives one debug line per call; slog.Default() when nil.
+	// Logger receives one debug line per call and one metrics line (EMF:
+	// latency by operation and outcome); slog.Default() when nil.
 	Logger *slog.Logger
+	// MetricsNamespace is the metrics' CloudWatch namespace;
+	// emf.Namespace() when empty.
+	MetricsNamespace string
 }
 
 // Defaults of DefaultConfig.
@@ -130,6 +135,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.MetricsNamespace == "" {
+		c.MetricsNamespace = emf.Namespace()
 	}
 	return c
 }

@@ -35,9 +35,13 @@ func projection(index string) *types.Projection {
 // TTLAttribute names the attribute DynamoDB expires items by.
 const TTLAttribute = attrTTL
 
-// TableDefinition is the table's schema: the same keys and indexes that
-// template.yaml declares (a test keeps the two equal). Local set-up and tests
-// create the table from it.
+// StreamViewType is what the table's change stream carries: both images,
+// so that the event publisher tells a status change from any other write.
+const StreamViewType = types.StreamViewTypeNewAndOldImages
+
+// TableDefinition is the table's schema: the same keys, indexes and change
+// stream that template.yaml declares (a test keeps the two equal). Local
+// set-up and tests create the table from it.
 func TableDefinition(name string) *dynamodb.CreateTableInput {
 	attrs := []types.AttributeDefinition{
 		{AttributeName: aws.String(attrPK), AttributeType: types.ScalarAttributeTypeS},
@@ -66,17 +70,19 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
 		},
 		GlobalSecondaryIndexes: gsis,
+		StreamSpecification:    &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: StreamViewType},
 	}
 }
 
-// EnsureTable creates the table when it does not exist and enables its TTL:
-// for DynamoDB Local and tests; in AWS the template owns the table.
+// EnsureTable creates the table when it does not exist and enables its TTL
+// (and, on a table created before it had one, its stream): for DynamoDB
+// Local and tests; in AWS the template owns the table.
 func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) error {
 	_, err := client.CreateTable(ctx, TableDefinition(name))
 	var inUse *types.ResourceInUseException
 	switch {
 	case errors.As(err, &inUse):
-		return nil
+		return ensureStream(ctx, client, name)
 	case err != nil:
 		return fmt.Errorf("create table %s: %w", name, err)
 	}
@@ -88,4 +94,34 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) erro
 		TimeToLiveSpecification: &types.TimeToLiveSpecification{AttributeName: aws.String(attrTTL), Enabled: aws.Bool(true)},
 	})
 	return err
+}
+
+func ensureStream(ctx context.Context, client *dynamodb.Client, name string) error {
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", name, err)
+	}
+	if spec := out.Table.StreamSpecification; spec != nil && aws.ToBool(spec.StreamEnabled) {
+		return nil
+	}
+	_, err = client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
+		TableName:           aws.String(name),
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: StreamViewType},
+	})
+	if err != nil {
+		return fmt.Errorf("enable stream of %s: %w", name, err)
+	}
+	return nil
+}
+
+// StreamARN is the ARN of the table's latest change stream.
+func StreamARN(ctx context.Context, client *dynamodb.Client, name string) (string, error) {
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return "", fmt.Errorf("describe table %s: %w", name, err)
+	}
+	if out.Table.LatestStreamArn == nil {
+		return "", fmt.Errorf("table %s has no stream", name)
+	}
+	return *out.Table.LatestStreamArn, nil
 }

@@ -74,6 +74,8 @@ func TestEveryLineOfARequestCarriesItsID(t *testing.T) {
 			h := httpapi.NewServer(httpapi.Config{Logger: tc.serverLog}, &httpapi.NegativationsHandler{Service: svc})
 			logs.Reset()
 			lctx := lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{AwsRequestID: "aws-req-9"})
+			// Where the runtime library puts the invocation's trace header.
+			lctx = context.WithValue(lctx, "x-amzn-trace-id", "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0") //nolint:staticcheck // the library's own key
 			resp, err := httpapi.LambdaHandler(h).ProxyWithContext(lctx, request(http.MethodPost, "/negativations", "",
 				[]credit.Role{credit.RoleCollector}, "application/json", `{"customerId":"cli-1001","invoiceId":"`+tc.invoice+`"}`))
 			require.NoError(t, err)
@@ -86,6 +88,7 @@ func TestEveryLineOfARequestCarriesItsID(t *testing.T) {
 				msgs[m["msg"].(string)]++
 				assert.Equal(t, "req-123", m["requestId"], line)
 				assert.Equal(t, "aws-req-9", m["awsRequestId"], line)
+				assert.Equal(t, "1-5759e988-bd862e3fe1be46a994272793", m["traceId"], line)
 				assert.Equal(t, 1, strings.Count(line, `"requestId":`), line)
 			}
 			assert.Equal(t, 1, msgs["negativation inclusion failed"], "the domain's line: %v", msgs)

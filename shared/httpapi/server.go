@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"creditanalysis/shared/awslambda/lambdalog"
 	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -281,12 +282,16 @@ func wildcards(path string) []string {
 	return names
 }
 
-// requestLogAttrs name the request on every log line: its id and, when it
-// differs, the id of the Lambda invocation serving it.
+// requestLogAttrs name the request on every log line: its id, the id of
+// the Lambda invocation serving it when that differs, and the invocation's
+// X-Ray trace id.
 func requestLogAttrs(ctx context.Context, reqID string) []slog.Attr {
 	attrs := []slog.Attr{slog.String("requestId", reqID)}
-	if lc, ok := lambdacontext.FromContext(ctx); ok && lc.AwsRequestID != "" && lc.AwsRequestID != reqID {
-		attrs = append(attrs, slog.String("awsRequestId", lc.AwsRequestID))
+	for _, a := range lambdalog.Attrs(ctx) {
+		if a.Key == lambdalog.LogAWSRequestID && a.Value.String() == reqID {
+			continue
+		}
+		attrs = append(attrs, a)
 	}
 	return attrs
 }

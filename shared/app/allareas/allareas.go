@@ -7,6 +7,7 @@ package allareas
 import (
 	"log/slog"
 	"net/http"
+	"slices"
 
 	"creditanalysis/shared/app"
 	"creditanalysis/shared/app/billingrule"
@@ -126,11 +127,17 @@ func (p *Product) Functions() []Function {
 	}
 }
 
-// Names lists every function's name, sorted.
+// Background are the functions that serve no route: the event publisher,
+// which reads the table's stream.
+var Background = []string{"event-publisher"}
+
+// Names lists every function's name, sorted: those with an area and the
+// background ones.
 func Names() []string {
-	var names []string
+	names := slices.Clone(Background)
 	for _, fn := range New(Config{}, Clients{}, slog.New(slog.DiscardHandler)).Functions() {
 		names = append(names, fn.Name)
 	}
+	slices.Sort(names)
 	return names
 }

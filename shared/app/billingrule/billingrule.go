@@ -7,6 +7,7 @@ package billingrule
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"creditanalysis/shared/app/bureau"
 	"creditanalysis/shared/awslambda"
 	"creditanalysis/shared/credit"
+	"creditanalysis/shared/emf"
 	"creditanalysis/shared/httpapi"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -113,6 +115,24 @@ func Handler(b *bureau.App, cfg Config, invoker awslambda.InvokeAPI) *httpapi.Bi
 	return &httpapi.BillingRuleHandler{Rule: Rule(b, cfg, invoker, b.Log)}
 }
 
+// CheckOverdueRemovals runs after the schedule's run: it records each
+// paid or cancelled debt still registered past its removal deadline (once
+// per record, which publishes one Negativation Removal Overdue event) and
+// writes the RemovalsOverdue gauge the alarm reads. A retry of the
+// invocation repeats it harmlessly.
+func CheckOverdueRemovals(ctx context.Context, b *bureau.App) error {
+	o, err := b.Negativations().CheckOverdueRemovals(ctx, b.Store)
+	if err != nil {
+		b.Log.ErrorContext(ctx, "overdue removals check failed", slog.String("error", err.Error()))
+		return err
+	}
+	emf.Write(ctx, b.Log, emf.OverdueBlock(emf.Namespace(), o))
+	if o.Overdue > 0 {
+		b.Log.WarnContext(ctx, "removals overdue", slog.Int("overdue", o.Overdue), slog.Int("newlyRecorded", o.Recorded))
+	}
+	return nil
+}
+
 // Function is the billing-rule function's one Lambda entry: the schedule's
 // event, the API's requests and its own asynchronous invocations.
 func Function(b *bureau.App, cfg Config, invoker awslambda.InvokeAPI) *awslambda.Handler {
@@ -124,7 +144,7 @@ func Function(b *bureau.App, cfg Config, invoker awslambda.InvokeAPI) *awslambda
 		Scheduled: func(ctx context.Context, e events.EventBridgeEvent) error {
 			deadline, _ := ctx.Deadline()
 			_, err := rule.RunScheduled(ctx, deadline)
-			return err
+			return errors.Join(err, CheckOverdueRemovals(ctx, b))
 		},
 		RunRequested: func(ctx context.Context, runID string) error {
 			deadline, _ := ctx.Deadline()
