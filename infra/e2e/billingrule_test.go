@@ -76,8 +76,9 @@ type billingRun struct {
 		Examined, Included, Removed, Synced, Failed int
 		Skipped                                     map[string]int
 	} `json:"counts"`
-	Errors  []credit.BillingRunError `json:"errors"`
-	DryRun  bool                     `json:"dryRun"`
+	Errors  []credit.BillingRunError       `json:"errors"`
+	DryRun  bool                           `json:"dryRun"`
+	Links   struct{ Negativations string } `json:"links"`
 	Preview *struct {
 		Include, Remove, Skip []struct {
 			InvoiceID, NegativationID, Document, Reason string
@@ -258,6 +259,31 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 		skippedAlready += run.Counts.Skipped[credit.CodeAlreadyNegativated]
 	}
 	assert.Equal(t, eligible, included, "the two runs together included each invoice once")
+
+	// "What did last night's run negativate?": one call, the run's link,
+	// through the negativations area behind the local gateway.
+	api := localGateway(t, st, nil)
+	viewer := token(t, credit.RoleViewer)
+	for _, run := range page.Items {
+		require.Equal(t, "/negativations?runId="+run.ID, run.Links.Negativations)
+		resp, body := httpDo(t, "GET", api+run.Links.Negativations+"&limit=200", viewer, "")
+		require.Equal(t, 200, resp.StatusCode, string(body))
+		var listed struct {
+			Items []struct{ ID, RunID, Origin string }
+		}
+		require.NoError(t, json.Unmarshal(body, &listed))
+		assert.Len(t, listed.Items, run.Counts.Included, "exactly what run %s included", run.ID)
+		for _, n := range listed.Items {
+			assert.Equal(t, run.ID, n.RunID)
+			assert.Equal(t, "automatic", n.Origin)
+		}
+	}
+	resp, body := httpDo(t, "GET", api+"/negativations?origin=manual", viewer, "")
+	require.Equal(t, 200, resp.StatusCode, string(body))
+	var manualOnly struct{ Items []struct{ ID string } }
+	require.NoError(t, json.Unmarshal(body, &manualOnly))
+	require.Len(t, manualOnly.Items, 1)
+	assert.Equal(t, manual.ID, manualOnly.Items[0].ID)
 	assert.Equal(t, 1, removed)
 	assert.Equal(t, eligible, skippedAlready, "what one run included, the other met negativated")
 	for id := range runIDs {

@@ -253,6 +253,10 @@ type NegativationFilter struct {
 	IntegrationID string
 	CustomerID    string
 	From, To      Date
+	// Origin keeps manual or automatic records; RunID those a billing
+	// run created ("what did last night's run negativate?").
+	Origin Origin
+	RunID  string
 	// Branches keeps the list to some branches (nil: every branch); stores
 	// decide it by their keys, never by dropping what they read.
 	Branches Branches
@@ -269,6 +273,15 @@ func (f NegativationFilter) Validate() error {
 	}
 	if f.CustomerID != "" && !ValidID(f.CustomerID) {
 		fe.Add("customerId", "identificador inválido")
+	}
+	if f.Origin != "" && f.Origin != OriginManual && f.Origin != OriginAutomatic {
+		fe.Add("origin", `deve ser "manual" ou "automatic"`)
+	}
+	if f.RunID != "" && !ValidID(f.RunID) {
+		fe.Add("runId", "identificador inválido")
+	}
+	if f.RunID != "" && f.Status != "" {
+		fe.Add("status", "não se combina com runId: a lista da execução traz a situação de cada registro")
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && f.To.Before(f.From) {
 		fe.Add("to", "deve ser igual ou posterior a from")
@@ -304,6 +317,12 @@ func (f NegativationFilter) Matches(n Negativation) bool {
 		return false
 	}
 	if f.CustomerID != "" && n.CustomerID != f.CustomerID {
+		return false
+	}
+	if f.Origin != "" && n.Origin != f.Origin {
+		return false
+	}
+	if f.RunID != "" && n.RunID != f.RunID {
 		return false
 	}
 	if !f.Branches.Allows(n.BranchID) {

@@ -5,6 +5,7 @@ package dynamo
 //	item         PK                          SK                          indexes
 //	record       NEGATIVATION#<id>           NEGATIVATION                GSI4 NEGSTATUS#<branch>#<status> / <createdAt>#<id> (keys and integrationId)
 //	marker       PARTY#customer#<customer>   NEGATIVATION#<invoice>      GSI2 NEGATIVATIONS#<branch>           / <createdAt>#<id>
+//	                                                                     GSI3 NEGRUN#<run>#<branch>            / <createdAt>#<id> (automatic only)
 //	integration  INTEGRATION#<id>            INTEGRATION                 (liveNegativations counter)
 //
 // Access patterns, newest first, createdAt ranges on the sort key, every
@@ -17,6 +18,8 @@ package dynamo
 //     removals, the sync, the billing rule): GSI4 NEGSTATUS#<branch>#<status>,
 //     the integration a FilterExpression on the projected integrationId,
 //     then BatchGetItem of the records;
+//   - a billing run's (runId): the markers on GSI3 NEGRUN#<run>#<branch>,
+//     written with the marker by the run that created the record;
 //   - otherwise (all, or by integration): the markers on GSI2
 //     NEGATIVATIONS#<branch>, likewise filtered, then BatchGetItem. Markers
 //     never change after creation, so this entry is written once.
@@ -66,6 +69,7 @@ func negByStatusPK(branch string, st credit.NegativationStatus) string {
 	return "NEGSTATUS#" + branch + "#" + string(st)
 }
 func negByBranchPK(branch string) string      { return "NEGATIVATIONS#" + branch }
+func negByRunPK(run, branch string) string     { return "NEGRUN#" + run + "#" + branch }
 func negSortKey(n credit.Negativation) string { return formatTime(n.CreatedAt) + "#" + n.ID }
 
 type negativationEventItem struct {
@@ -195,14 +199,24 @@ type negativationMarker struct {
 	NegativationID string `dynamodbav:"negativationId"`
 	IntegrationID  string `dynamodbav:"integrationId"`
 	BranchID       string `dynamodbav:"branchId"`
+	Origin         string `dynamodbav:"origin"`
+	RunID          string `dynamodbav:"runId,omitempty"`
 	CreatedAt      string `dynamodbav:"createdAt"`
 }
 
+// markerAV is the marker with its index entries: every marker in its
+// branch's list, an automatic one also in its run's. Origin and run never
+// change, so the marker is written once.
 func markerAV(n credit.Negativation) (map[string]types.AttributeValue, error) {
-	return marshal(negativationMarker{NegativationID: n.ID, IntegrationID: n.IntegrationID, BranchID: n.BranchID, CreatedAt: formatTime(n.CreatedAt)}, map[string]string{
+	keys := map[string]string{
 		attrPK: partyPK(credit.PartyCustomer, n.CustomerID), attrSK: negativationMarkerSK + n.InvoiceID,
 		"GSI2PK": negByBranchPK(n.BranchID), "GSI2SK": negSortKey(n),
-	})
+	}
+	if n.RunID != "" {
+		keys["GSI3PK"], keys["GSI3SK"] = negByRunPK(n.RunID, n.BranchID), negSortKey(n)
+	}
+	return marshal(negativationMarker{NegativationID: n.ID, IntegrationID: n.IntegrationID, BranchID: n.BranchID,
+		Origin: string(n.Origin), RunID: n.RunID, CreatedAt: formatTime(n.CreatedAt)}, keys)
 }
 
 // liveCounter adds delta to the integration's live count, on the condition
@@ -360,22 +374,30 @@ func (s *Store) negativationQuery(ctx context.Context, f credit.NegativationFilt
 	}
 	from, to := f.CreatedBounds()
 	q := mergedQuery{
-		fingerprint: fingerprint("neg", string(f.Status), f.IntegrationID, fmt.Sprint(from.UnixMilli(), to.UnixMilli()), scopeName(f.Branches)),
+		fingerprint: fingerprint("neg", string(f.Status), f.IntegrationID, string(f.Origin), f.RunID,
+			fmt.Sprint(from.UnixMilli(), to.UnixMilli()), scopeName(f.Branches)),
 		names:       map[string]string{}, values: map[string]types.AttributeValue{},
 	}
 	var parts []string
 	viaMarkers := f.Status == ""
 	for _, b := range branches {
-		if viaMarkers {
+		switch {
+		case f.RunID != "":
+			parts = append(parts, negByRunPK(f.RunID, b))
+		case viaMarkers:
 			parts = append(parts, negByBranchPK(b))
-		} else {
+		default:
 			parts = append(parts, negByStatusPK(b, f.Status))
 		}
 	}
 	q.groups = [][]string{parts}
-	q.index = "GSI4"
-	if viaMarkers {
+	switch {
+	case f.RunID != "":
+		q.index = "GSI3"
+	case viaMarkers:
 		q.index = "GSI2"
+	default:
+		q.index = "GSI4"
 	}
 	q.names["#pk"] = q.index + "PK"
 	q.keyCond = "#pk = :pk"
@@ -396,10 +418,17 @@ func (s *Store) negativationQuery(ctx context.Context, f credit.NegativationFilt
 		q.names["#sk"] = q.index + "SK"
 		q.values[":to"] = &types.AttributeValueMemberS{Value: formatTime(to)}
 	}
+	var filters []string
 	if f.IntegrationID != "" {
-		q.filter = "integrationId = :integration"
+		filters = append(filters, "integrationId = :integration")
 		q.values[":integration"] = &types.AttributeValueMemberS{Value: f.IntegrationID}
 	}
+	if f.Origin != "" {
+		filters = append(filters, "#origin = :origin")
+		q.names["#origin"] = "origin"
+		q.values[":origin"] = &types.AttributeValueMemberS{Value: string(f.Origin)}
+	}
+	q.filter = strings.Join(filters, " AND ")
 	return q, viaMarkers, nil
 }
 

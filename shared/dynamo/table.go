@@ -19,7 +19,7 @@ const (
 
 // Indexes are the table's global secondary indexes, each keyed
 // <name>PK/<name>SK. GSI1 to GSI3 project every attribute; GSI4 only the
-// keys and integrationId: it holds the negativations by branch and status,
+// keys, integrationId and origin (its filters): it holds the negativations by branch and status,
 // whose records are large and change status, so each index entry written
 // stays small.
 var Indexes = []string{"GSI1", "GSI2", "GSI3", "GSI4"}
@@ -27,7 +27,7 @@ var Indexes = []string{"GSI1", "GSI2", "GSI3", "GSI4"}
 // projection is what an index holds besides its keys.
 func projection(index string) *types.Projection {
 	if index == "GSI4" {
-		return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"integrationId"}}
+		return &types.Projection{ProjectionType: types.ProjectionTypeInclude, NonKeyAttributes: []string{"integrationId", "origin"}}
 	}
 	return &types.Projection{ProjectionType: types.ProjectionTypeAll}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -77,6 +78,13 @@ type billingRunView struct {
 	ResumedFrom string                  `json:"resumedFrom,omitempty"`
 	DryRun      bool                    `json:"dryRun"`
 	Preview     *billingPreviewView     `json:"preview,omitempty"`
+	Links       *billingRunLinksView    `json:"links,omitempty"`
+}
+
+// billingRunLinksView points at what a run did: the negativations it
+// created (its inclusions, whatever became of them).
+type billingRunLinksView struct {
+	Negativations string `json:"negativations"`
 }
 
 // billingPreviewView is what a dry run would do: the first items of each
@@ -119,6 +127,8 @@ func viewBillingRun(r credit.BillingRun) billingRunView {
 	}
 	if r.DryRun {
 		v.Preview = viewBillingPreview(r.Preview)
+	} else {
+		v.Links = &billingRunLinksView{Negativations: "/negativations?runId=" + url.QueryEscape(r.ID)}
 	}
 	if r.Trigger == credit.TriggerManual {
 		by := viewActor(r.RequestedBy)

@@ -167,7 +167,8 @@ func TestBillingRuleFixtures(t *testing.T) {
 		"counts": {"examined": 1, "included": 1, "removed": 0, "synced": 0, "skipped": {}, "failed": 0},
 		"errors": [],
 		"position": {"integrationsDone": ["0192f5a0-0000-7000-8000-000000000001"], "inProgress": []},
-		"dryRun": false
+		"dryRun": false,
+		"links": {"negativations": "/negativations?runId=`+answer.ID+`"}
 	}`, resp.Body)
 }
 
@@ -199,6 +200,7 @@ func TestBillingRuleViewOfAStoppedRun(t *testing.T) {
 		"errors": [{"at": "2026-11-26T09:01:00Z", "integrationId": "i1", "customerId": "c1", "invoiceId": "inv-1",
 			"code": "bureau_unavailable", "message": "O bureau não respondeu."}],
 		"dryRun": false,
+		"links": {"negativations": "/negativations?runId=run-1"},
 		"position": {"integrationsDone": ["i0"], "inProgress": [
 			{"integrationId": "i1", "afterInvoice": {"dueDate": "2026-09-01", "customerId": "c1", "invoiceId": "inv-1"}},
 			{"integrationId": "i2"}]}

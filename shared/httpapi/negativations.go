@@ -137,6 +137,7 @@ func (h *NegativationsHandler) list(w http.ResponseWriter, r *http.Request) erro
 	q := r.URL.Query()
 	f := credit.NegativationFilter{
 		Status: credit.NegativationStatus(q.Get("status")), IntegrationID: q.Get("integrationId"), CustomerID: q.Get("customerId"),
+		Origin: credit.Origin(q.Get("origin")), RunID: q.Get("runId"),
 	}
 	if f.From, err = dateParam(r, "from"); err != nil {
 		return err

@@ -448,7 +448,7 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 		assert.NoError(t, err, "the count went down exactly once")
 	})
 
-	t.Run("lists filter by status, integration, customer, branches and São Paulo days, newest first", func(t *testing.T) {
+	t.Run("lists filter by status, integration, customer, origin, run, branches and São Paulo days, newest first", func(t *testing.T) {
 		s := newStore(t)
 		f1 := seedNegativable(t, s, "lb1", "lc1", 3)
 		f2 := seedNegativable(t, s, "lb1", "lc2", 1) // same integration, another customer
@@ -460,19 +460,23 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 			inv    int
 			status credit.NegativationStatus
 			at     time.Time
+			run    string // automatic, created by this billing run
 		}
 		specs := map[string]spec{
-			"a": {f1, 0, credit.NegativationPending, at(9, 12)},
-			"b": {f1, 1, credit.NegativationActive, at(10, 1)}, // the 9th in São Paulo
-			"c": {f1, 2, credit.NegativationPending, at(10, 12)},
-			"d": {f2, 0, credit.NegativationPending, at(11, 12)},
-			"e": {f3, 0, credit.NegativationPending, at(12, 12)},
-			"f": {f3, 1, credit.NegativationRemoved, at(13, 12)},
+			"a": {f1, 0, credit.NegativationPending, at(9, 12), ""},
+			"b": {f1, 1, credit.NegativationActive, at(10, 1), "run-1"}, // the 9th in São Paulo
+			"c": {f1, 2, credit.NegativationPending, at(10, 12), "run-1"},
+			"d": {f2, 0, credit.NegativationPending, at(11, 12), "run-2"},
+			"e": {f3, 0, credit.NegativationPending, at(12, 12), "run-1"},
+			"f": {f3, 1, credit.NegativationRemoved, at(13, 12), ""},
 		}
 		ids := map[string]string{}
 		for name, sp := range specs {
 			n := NewTestNegativation(sp.f.integration, sp.f.customer, sp.f.invoices[sp.inv])
 			n.CreatedAt, n.UpdatedAt = sp.at, sp.at
+			if sp.run != "" {
+				n.Origin, n.RunID = credit.OriginAutomatic, sp.run
+			}
 			require.NoError(t, s.CreateNegativation(ctx, n))
 			if sp.status != n.Status {
 				_, err := s.UpdateNegativation(ctx, n.ID, setStatus(sp.status, false))
@@ -525,6 +529,16 @@ func NegativationStore(t *testing.T, newStore func(t *testing.T) NegativationSto
 			{"branch and another branch's integration", credit.NegativationFilter{Branches: credit.Branches{"lb1"}, IntegrationID: f3.integration.ID}, nil},
 			{"branch and another branch's customer", credit.NegativationFilter{Branches: credit.Branches{"lb2"}, CustomerID: "lc1"}, nil},
 			{"branch and days", credit.NegativationFilter{Branches: credit.Branches{"lb2"}, From: day(13)}, []string{"f"}},
+			{"automatic", credit.NegativationFilter{Origin: credit.OriginAutomatic}, []string{"e", "d", "c", "b"}},
+			{"manual", credit.NegativationFilter{Origin: credit.OriginManual}, []string{"f", "a"}},
+			{"status and origin", credit.NegativationFilter{Status: credit.NegativationPending, Origin: credit.OriginAutomatic}, []string{"e", "d", "c"}},
+			{"customer and origin", credit.NegativationFilter{CustomerID: "lc1", Origin: credit.OriginManual}, []string{"a"}},
+			{"a run's", credit.NegativationFilter{RunID: "run-1"}, []string{"e", "c", "b"}},
+			{"a run's in one branch", credit.NegativationFilter{RunID: "run-1", Branches: credit.Branches{"lb1"}}, []string{"c", "b"}},
+			{"a run's of one integration", credit.NegativationFilter{RunID: "run-1", IntegrationID: f3.integration.ID}, []string{"e"}},
+			{"a run's from a day", credit.NegativationFilter{RunID: "run-1", From: day(10)}, []string{"e", "c"}},
+			{"a run's of one customer", credit.NegativationFilter{RunID: "run-2", CustomerID: "lc2"}, []string{"d"}},
+			{"a run that negativated nothing", credit.NegativationFilter{RunID: "run-3"}, nil},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
