@@ -69,7 +69,7 @@ func negByStatusPK(branch string, st credit.NegativationStatus) string {
 	return "NEGSTATUS#" + branch + "#" + string(st)
 }
 func negByBranchPK(branch string) string      { return "NEGATIVATIONS#" + branch }
-func negByRunPK(run, branch string) string     { return "NEGRUN#" + run + "#" + branch }
+func negByRunPK(run, branch string) string    { return "NEGRUN#" + run + "#" + branch }
 func negSortKey(n credit.Negativation) string { return formatTime(n.CreatedAt) + "#" + n.ID }
 
 type negativationEventItem struct {
@@ -376,7 +376,7 @@ func (s *Store) negativationQuery(ctx context.Context, f credit.NegativationFilt
 	q := mergedQuery{
 		fingerprint: fingerprint("neg", string(f.Status), f.IntegrationID, string(f.Origin), f.RunID,
 			fmt.Sprint(from.UnixMilli(), to.UnixMilli()), scopeName(f.Branches)),
-		names:       map[string]string{}, values: map[string]types.AttributeValue{},
+		names: map[string]string{}, values: map[string]types.AttributeValue{},
 	}
 	var parts []string
 	viaMarkers := f.Status == ""
