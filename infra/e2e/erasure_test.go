@@ -9,11 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/credit/credittest"
-	"creditanalysis/shared/dynamo"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
@@ -33,23 +31,9 @@ import (
 //     answers the same; the audit trail names the party.
 func TestRetentionAndErasureEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
-	base := localGateway(t, st, nil)
+	b := startBranchSeven(t, credit.Automation{Enabled: false, RestrictionCode: "02", RemovalCode: "01"}, false)
+	st, base, a, store := b.st, b.base, b.app, b.store
 	admin, collector := token(t, credit.RoleAdmin), token(t, credit.RoleCollector)
-
-	a := stackApp(t, st, stackConfig(t, st, ""), nil)
-	store := dynamo.New(st.Clients().DynamoDB, st.Env()["TABLE_NAME"])
-	require.NoError(t, store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
-	_, err = a.Integrations().Create(ctx, credit.NewIntegration{
-		IntegrationSettings: credit.IntegrationSettings{Intermediary: credit.IntermediaryConnect, BranchID: "7",
-			Environment: credit.EnvironmentHomologation, Login: sandboxtest.Account().Credentials.Login,
-			DefaultPlan: credit.PlanReportScore, SendSMSOnInclusion: false, ResponsibleCPF: "529.982.247-25",
-			Automation: credit.Automation{Enabled: false, RestrictionCode: "02", RemovalCode: "01"}},
-		ConsultationPassword: "Sand@123", PEFINPassword: "246802",
-	})
-	require.NoError(t, err)
 
 	call := func(tok, method, path, body string, want int) map[string]any {
 		t.Helper()

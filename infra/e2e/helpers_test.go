@@ -22,7 +22,12 @@ import (
 
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/checkout"
+	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/dynamodblocal"
+	"creditanalysis/infra/stack"
+	"creditanalysis/shared/app/allareas"
+	"creditanalysis/shared/credit"
+	"creditanalysis/shared/dynamo"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
@@ -276,4 +281,35 @@ func sendChecked(t *testing.T, spec *apispec.Spec, url string, e events.APIGatew
 	var b map[string]any
 	require.NoError(t, json.Unmarshal([]byte(answer.Body), &b), answer.Body)
 	return answer, b
+}
+
+// branchSeven is the local stack as an ISP has it before a test's story:
+// the master switch on and branch 7 integrated with the sandbox's account,
+// with automation as given; the API behind the local API Gateway at base.
+type branchSeven struct {
+	st          *stack.Stack
+	base        string
+	app         *allareas.Product
+	store       *dynamo.Store
+	integration credit.Integration
+}
+
+func startBranchSeven(t *testing.T, automation credit.Automation, sendSMS bool) branchSeven {
+	t.Helper()
+	ctx := context.Background()
+	st, err := stack.Start(ctx, stack.Options{InMemory: true})
+	require.NoError(t, err)
+	t.Cleanup(st.Stop)
+	b := branchSeven{st: st, base: localGateway(t, st, nil), app: stackApp(t, st, stackConfig(t, st, ""), nil),
+		store: dynamo.New(st.Clients().DynamoDB, st.Env()["TABLE_NAME"])}
+	require.NoError(t, b.store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
+	b.integration, err = b.app.Integrations().Create(ctx, credit.NewIntegration{
+		IntegrationSettings: credit.IntegrationSettings{Intermediary: credit.IntermediaryConnect, BranchID: "7",
+			Environment: credit.EnvironmentHomologation, Login: sandboxtest.Account().Credentials.Login,
+			DefaultPlan: credit.PlanReportScore, SendSMSOnInclusion: sendSMS, ResponsibleCPF: "529.982.247-25",
+			Automation: automation},
+		ConsultationPassword: "Sand@123", PEFINPassword: "246802",
+	})
+	require.NoError(t, err)
+	return b
 }

@@ -24,26 +24,12 @@ import (
 // Súmula 548); the run includes nothing and says why.
 func TestSwitchOffKeepsRemovalsGoing(t *testing.T) {
 	ctx := context.Background()
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
-	base := localGateway(t, st, nil)
-	admin, collector := token(t, credit.RoleAdmin), token(t, credit.RoleCollector)
-
 	// Before the switch went off: branch 7 integrated with automation,
 	// two invoices negativated by hand, one of them paid since, and a
 	// third overdue invoice not negativated.
-	a := stackApp(t, st, stackConfig(t, st, ""), nil)
-	store := dynamo.New(st.Clients().DynamoDB, st.Env()["TABLE_NAME"])
-	require.NoError(t, store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
-	_, err = a.Integrations().Create(ctx, credit.NewIntegration{
-		IntegrationSettings: credit.IntegrationSettings{Intermediary: credit.IntermediaryConnect, BranchID: "7",
-			Environment: credit.EnvironmentHomologation, Login: sandboxtest.Account().Credentials.Login,
-			DefaultPlan: credit.PlanReportScore, SendSMSOnInclusion: true, ResponsibleCPF: "529.982.247-25",
-			Automation: credit.Automation{Enabled: true, RestrictionCode: "02", RemovalCode: "01", DaysAfterDue: 30}},
-		ConsultationPassword: "Sand@123", PEFINPassword: "246802",
-	})
-	require.NoError(t, err)
+	b := startBranchSeven(t, credit.Automation{Enabled: true, RestrictionCode: "02", RemovalCode: "01", DaysAfterDue: 30}, true)
+	base, a, store := b.base, b.app, b.store
+	admin, collector := token(t, credit.RoleAdmin), token(t, credit.RoleCollector)
 	today := credit.DateOf(time.Now(), credit.SaoPaulo())
 	invoice := func(customerID, id string) credit.Invoice {
 		c := credittest.NewTestCustomer(customerID, "7")
