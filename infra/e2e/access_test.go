@@ -131,6 +131,45 @@ func TestEveryRouteEnforcesTheRoleMatrix(t *testing.T) {
 	t.Logf("%d operations, %d role checks", len(ops), checked)
 }
 
+// TestReportContentsFollowTheRoleMatrix: of the roles that may read a
+// consultation, those the matrix lets read reports (ReportReaders) get its
+// report, its overview's name and score, by id and in the lists; the others
+// get the record without them.
+func TestReportContentsFollowTheRoleMatrix(t *testing.T) {
+	b := startBranchSeven(t, credit.Automation{}, false)
+	resp, raw := httpDo(t, "POST", b.base+"/consultations", token(t, credit.RoleAnalyst),
+		`{"document":"529.982.247-25","branchId":"7","uf":"SP"}`)
+	require.Equal(t, http.StatusCreated, resp.StatusCode, "%s", raw)
+	var created struct{ ID string }
+	require.NoError(t, json.Unmarshal(raw, &created))
+
+	for _, role := range credit.Roles {
+		actor := credit.Actor{Roles: []credit.Role{role}}
+		if !httpapi.Allowed("GET /consultations/{id}", actor) {
+			continue
+		}
+		reads := httpapi.ReadsReports(actor)
+		resp, raw := httpDo(t, "GET", b.base+"/consultations/"+created.ID, token(t, role), "")
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", role, raw)
+		var one map[string]any
+		require.NoError(t, json.Unmarshal(raw, &one))
+		_, hasReport := one["report"]
+		assert.Equal(t, reads, hasReport, "%s: the report by id", role)
+		overview, _ := one["overview"].(map[string]any)
+		_, hasName := overview["name"]
+		assert.Equal(t, reads, hasName, "%s: the name by id", role)
+
+		resp, raw = httpDo(t, "GET", b.base+"/consultations?document=52998224725", token(t, role), "")
+		require.Equal(t, http.StatusOK, resp.StatusCode, "%s: %s", role, raw)
+		var list struct{ Items []map[string]any }
+		require.NoError(t, json.Unmarshal(raw, &list))
+		require.Len(t, list.Items, 1)
+		overview, _ = list.Items[0]["overview"].(map[string]any)
+		_, hasName = overview["name"]
+		assert.Equal(t, reads, hasName, "%s: the name in the list", role)
+	}
+}
+
 // jsonLogger writes the service's JSON log lines into buf.
 func jsonLogger(buf *syncBuffer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
