@@ -130,8 +130,9 @@ func TestTemplateAlarms(t *testing.T) {
 		}
 	}
 
-	// Both dead-letter queues.
-	for _, q := range []string{"BillingRuleDeadLetterQueue", "EventPublisherDeadLetterQueue"} {
+	// Every dead-letter queue: the billing rule's asynchronous invocations,
+	// its daily schedule's (created by SAM), the publisher's.
+	for _, q := range []string{"BillingRuleDeadLetterQueue", "BillingRuleScheduleDeadLetterQueue", "EventPublisherDeadLetterQueue"} {
 		found := false
 		for _, id := range resourcesOfType(tmpl.raw, "AWS::CloudWatch::Alarm") {
 			props := asMap(get(tmpl.raw, "Resources", id, "Properties"))

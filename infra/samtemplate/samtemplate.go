@@ -206,6 +206,14 @@ func ReferenceProblems(raw map[string]any) []string {
 		if Get(raw, "Resources", fn, "Properties", "Role") == nil {
 			generated[fn+"Role"] = "AWS::IAM::Role"
 		}
+		// A schedule's dead-letter queue of Type SQS is created by SAM
+		// under its QueueLogicalId.
+		for ev := range AsMap(Get(raw, "Resources", fn, "Properties", "Events")) {
+			dlq := AsMap(Get(raw, "Resources", fn, "Properties", "Events", ev, "Properties", "DeadLetterConfig"))
+			if id := Str(dlq["QueueLogicalId"]); id != "" && Str(dlq["Type"]) == "SQS" {
+				generated[id] = "AWS::SQS::Queue"
+			}
+		}
 	}
 	typeOf := func(id string) (string, bool) {
 		if r, ok := resources[id]; ok {
