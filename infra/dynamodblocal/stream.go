@@ -16,8 +16,10 @@ import (
 // StreamPoller does locally what Lambda's event source mapping does in
 // AWS: it reads the table's stream on DynamoDB Local (its DynamoDB Streams
 // API) and hands each batch, as the DynamoDB event Lambda delivers, to
-// Deliver. A batch Deliver fails is retried Attempts times, then logged
-// and passed over, as the mapping would send it to its dead-letter queue.
+// Deliver. A batch Deliver fails is retried Attempts times, then halved
+// (BisectBatchOnFunctionError); a single record that still fails is
+// logged and passed over, as the mapping would send it to its dead-letter
+// queue.
 type StreamPoller struct {
 	Client    *dynamodbstreams.Client
 	StreamARN string
@@ -185,13 +187,27 @@ func (p *StreamPoller) deliver(ctx context.Context, records []types.Record) {
 		}
 		e.Records[i] = rec
 	}
+	p.deliverEvent(ctx, e)
+}
+
+// deliverEvent hands e over, retrying; a batch that keeps failing is halved
+// and each half delivered alone, as Lambda's BisectBatchOnFunctionError
+// does, so that one record the handler refuses does not hold back the
+// others. A single record that keeps failing is given up (in AWS, its
+// position goes to the dead-letter queue).
+func (p *StreamPoller) deliverEvent(ctx context.Context, e events.DynamoDBEvent) {
 	var err error
 	for attempt := 1; attempt <= p.Attempts; attempt++ {
 		if err = p.Deliver(ctx, e); err == nil {
 			return
 		}
 	}
-	p.Log.Error("stream batch given up after every attempt", slog.Int("records", len(records)),
+	if n := len(e.Records); n > 1 {
+		p.deliverEvent(ctx, events.DynamoDBEvent{Records: e.Records[:n/2]})
+		p.deliverEvent(ctx, events.DynamoDBEvent{Records: e.Records[n/2:]})
+		return
+	}
+	p.Log.Error("stream batch given up after every attempt", slog.Int("records", len(e.Records)),
 		slog.String("firstSequenceNumber", e.Records[0].Change.SequenceNumber), slog.String("error", err.Error()))
 }
 

@@ -67,10 +67,19 @@ func TestCommittedChangesBecomeEvents(t *testing.T) {
 	}
 	step(credit.NegativationRemoving)
 	step(credit.NegativationRemoved)
+	// A run that skipped nothing: its counts hold no reason at all.
+	run := credittest.NewTestBillingRun("run-ev", time.Now().UTC())
+	require.NoError(t, store.CreateBillingRun(ctx, run))
+	_, err = store.UpdateBillingRun(ctx, run.ID, func(r *credit.BillingRun) error {
+		r.Status, r.FinishedAt = credit.BillingRunFinished, time.Now().UTC()
+		return nil
+	})
+	require.NoError(t, err)
 
 	want := []string{
 		"Negativation Status Changed:pending", "Negativation Status Changed:active",
 		"Negativation Removal Overdue:active", "Negativation Status Changed:removed",
+		"Billing Rule Run Finished:finished",
 	}
 	var got []string
 	require.Eventually(t, func() bool {

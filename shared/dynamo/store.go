@@ -186,9 +186,11 @@ func cursorKey(k map[string]string, allowed ...string) (map[string]types.Attribu
 	return out, nil
 }
 
+// actorItem always holds both keys, even empty: an empty map would be one
+// that DynamoDB Local's stream misreads (see billingRunItem.Skipped).
 type actorItem struct {
-	Subject string `dynamodbav:"sub,omitempty"`
-	Name    string `dynamodbav:"name,omitempty"`
+	Subject string `dynamodbav:"sub"`
+	Name    string `dynamodbav:"name"`
 }
 
 func toActorItem(a credit.Actor) actorItem { return actorItem{Subject: a.Subject, Name: a.Name} }
