@@ -142,9 +142,12 @@ func toBillingRunItem(r credit.BillingRun) billingRunItem {
 		Done:        r.Position.Done,
 		ResumedFrom: r.ResumedFrom, LeaseUntil: optionalTime(r.LeaseUntil), Version: r.Version,
 	}
-	// No empty map is written: DynamoDB Local's stream misreads an item
-	// holding one (the attributes after it shift), and an absent map reads
-	// back as nil all the same.
+	// No empty map is written: DynamoDB Local's stream gives an empty map
+	// no type at all, which no reader of the stream can decode; an absent
+	// map reads back as nil all the same.
+	if len(it.Skipped) == 0 {
+		it.Skipped = nil
+	}
 	if it.Done == nil {
 		it.Done = []string{}
 	}

@@ -186,8 +186,8 @@ func cursorKey(k map[string]string, allowed ...string) (map[string]types.Attribu
 	return out, nil
 }
 
-// actorItem always holds both keys, even empty: an empty map would be one
-// that DynamoDB Local's stream misreads (see billingRunItem.Skipped).
+// actorItem always holds both keys, even empty: DynamoDB Local's stream
+// would give an empty map no type (see toBillingRunItem).
 type actorItem struct {
 	Subject string `dynamodbav:"sub"`
 	Name    string `dynamodbav:"name"`
