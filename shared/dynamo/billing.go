@@ -77,7 +77,7 @@ type billingRunItem struct {
 	Included    int                       `dynamodbav:"included"`
 	Removed     int                       `dynamodbav:"removed"`
 	Synced      int                       `dynamodbav:"synced"`
-	Skipped     map[string]int            `dynamodbav:"skipped,omitempty"`
+	Skipped     map[string]int            `dynamodbav:"skipped"`
 	Failed      int                       `dynamodbav:"failed"`
 	Errors      []billingRunErrorItem     `dynamodbav:"errors"`
 	Done        []string                  `dynamodbav:"done"`
@@ -141,12 +141,6 @@ func toBillingRunItem(r credit.BillingRun) billingRunItem {
 		Skipped: r.Counts.Skipped, Failed: r.Counts.Failed,
 		Done:        r.Position.Done,
 		ResumedFrom: r.ResumedFrom, LeaseUntil: optionalTime(r.LeaseUntil), Version: r.Version,
-	}
-	// No empty map is written: DynamoDB Local's stream gives an empty map
-	// no type at all, which no reader of the stream can decode; an absent
-	// map reads back as nil all the same.
-	if len(it.Skipped) == 0 {
-		it.Skipped = nil
 	}
 	if it.Done == nil {
 		it.Done = []string{}

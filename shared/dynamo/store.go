@@ -75,7 +75,7 @@ func (s *Store) getItem(ctx context.Context, pk, sk string, out any) (found bool
 
 // marshal encodes v as an item and sets its keys.
 func marshal(v any, keys map[string]string) (map[string]types.AttributeValue, error) {
-	item, err := attributevalue.MarshalMap(v)
+	item, err := encodeItem(v)
 	if err != nil {
 		return nil, credit.Internal(err, "dynamo: encode item")
 	}
@@ -186,11 +186,40 @@ func cursorKey(k map[string]string, allowed ...string) (map[string]types.Attribu
 	return out, nil
 }
 
-// actorItem always holds both keys, even empty: DynamoDB Local's stream
-// would give an empty map no type (see toBillingRunItem).
 type actorItem struct {
-	Subject string `dynamodbav:"sub"`
-	Name    string `dynamodbav:"name"`
+	Subject string `dynamodbav:"sub,omitempty"`
+	Name    string `dynamodbav:"name,omitempty"`
+}
+
+// encodeItem is attributevalue.MarshalMap without empty maps, at any
+// depth: DynamoDB Local's stream gives an empty map no type at all, which no
+// reader of the stream can decode, and an absent map reads back as the
+// zero value all the same. Every item put goes through marshal, and so here.
+func encodeItem(v any) (map[string]types.AttributeValue, error) {
+	item, err := attributevalue.MarshalMap(v)
+	if err != nil {
+		return nil, err
+	}
+	dropEmptyMaps(item)
+	return item, nil
+}
+
+func dropEmptyMaps(m map[string]types.AttributeValue) {
+	for k, v := range m {
+		switch x := v.(type) {
+		case *types.AttributeValueMemberM:
+			dropEmptyMaps(x.Value)
+			if len(x.Value) == 0 {
+				delete(m, k)
+			}
+		case *types.AttributeValueMemberL:
+			for _, e := range x.Value {
+				if em, ok := e.(*types.AttributeValueMemberM); ok {
+					dropEmptyMaps(em.Value)
+				}
+			}
+		}
+	}
 }
 
 func toActorItem(a credit.Actor) actorItem { return actorItem{Subject: a.Subject, Name: a.Name} }
