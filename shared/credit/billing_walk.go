@@ -411,28 +411,13 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 	var err error
 	var preview *BillingPreviewItem
 	failure := BillingRunError{IntegrationID: t.integration.ID}
-	if t.invoice.ID != "" && w.run.DryRun {
+	if t.invoice.ID != "" {
 		failure.CustomerID, failure.InvoiceID = t.invoice.CustomerID, t.invoice.ID
-		var p inclusionPlan
-		p, err = w.rule.Negativations.planInclusion(ctx, t.deps, &IncludeRequest{CustomerID: t.invoice.CustomerID, InvoiceID: t.invoice.ID,
-			Origin: OriginAutomatic, RunID: w.run.ID})
-		if err == nil {
-			err = p.validateRequest(w.rule.NewID())
-		}
 		preview = w.invoicePreview(t.integration.ID, t.invoice, &t.debtor)
+		failure.NegativationID, err = w.include(ctx, t.deps,
+			IncludeRequest{CustomerID: t.invoice.CustomerID, InvoiceID: t.invoice.ID, Origin: OriginAutomatic, RunID: w.run.ID})
 		if err == nil {
 			return billingOutcome{included: true, preview: preview}
-		}
-	} else if t.invoice.ID != "" {
-		failure.CustomerID, failure.InvoiceID = t.invoice.CustomerID, t.invoice.ID
-		var n Negativation
-		n, err = w.rule.Negativations.include(ctx, t.deps, IncludeRequest{CustomerID: t.invoice.CustomerID, InvoiceID: t.invoice.ID, Origin: OriginAutomatic, RunID: w.run.ID})
-		if err == nil && n.Status == NegativationRejected {
-			err = BureauRejected(n.BureauMessage)
-		}
-		failure.NegativationID = n.ID
-		if err == nil {
-			return billingOutcome{included: true}
 		}
 	} else {
 		failure.CustomerID, failure.InvoiceID, failure.NegativationID = t.negativation.CustomerID, t.negativation.InvoiceID, t.negativation.ID
@@ -461,6 +446,24 @@ func (w *billingWalk) perform(ctx context.Context, t billingTask) billingOutcome
 		slog.String("code", failure.Code), slog.String("error", err.Error()))
 	w.react(t.integration.ID, err)
 	return billingOutcome{failure: &failure}
+}
+
+// include sends an inclusion through the negativation service; a dry run
+// only plans it: every rule applied, nothing written, no bureau call. A
+// rejection by the bureau is an error here.
+func (w *billingWalk) include(ctx context.Context, d negativationDeps, req IncludeRequest) (negativationID string, err error) {
+	if w.run.DryRun {
+		p, err := w.rule.Negativations.planInclusion(ctx, d, &req)
+		if err == nil {
+			err = p.validateRequest(w.rule.NewID())
+		}
+		return "", err
+	}
+	n, err := w.rule.Negativations.include(ctx, d, req)
+	if err == nil && n.Status == NegativationRejected {
+		err = BureauRejected(n.BureauMessage)
+	}
+	return n.ID, err
 }
 
 // react stops what an error says cannot go on: an integration whose
