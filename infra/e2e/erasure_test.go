@@ -2,8 +2,6 @@ package e2e_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/url"
 	"sort"
 	"testing"
@@ -32,21 +30,10 @@ import (
 func TestRetentionAndErasureEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	b := startBranchSeven(t, credit.Automation{Enabled: false, RestrictionCode: "02", RemovalCode: "01"}, false)
-	st, base, a, store := b.st, b.base, b.app, b.store
+	st, a, store := b.st, b.app, b.store
 	admin, collector := token(t, credit.RoleAdmin), token(t, credit.RoleCollector)
 
-	call := func(tok, method, path, body string, want int) map[string]any {
-		t.Helper()
-		resp, raw := httpDo(t, method, base+path, tok, body)
-		require.Equal(t, want, resp.StatusCode, "%s %s: %s", method, path, raw)
-		out := map[string]any{}
-		require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
-		return out
-	}
-	code := func(answer map[string]any) string {
-		e, _ := answer["error"].(map[string]any)
-		return fmt.Sprint(e["code"])
-	}
+	call, code := b.caller(t), answerCode
 	objects := func() []string {
 		t.Helper()
 		out, err := st.S3().ListObjectsV2(ctx, &awss3.ListObjectsV2Input{Bucket: aws.String(stack.ReportBucket)})

@@ -313,3 +313,22 @@ func startBranchSeven(t *testing.T, automation credit.Automation, sendSMS bool) 
 	require.NoError(t, err)
 	return b
 }
+
+// caller calls the API with a token and requires the status it wants,
+// answering the JSON body.
+func (b branchSeven) caller(t *testing.T) func(tok, method, path, body string, want int) map[string]any {
+	return func(tok, method, path, body string, want int) map[string]any {
+		t.Helper()
+		resp, raw := httpDo(t, method, b.base+path, tok, body)
+		require.Equal(t, want, resp.StatusCode, "%s %s: %s", method, path, raw)
+		out := map[string]any{}
+		require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
+		return out
+	}
+}
+
+// answerCode is an error answer's error.code.
+func answerCode(answer map[string]any) string {
+	e, _ := answer["error"].(map[string]any)
+	return fmt.Sprint(e["code"])
+}

@@ -28,7 +28,7 @@ func TestSwitchOffKeepsRemovalsGoing(t *testing.T) {
 	// two invoices negativated by hand, one of them paid since, and a
 	// third overdue invoice not negativated.
 	b := startBranchSeven(t, credit.Automation{Enabled: true, RestrictionCode: "02", RemovalCode: "01", DaysAfterDue: 30}, true)
-	base, a, store := b.base, b.app, b.store
+	a, store := b.app, b.store
 	admin, collector := token(t, credit.RoleAdmin), token(t, credit.RoleCollector)
 	today := credit.DateOf(time.Now(), credit.SaoPaulo())
 	invoice := func(customerID, id string) credit.Invoice {
@@ -48,18 +48,7 @@ func TestSwitchOffKeepsRemovalsGoing(t *testing.T) {
 	paid.Status, paid.PaidAt, paid.SettledOn = credit.InvoicePaid, today.AddDays(-1), today.AddDays(-1)
 	require.NoError(t, store.PutInvoice(ctx, paid))
 
-	call := func(tok, method, path, body string, want int) map[string]any {
-		t.Helper()
-		resp, raw := httpDo(t, method, base+path, tok, body)
-		require.Equal(t, want, resp.StatusCode, "%s %s: %s", method, path, raw)
-		out := map[string]any{}
-		require.NoError(t, json.Unmarshal(raw, &out), "%s", raw)
-		return out
-	}
-	code := func(answer map[string]any) string {
-		e, _ := answer["error"].(map[string]any)
-		return fmt.Sprint(e["code"])
-	}
+	call, code := b.caller(t), answerCode
 
 	call(admin, "PUT", "/parameters", `{"creditAnalysisEnabled":false,"repeatConsultationIntervalDays":0}`, 200)
 
