@@ -337,13 +337,9 @@ func (s *Store) OpenInvoicesDue(ctx context.Context, q credit.OpenInvoiceQuery) 
 }
 
 func (s *Store) GetCustomers(ctx context.Context, ids []string) (map[string]credit.Party, error) {
-	keys := make([]map[string]types.AttributeValue, 0, len(ids))
-	seen := make(map[string]bool, len(ids))
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			keys = append(keys, key(partyPK(credit.PartyCustomer, id), partySK))
-		}
+	keys := make([]map[string]types.AttributeValue, len(ids))
+	for i, id := range ids {
+		keys[i] = key(partyPK(credit.PartyCustomer, id), partySK)
 	}
 	raw, err := s.batchGet(ctx, keys)
 	if err != nil {

@@ -457,6 +457,11 @@ func (s *Store) ListNegativations(ctx context.Context, f credit.NegativationFilt
 	if err != nil {
 		return nil, "", err
 	}
+	if f.Status != "" {
+		// The status index lags the records: one that has just left the
+		// status is not shown under it.
+		out = inStatus(out, f.Status)
+	}
 	return out, next, nil
 }
 
@@ -530,7 +535,12 @@ func decodeNegativations(raw []map[string]types.AttributeValue) ([]credit.Negati
 	return out, nil
 }
 
-// negativationsByID reads the records of ids, in that order.
+// inStatus keeps the records in one of statuses.
+func inStatus(recs []credit.Negativation, statuses ...credit.NegativationStatus) []credit.Negativation {
+	return slices.DeleteFunc(recs, func(n credit.Negativation) bool { return !slices.Contains(statuses, n.Status) })
+}
+
+// negativationsByID reads the records of ids, in that order, each once.
 func (s *Store) negativationsByID(ctx context.Context, ids []string) ([]credit.Negativation, error) {
 	keys := make([]map[string]types.AttributeValue, len(ids))
 	for i, id := range ids {
@@ -552,34 +562,7 @@ func (s *Store) negativationsByID(ctx context.Context, ids []string) ([]credit.N
 	for _, id := range ids {
 		if n, ok := byID[id]; ok {
 			out = append(out, n)
-		}
-	}
-	return out, nil
-}
-
-// batchGet reads items by key, 100 per call, consistently, retrying what
-// DynamoDB leaves unprocessed. The answer is in no particular order.
-func (s *Store) batchGet(ctx context.Context, keys []map[string]types.AttributeValue) ([]map[string]types.AttributeValue, error) {
-	var out []map[string]types.AttributeValue
-	for start := 0; start < len(keys); start += 100 {
-		pending := map[string]types.KeysAndAttributes{s.Table: {Keys: keys[start:min(start+100, len(keys))], ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 0 {
-				if attempt > 8 {
-					return nil, credit.Internal(errors.New("unprocessed keys remain"), "dynamo: batch get")
-				}
-				select {
-				case <-ctx.Done():
-					return nil, credit.Internal(ctx.Err(), "dynamo: batch get")
-				case <-time.After(time.Duration(10<<attempt) * time.Millisecond):
-				}
-			}
-			res, err := s.Client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{RequestItems: pending})
-			if err != nil {
-				return nil, credit.Internal(err, "dynamo: batch get")
-			}
-			out = append(out, res.Responses[s.Table]...)
-			pending = res.UnprocessedKeys
+			delete(byID, id)
 		}
 	}
 	return out, nil
@@ -636,6 +619,10 @@ func (s *Store) ListSettledNegativations(ctx context.Context, integrationID stri
 	if err != nil {
 		return nil, err
 	}
+	// The index lags the records: a record just moved between two live
+	// statuses may be listed under both, and one just removed under its
+	// old status.
+	recs = inStatus(recs, liveAtTheBureau...)
 	keys := make([]map[string]types.AttributeValue, len(recs))
 	for i, n := range recs {
 		keys[i] = key(partyPK(credit.PartyCustomer, n.CustomerID), invoicePrefix+n.InvoiceID)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -16,6 +17,9 @@ import (
 	"creditanalysis/shared/dynamo"
 	"creditanalysis/shared/memory"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/uuid"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -236,4 +240,58 @@ func TestNegativationsAgainstTheSandbox(t *testing.T) {
 		assert.Equal(t, credit.NegativationFailed, n.Status)
 		assert.True(t, n.OutcomeUnknown, "a 503 cannot prove nothing happened")
 	})
+}
+
+// TestListsReadThroughAStaleStatusIndex: the status index is eventually
+// consistent, so a record that just changed status can be listed under its
+// old status and its new one at once, or under a status it has left. The
+// lists read the records themselves and go by what they say. A ghost item
+// under the record's key stands in for the index entry DynamoDB has not yet
+// moved.
+func TestListsReadThroughAStaleStatusIndex(t *testing.T) {
+	bureau := credittest.NewFakeBureau()
+	e := newNegativationsOnDynamo(t, bureau, "PEF01", "BX01")
+	e.customerOwing(t, "c1", "529.982.247-25")
+	n, err := e.include("c1")
+	require.NoError(t, err)
+	require.Equal(t, credit.NegativationPending, n.Status)
+	inv := credittest.NewTestInvoice(credittest.NewTestCustomer("c1", "b1"), "inv-1", n.DueDate, n.AmountCents)
+	inv.Status, inv.SettledOn = credit.InvoicePaid, credit.DateOf(time.Now(), credit.SaoPaulo())
+	require.NoError(t, e.store.PutInvoice(e.ctx, inv))
+
+	recordKey := map[string]types.AttributeValue{
+		"PK": &types.AttributeValueMemberS{Value: "NEGATIVATION#" + n.ID},
+		"SK": &types.AttributeValueMemberS{Value: "NEGATIVATION"},
+	}
+	got, err := e.store.Client.GetItem(e.ctx, &dynamodb.GetItemInput{TableName: aws.String(e.store.Table), Key: recordKey, ConsistentRead: aws.Bool(true)})
+	require.NoError(t, err)
+	partition := got.Item["GSI4PK"].(*types.AttributeValueMemberS).Value
+	require.True(t, strings.HasSuffix(partition, "#pending"), partition)
+	ghost := func(status string) {
+		t.Helper()
+		_, err := e.store.Client.PutItem(e.ctx, &dynamodb.PutItemInput{TableName: aws.String(e.store.Table), Item: map[string]types.AttributeValue{
+			"PK":            recordKey["PK"],
+			"SK":            &types.AttributeValueMemberS{Value: "STALE-INDEX-ENTRY"},
+			"GSI4PK":        &types.AttributeValueMemberS{Value: strings.TrimSuffix(partition, "#pending") + "#" + status},
+			"GSI4SK":        got.Item["GSI4SK"],
+			"integrationId": got.Item["integrationId"],
+		}})
+		require.NoError(t, err)
+	}
+
+	ghost("active")
+	settled, err := e.store.ListSettledNegativations(e.ctx, "", nil)
+	require.NoError(t, err, "the record is listed under pending and active")
+	require.Len(t, settled, 1)
+	assert.Equal(t, n.ID, settled[0].Negativation.ID)
+	active, _, err := e.store.ListNegativations(e.ctx, credit.NegativationFilter{Status: credit.NegativationActive}, credit.Page{})
+	require.NoError(t, err)
+	assert.Empty(t, active, "a pending record is not listed as active")
+
+	_, err = e.svc.Remove(e.ctx, n.ID, credit.RemoveRequest{})
+	require.NoError(t, err)
+	ghost("pending")
+	settled, err = e.store.ListSettledNegativations(e.ctx, "", nil)
+	require.NoError(t, err)
+	assert.Empty(t, settled, "a removed record is not live, whatever the index still says")
 }
