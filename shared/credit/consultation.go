@@ -114,6 +114,16 @@ func (c Consultation) Minimal() Consultation {
 		Protocol: c.Protocol, RequestedBy: c.RequestedBy, ReportExpiresAt: c.ReportExpiresAt, ReportErasedAt: c.ReportErasedAt}
 }
 
+// WithoutReport is c recorded without its report, when the report could
+// not be kept: what reconciling the charge needs (id, protocol, status,
+// document) and whom and what it was for, with no overview, report or PDF
+// to point at.
+func (c Consultation) WithoutReport() Consultation {
+	return Consultation{ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, Document: c.Document, UF: c.UF, Plan: c.Plan,
+		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment, Party: c.Party,
+		RequestedBy: c.RequestedBy, Protocol: c.Protocol, ReportExpiresAt: c.ReportExpiresAt}
+}
+
 // Erased is c's minimal record once its report is erased at the holder's
 // request at the instant at: it reads as an expired one, plus when.
 // Erasing again keeps the first instant.
@@ -227,11 +237,16 @@ func (f ConsultationFilter) Matches(c Consultation) bool {
 //   - LockDocument marks doc as being consulted by owner until ttl passes,
 //     so that two requests cannot both charge a consultation the interval
 //     rule would refuse: consultation_in_progress (409) while another owner
-//     holds an unexpired mark. UnlockDocument removes owner's mark only.
+//     holds an unexpired mark. In the same write it reads what
+//     LastSucceededConsultation would answer, so the interval rule costs no
+//     further round trip. UnlockDocument removes owner's mark only.
 //   - EraseConsultationReport replaces the record by c.Erased(at) and takes
 //     it off its party's list; the document's latest success is kept (the
 //     interval rule still holds). Running it again changes nothing.
 //     not_found when there is no such record.
+//   - DropConsultationReport replaces the record written for c, and its
+//     copy on the party's list, by c.WithoutReport(): the report it points
+//     at could not be archived. not_found when there is no such record.
 //   - CreateConsultationUnlocking is CreateConsultation and UnlockDocument
 //     of c's document in one write; when the mark is no longer owner's, the
 //     record is written and the mark left alone.
@@ -242,9 +257,10 @@ type ConsultationStore interface {
 	ListConsultations(ctx context.Context, f ConsultationFilter, p Page) ([]Consultation, string, error)
 	ListPartyConsultations(ctx context.Context, party PartyRef, p Page) ([]Consultation, string, error)
 	LastSucceededConsultation(ctx context.Context, doc Document) (ConsultationRef, bool, error)
-	LockDocument(ctx context.Context, doc Document, owner string, ttl time.Duration) error
+	LockDocument(ctx context.Context, doc Document, owner string, ttl time.Duration) (last ConsultationRef, found bool, err error)
 	UnlockDocument(ctx context.Context, doc Document, owner string) error
 	EraseConsultationReport(ctx context.Context, id string, at time.Time) error
+	DropConsultationReport(ctx context.Context, c Consultation) error
 }
 
 // ErrConsultationInProgress is LockDocument's refusal.

@@ -220,7 +220,8 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	// the interval, a confirmed repeat included, so a double click never
 	// buys two reports.
 	owner := randomHex(16)
-	if err := s.Store.LockDocument(ctx, t.document, owner, documentLockTTL); err != nil {
+	prev, found, err := s.Store.LockDocument(ctx, t.document, owner, documentLockTTL)
+	if err != nil {
 		return ConsultationOutcome{}, err
 	}
 	// A success releases the mark in the same write as its record.
@@ -234,10 +235,6 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 		}
 	}()
 	if days := params.RepeatConsultationIntervalDays; days > 0 {
-		prev, found, err := s.Store.LastSucceededConsultation(ctx, t.document)
-		if err != nil {
-			return ConsultationOutcome{}, err
-		}
 		if found && prev.CreatedAt.After(s.Now.Now().Add(-time.Duration(days)*24*time.Hour)) {
 			if !req.ConfirmRepeat {
 				return ConsultationOutcome{}, errRepeatConsultation(t.document, prev, days, integ.Environment)
@@ -271,37 +268,42 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 }
 
 // record writes a consultation the bureau answered: the full report in the
-// archive, the record without it. Whatever fails, a minimal record (id,
-// protocol, status, document) is tried, and the protocol is logged for
-// reconciliation if even that fails. The full record releases owner's mark
-// on the document in the same write; the minimal one does not.
+// archive and, at the same time, the record pointing at it. Whatever fails,
+// the record ends without the report (id, protocol, status, document), and
+// the protocol is logged for reconciliation if even that fails. The full
+// record releases owner's mark on the document in the same write; the one
+// written after a failure does not.
 func (s *ConsultationService) record(ctx context.Context, c Consultation, owner string) error {
 	rec := c
+	archived := func() (struct{}, error) { return struct{}{}, nil }
 	if s.Archive != nil {
 		key := strings.TrimSuffix(c.PDFKey, ".pdf") + ".json.gz"
-		if err := s.Archive.PutReport(ctx, key, *c.Report); err != nil {
-			s.log().ErrorContext(ctx, "report not archived; the consultation is recorded without it", slog.String("consultationId", c.ID),
-				slog.String("protocol", c.Protocol), slog.String("error", err.Error()))
-			return s.recordMinimal(ctx, c, err)
-		}
+		archived = async(func() (struct{}, error) { return struct{}{}, s.Archive.PutReport(ctx, key, *c.Report) })
 		rec.Report, rec.ReportKey = nil, key
 	}
 	err := s.Store.CreateConsultationUnlocking(ctx, rec, owner)
-	if err == nil {
-		return nil
+	_, aerr := archived()
+	switch {
+	case err != nil:
+		s.log().ErrorContext(ctx, "consultation answered by the bureau but not recorded in full", slog.String("consultationId", c.ID),
+			slog.String("protocol", c.Protocol), slog.String("document", c.Document.Masked()), slog.String("error", err.Error()))
+		return s.recordMinimal(ctx, c, err)
+	case aerr != nil:
+		s.log().ErrorContext(ctx, "report not archived; the consultation is recorded without it", slog.String("consultationId", c.ID),
+			slog.String("protocol", c.Protocol), slog.String("error", aerr.Error()))
+		if err := s.Store.DropConsultationReport(ctx, rec); err != nil {
+			s.log().ErrorContext(ctx, "consultation recorded with a report that was not archived", slog.String("consultationId", c.ID),
+				slog.String("protocol", c.Protocol), slog.String("document", c.Document.Masked()), slog.String("error", err.Error()))
+		}
+		return aerr
 	}
-	s.log().ErrorContext(ctx, "consultation answered by the bureau but not recorded in full", slog.String("consultationId", c.ID),
-		slog.String("protocol", c.Protocol), slog.String("document", c.Document.Masked()), slog.String("error", err.Error()))
-	return s.recordMinimal(ctx, c, err)
+	return nil
 }
 
 // recordMinimal writes what reconciling a charged consultation needs and
 // returns cause.
 func (s *ConsultationService) recordMinimal(ctx context.Context, c Consultation, cause error) error {
-	min := Consultation{ID: c.ID, CreatedAt: c.CreatedAt, Status: c.Status, Document: c.Document, UF: c.UF, Plan: c.Plan,
-		IntegrationID: c.IntegrationID, BranchID: c.BranchID, Environment: c.Environment, Party: c.Party,
-		RequestedBy: c.RequestedBy, Protocol: c.Protocol, ReportExpiresAt: c.ReportExpiresAt}
-	if err := s.Store.CreateConsultation(ctx, min); err != nil {
+	if err := s.Store.CreateConsultation(ctx, c.WithoutReport()); err != nil {
 		s.log().ErrorContext(ctx, "consultation answered by the bureau and not recorded at all", slog.String("consultationId", c.ID),
 			slog.String("protocol", c.Protocol), slog.String("document", c.Document.Masked()), slog.String("error", err.Error()))
 	}

@@ -889,6 +889,76 @@ func TestConsultLargeReport(t *testing.T) {
 	})
 }
 
+// archiveAfterRecord is an archive that stores a report only once the
+// record's write has started, and fails it when fail is set: it shows the
+// archive and the record written at the same time.
+type archiveAfterRecord struct {
+	credit.ReportArchive
+	recording chan struct{}
+	fail      bool
+}
+
+func (a *archiveAfterRecord) PutReport(ctx context.Context, key string, r credit.Report) error {
+	select {
+	case <-a.recording:
+	case <-time.After(5 * time.Second):
+		return credit.Internal(errors.New("the record was not written while the report was archived"), "archive")
+	}
+	if a.fail {
+		return credit.Internal(errors.New("injected: bucket down"), "archive")
+	}
+	return a.ReportArchive.PutReport(ctx, key, r)
+}
+
+// recordSignallingStore closes recording when a record's write starts.
+type recordSignallingStore struct {
+	credit.ConsultationStore
+	recording chan struct{}
+}
+
+func (s *recordSignallingStore) CreateConsultationUnlocking(ctx context.Context, c credit.Consultation, owner string) error {
+	close(s.recording)
+	return s.ConsultationStore.CreateConsultationUnlocking(ctx, c, owner)
+}
+
+// TestReportArchivedWhileRecorded: the archive and the record are written
+// at the same time, not one after the other; when the archive fails after
+// the record was written, the record is left without the report it would
+// point at, and the mark on the document is released all the same.
+func TestReportArchivedWhileRecorded(t *testing.T) {
+	for _, fail := range []bool{false, true} {
+		t.Run(map[bool]string{false: "both written", true: "the archive fails"}[fail], func(t *testing.T) {
+			f := newConsultFixture(t)
+			recording := make(chan struct{})
+			f.svc.Store = &recordSignallingStore{ConsultationStore: f.consultations, recording: recording}
+			f.svc.Archive = &archiveAfterRecord{ReportArchive: memory.NewReports(), recording: recording, fail: fail}
+			out, err := f.svc.Consult(analystCtx(), credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}})
+			all := recorded(t, f)
+			require.Len(t, all, 1)
+			stored, gerr := f.consultations.GetConsultation(context.Background(), all[0].ID)
+			require.NoError(t, gerr)
+			if !fail {
+				require.NoError(t, err)
+				assert.Equal(t, out.Consultation.ID, stored.ID)
+				assert.NotEmpty(t, stored.ReportKey)
+				got, err := f.svc.Get(context.Background(), stored.ID)
+				require.NoError(t, err)
+				assert.NotNil(t, got.Report, "read back from the archive")
+			} else {
+				require.Error(t, err)
+				assert.Equal(t, stored.WithoutReport(), stored, "no report, overview or PDF to point at")
+				assert.NotEmpty(t, stored.Protocol)
+				assert.NotNil(t, stored.Party, "still the party's")
+				assert.Contains(t, f.logs.String(), stored.Protocol, "the protocol is logged for reconciliation")
+				_, err = f.svc.ReportURL(context.Background(), stored.ID)
+				assert.Equal(t, credit.CodeReportUnavailable, credit.ErrorCode(err))
+			}
+			_, _, err = f.consultations.LockDocument(context.Background(), stored.Document, "next", time.Minute)
+			assert.NoError(t, err, "the mark was released")
+		})
+	}
+}
+
 func TestReportRetention(t *testing.T) {
 	const retention = 90 * 24 * time.Hour
 	f := newConsultFixture(t)

@@ -71,7 +71,7 @@ func (s *ErasureService) Erase(ctx context.Context, kind PartyKind, id string) (
 	// while its predecessors are erased; one in flight refuses the erasure
 	// (consultation_in_progress) until it ends.
 	owner := randomHex(16)
-	if err := s.Consultations.LockDocument(ctx, p.Document, owner, documentLockTTL); err != nil {
+	if _, _, err := s.Consultations.LockDocument(ctx, p.Document, owner, documentLockTTL); err != nil {
 		return PartyErasure{}, err
 	}
 	defer func() {

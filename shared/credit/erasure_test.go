@@ -177,9 +177,10 @@ func TestErasureWaitsForAConsultationInProgress(t *testing.T) {
 	f := newErasureFixture(t)
 	ctx := credit.WithActor(context.Background(), eraser)
 	c := f.consult(t, credit.ConsultationRequest{Party: &credit.PartyRef{Kind: credit.PartyCustomer, ID: "c1"}})
-	require.NoError(t, f.consultations.LockDocument(ctx, c.Document, "in-flight", time.Minute))
+	_, _, err := f.consultations.LockDocument(ctx, c.Document, "in-flight", time.Minute)
+	require.NoError(t, err)
 
-	_, err := f.erasure.Erase(ctx, credit.PartyCustomer, "c1")
+	_, err = f.erasure.Erase(ctx, credit.PartyCustomer, "c1")
 	assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err))
 	_, err = f.store.GetParty(ctx, credit.PartyCustomer, "c1")
 	assert.NoError(t, err, "nothing erased")

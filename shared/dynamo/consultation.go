@@ -10,8 +10,7 @@ package dynamo
 //	                                                                                GSI3 CONSULTATIONS#INTEGRATION#<id>#<branch> / <createdAt>#<id>
 //	on the party           PARTY#<kind>#<id>          CONSULTATION#<createdAt>#<id> -
 //	month with records     CONSULTATION_MONTHS        <yyyy-mm>                     -
-//	latest success         DOC#<document>             CONSULTATION_LATEST           - (TTL a year after)
-//	in-flight mark         DOC#<document>             CONSULTATION_MARK             - (TTL)
+//	document's state       DOC#<document>             CONSULTATION_STATE            - (TTL, see below)
 //
 // Access patterns (no Scan anywhere; every list newest first, by Query with
 // ScanIndexForward=false):
@@ -29,11 +28,16 @@ package dynamo
 //     little.
 //   - a party's consultations: the base table's party partition, where a copy
 //     without the report is written in the same transaction as the record.
-//   - interval rule: GetItem DOC#<document>/CONSULTATION_LATEST, strongly
-//     consistent, written in the same transaction as the success it points
-//     at (a GSI would be eventually consistent: a repeat right after a
-//     success could slip through).
-//   - double-click guard: conditional PutItem of CONSULTATION_MARK.
+//   - double-click guard and interval rule: one item per document holds
+//     the in-flight mark (owner, until) and the latest success (id,
+//     createdAt). Taking the mark is one conditional UpdateItem whose
+//     ReturnValues (ALL_OLD) carry the latest success, so the interval rule
+//     costs no further round trip; the success's transaction sets the latest
+//     success and removes the mark. Reads are strongly consistent (a GSI
+//     would let a repeat right after a success slip through).
+//   - the item expires (TTL) a year after the latest success
+//     (latestExpiresAt); a document never consulted with success keeps it
+//     only until an hour after its mark would end.
 //
 // Retention: a record carries reportExpiresAt (createdAt plus the report
 // retention). A DynamoDB TTL removes whole items, not attributes, and the
@@ -75,8 +79,7 @@ var _ credit.ConsultationStore = (*Store)(nil)
 const (
 	consultationSK           = "CONSULTATION"
 	consultationMonthsPK     = "CONSULTATION_MONTHS"
-	consultationLatestSK     = "CONSULTATION_LATEST"
-	consultationMarkSK       = "CONSULTATION_MARK"
+	documentStateSK          = "CONSULTATION_STATE"
 	partyConsultationPrefix  = "CONSULTATION#"
 	consultationMonthLayout  = "2006-01"
 	latestSuccessRetention   = 366 * 24 * time.Hour // beyond the longest interval
@@ -220,10 +223,57 @@ func (it consultationItem) consultation() (credit.Consultation, error) {
 	return c, nil
 }
 
-type latestItem struct {
+// documentState is the document's item: its latest success and, while a
+// consultation runs, the mark.
+type documentState struct {
 	ID        string `dynamodbav:"id"`
 	CreatedAt string `dynamodbav:"createdAt"`
-	ExpiresAt int64  `dynamodbav:"expiresAt"`
+}
+
+func (d documentState) latest() (credit.ConsultationRef, bool) {
+	if d.ID == "" {
+		return credit.ConsultationRef{}, false
+	}
+	return credit.ConsultationRef{ID: d.ID, CreatedAt: parseTime(d.CreatedAt)}, true
+}
+
+// stateUpdate is the write of a recorded consultation to its document's
+// item: the latest success for a success, the release of owner's mark
+// when owner is set; nil when there is nothing to write.
+func (s *Store) stateUpdate(c credit.Consultation, owner string) *types.Update {
+	var set, remove []string
+	names := map[string]string{}
+	values := map[string]types.AttributeValue{}
+	if c.Status == credit.ConsultationSucceeded {
+		// Last writer wins: only confirmed repeats run concurrently, seconds
+		// apart, so either one serves the interval rule.
+		set = append(set, "id = :id", "createdAt = :createdAt", "latestExpiresAt = :expires", "expiresAt = :expires")
+		values[":id"], values[":createdAt"] = avS(c.ID), avS(formatTime(c.CreatedAt))
+		values[":expires"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c.CreatedAt.Add(latestSuccessRetention).Unix(), 10)}
+	}
+	u := &types.Update{TableName: aws.String(s.Table), Key: key(documentPK(c.Document), documentStateSK)}
+	if owner != "" {
+		remove = append(remove, "#owner", "#until")
+		names["#owner"], names["#until"] = "owner", "until"
+		values[":owner"] = avS(owner)
+		u.ConditionExpression = aws.String("#owner = :owner")
+	}
+	if len(set) == 0 && len(remove) == 0 {
+		return nil
+	}
+	var expr []string
+	if len(set) > 0 {
+		expr = append(expr, "SET "+strings.Join(set, ", "))
+	}
+	if len(remove) > 0 {
+		expr = append(expr, "REMOVE "+strings.Join(remove, ", "))
+	}
+	u.UpdateExpression = aws.String(strings.Join(expr, " "))
+	if len(names) > 0 {
+		u.ExpressionAttributeNames = names
+	}
+	u.ExpressionAttributeValues = values
+	return u
 }
 
 // CreateConsultation writes the record, its copy on the party and, for a
@@ -279,29 +329,19 @@ func (s *Store) createConsultation(ctx context.Context, c credit.Consultation, u
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: onParty}})
 	}
-	if c.Status == credit.ConsultationSucceeded {
-		// Last writer wins: only confirmed repeats run concurrently, seconds
-		// apart, so either one serves the interval rule.
-		latest, err := marshal(latestItem{ID: c.ID, CreatedAt: formatTime(c.CreatedAt), ExpiresAt: c.CreatedAt.Add(latestSuccessRetention).Unix()},
-			map[string]string{attrPK: documentPK(c.Document), attrSK: consultationLatestSK})
-		if err != nil {
-			return err
-		}
-		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: latest}})
-	}
-	if unlock != "" {
-		items = append(items, types.TransactWriteItem{Delete: &types.Delete{
-			TableName: aws.String(s.Table), Key: key(documentPK(c.Document), consultationMarkSK),
-			ConditionExpression:       aws.String("#owner = :owner"),
-			ExpressionAttributeNames:  map[string]string{"#owner": "owner"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: unlock}},
-		}})
+	if state := s.stateUpdate(c, unlock); state != nil {
+		items = append(items, types.TransactWriteItem{Update: state})
 	}
 	err = s.transact(ctx, items)
 	if codes := cancellationCodes(err); unlock != "" && len(codes) == len(items) && codes[len(codes)-1] == "ConditionalCheckFailed" &&
 		!slices.Contains(codes[:len(codes)-1], "ConditionalCheckFailed") {
-		// The mark is no longer this request's: write the record alone.
-		err = s.transact(ctx, items[:len(items)-1])
+		// The mark is no longer this request's: write the record (and the
+		// latest success) without touching it.
+		items = items[:len(items)-1]
+		if state := s.stateUpdate(c, ""); state != nil {
+			items = append(items, types.TransactWriteItem{Update: state})
+		}
+		err = s.transact(ctx, items)
 	}
 	if err != nil {
 		return credit.Internal(err, "dynamo: create consultation %s (%v)", c.ID, cancellationCodes(err))
@@ -322,48 +362,56 @@ func (s *Store) GetConsultation(ctx context.Context, id string) (credit.Consulta
 }
 
 func (s *Store) LastSucceededConsultation(ctx context.Context, doc credit.Document) (credit.ConsultationRef, bool, error) {
-	var it latestItem
-	found, err := s.getItem(ctx, documentPK(doc), consultationLatestSK, &it)
+	var it documentState
+	found, err := s.getItem(ctx, documentPK(doc), documentStateSK, &it)
 	if err != nil || !found {
 		return credit.ConsultationRef{}, false, err
 	}
-	return credit.ConsultationRef{ID: it.ID, CreatedAt: parseTime(it.CreatedAt)}, true, nil
+	ref, ok := it.latest()
+	return ref, ok, nil
 }
 
-func (s *Store) LockDocument(ctx context.Context, doc credit.Document, owner string, ttl time.Duration) error {
+func (s *Store) LockDocument(ctx context.Context, doc credit.Document, owner string, ttl time.Duration) (credit.ConsultationRef, bool, error) {
 	now := s.now()
 	until := now.Add(ttl)
-	item := key(documentPK(doc), consultationMarkSK)
-	item["owner"] = &types.AttributeValueMemberS{Value: owner}
-	item["until"] = &types.AttributeValueMemberS{Value: formatTime(until)}
-	// TTL only sweeps abandoned marks; the condition decides by "until".
-	item[attrTTL] = &types.AttributeValueMemberN{Value: strconv.FormatInt(until.Add(time.Hour).Unix(), 10)}
-	_, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{
+	// The TTL only sweeps the item of a document without a success, whose
+	// mark was abandoned; the condition decides by "until".
+	markExpires := strconv.FormatInt(until.Add(time.Hour).Unix(), 10)
+	res, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.Table),
-		Item:                     item,
-		ConditionExpression:      aws.String("attribute_not_exists(PK) OR #until <= :now OR #owner = :owner"),
+		Key:                      key(documentPK(doc), documentStateSK),
+		UpdateExpression:         aws.String("SET #owner = :owner, #until = :until, expiresAt = if_not_exists(latestExpiresAt, :markExpires)"),
+		ConditionExpression:      aws.String("attribute_not_exists(#until) OR #until <= :now OR #owner = :owner"),
 		ExpressionAttributeNames: map[string]string{"#until": "until", "#owner": "owner"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":now": &types.AttributeValueMemberS{Value: formatTime(now)}, ":owner": &types.AttributeValueMemberS{Value: owner},
+			":now": avS(formatTime(now)), ":until": avS(formatTime(until)), ":owner": avS(owner),
+			":markExpires": &types.AttributeValueMemberN{Value: markExpires},
 		},
+		ReturnValues: types.ReturnValueAllOld,
 	})
 	switch {
 	case err == nil:
-		return nil
 	case isConditionFailed(err):
-		return credit.ErrConsultationInProgress
+		return credit.ConsultationRef{}, false, credit.ErrConsultationInProgress
 	default:
-		return credit.Internal(err, "dynamo: mark document")
+		return credit.ConsultationRef{}, false, credit.Internal(err, "dynamo: mark document")
 	}
+	var it documentState
+	if err := attributevalue.UnmarshalMap(res.Attributes, &it); err != nil {
+		return credit.ConsultationRef{}, false, credit.Internal(err, "dynamo: decode the document's state")
+	}
+	ref, found := it.latest()
+	return ref, found, nil
 }
 
 func (s *Store) UnlockDocument(ctx context.Context, doc credit.Document, owner string) error {
-	_, err := s.Client.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+	_, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                 aws.String(s.Table),
-		Key:                       key(documentPK(doc), consultationMarkSK),
+		Key:                       key(documentPK(doc), documentStateSK),
+		UpdateExpression:          aws.String("REMOVE #owner, #until"),
 		ConditionExpression:       aws.String("#owner = :owner"),
-		ExpressionAttributeNames:  map[string]string{"#owner": "owner"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": &types.AttributeValueMemberS{Value: owner}},
+		ExpressionAttributeNames:  map[string]string{"#owner": "owner", "#until": "until"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":owner": avS(owner)},
 	})
 	if err != nil && !isConditionFailed(err) {
 		return credit.Internal(err, "dynamo: unmark document")

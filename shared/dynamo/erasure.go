@@ -124,3 +124,26 @@ func (s *Store) EraseConsultationReport(ctx context.Context, id string, at time.
 	}
 	return nil
 }
+
+// DropConsultationReport takes the report's traces off the record and its
+// copy on the party: what c.WithoutReport() leaves out.
+func (s *Store) DropConsultationReport(ctx context.Context, c credit.Consultation) error {
+	drop := func(pk, sk, attrs string) types.TransactWriteItem {
+		return types.TransactWriteItem{Update: &types.Update{
+			TableName: aws.String(s.Table), Key: key(pk, sk),
+			ConditionExpression: aws.String("attribute_exists(PK)"),
+			UpdateExpression:    aws.String("REMOVE " + attrs),
+		}}
+	}
+	items := []types.TransactWriteItem{drop(consultationPK(c.ID), consultationSK, "overview, pdfKey, reportKey, warnings, report")}
+	if c.Party != nil {
+		items = append(items, drop(partyPK(c.Party.Kind, c.Party.ID), partyConsultationPrefix+consultationSortKey(c.CreatedAt, c.ID), "overview, pdfKey, reportKey, warnings"))
+	}
+	if err := s.transact(ctx, items); err != nil {
+		if isConditionFailed(err) {
+			return credit.NotFound("Consulta")
+		}
+		return credit.Internal(err, "dynamo: drop the report of consultation %s (%v)", c.ID, cancellationCodes(err))
+	}
+	return nil
+}

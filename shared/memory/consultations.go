@@ -72,6 +72,16 @@ func (s *Consultations) EraseConsultationReport(ctx context.Context, id string, 
 	return nil
 }
 
+func (s *Consultations) DropConsultationReport(ctx context.Context, c credit.Consultation) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.byID[c.ID]; !ok {
+		return credit.NotFound("Consulta")
+	}
+	s.byID[c.ID] = cloneConsultation(c.WithoutReport())
+	return nil
+}
+
 func (s *Consultations) ListConsultations(ctx context.Context, f credit.ConsultationFilter, p credit.Page) ([]credit.Consultation, string, error) {
 	from, until := f.Range()
 	query := fmt.Sprintf("all|%d|%d|%s|%s|%s|%s|%s", from.UnixMilli(), until.UnixMilli(), f.IntegrationID, f.Plan, f.Document.Number(), f.Status, scopeKey(f.Branches))
@@ -150,15 +160,16 @@ func (s *Consultations) LastSucceededConsultation(ctx context.Context, doc credi
 	return ref, ok, nil
 }
 
-func (s *Consultations) LockDocument(ctx context.Context, doc credit.Document, owner string, ttl time.Duration) error {
+func (s *Consultations) LockDocument(ctx context.Context, doc credit.Document, owner string, ttl time.Duration) (credit.ConsultationRef, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
 	if m, ok := s.marks[doc.Number()]; ok && m.owner != owner && now.Before(m.until) {
-		return credit.ErrConsultationInProgress
+		return credit.ConsultationRef{}, false, credit.ErrConsultationInProgress
 	}
 	s.marks[doc.Number()] = documentMark{owner: owner, until: now.Add(ttl)}
-	return nil
+	ref, found := s.latest[doc.Number()]
+	return ref, found, nil
 }
 
 func (s *Consultations) CreateConsultationUnlocking(ctx context.Context, c credit.Consultation, owner string) error {

@@ -307,6 +307,42 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		assert.Equal(t, credit.ConsultationRef{ID: "s2", CreatedAt: second.CreatedAt}, ref)
 	})
 
+	t.Run("a mark reads the latest success in the same write", func(t *testing.T) {
+		s := newStore(t, realClock)
+		doc := credit.MustParseDocument(cpfA)
+		_, found, err := s.LockDocument(ctx, doc, "a", time.Minute)
+		require.NoError(t, err)
+		assert.False(t, found, "never consulted")
+		require.NoError(t, s.UnlockDocument(ctx, doc, "a"))
+
+		first := NewTestConsultation("m1", sp(2026, 1, 2, 10, 0), cpfA)
+		require.NoError(t, s.CreateConsultation(ctx, first))
+		require.NoError(t, s.CreateConsultation(ctx, NewFailedConsultation("m2", sp(2026, 1, 3, 10, 0), cpfA)))
+		require.NoError(t, s.CreateConsultation(ctx, NewTestConsultation("m3", sp(2026, 1, 4, 10, 0), cpfB)))
+		ref, found, err := s.LockDocument(ctx, doc, "b", time.Minute)
+		require.NoError(t, err)
+		require.True(t, found)
+		assert.Equal(t, credit.ConsultationRef{ID: "m1", CreatedAt: first.CreatedAt}, ref, "a failure and another document do not count")
+
+		second := NewTestConsultation("m4", sp(2026, 1, 5, 10, 0), cpfA)
+		require.NoError(t, s.CreateConsultationUnlocking(ctx, second, "b"))
+		ref, found, err = s.LockDocument(ctx, doc, "c", time.Minute)
+		require.NoError(t, err, "released with the record")
+		require.True(t, found)
+		assert.Equal(t, credit.ConsultationRef{ID: "m4", CreatedAt: second.CreatedAt}, ref)
+		require.NoError(t, s.UnlockDocument(ctx, doc, "c"))
+		ref, found, err = s.LastSucceededConsultation(ctx, doc)
+		require.NoError(t, err)
+		assert.True(t, found)
+		assert.Equal(t, "m4", ref.ID, "releasing a mark keeps the latest success")
+
+		_, _, err = s.LockDocument(ctx, credit.MustParseDocument(cpfB), "d", time.Minute)
+		require.NoError(t, err)
+		_, found, err = s.LockDocument(ctx, credit.MustParseDocument(cpfB), "e", time.Minute)
+		assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err))
+		assert.False(t, found, "a refused mark reads nothing")
+	})
+
 	t.Run("document marks", func(t *testing.T) {
 		var mu sync.Mutex
 		now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
@@ -315,26 +351,26 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		s := newStore(t, clock)
 		doc, other := credit.MustParseDocument(cpfA), credit.MustParseDocument(cnpj)
 
-		require.NoError(t, s.LockDocument(ctx, doc, "a", time.Minute))
-		err := s.LockDocument(ctx, doc, "b", time.Minute)
+		require.NoError(t, mark(ctx, s, doc, "a"))
+		err := mark(ctx, s, doc, "b")
 		assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err))
 		assert.Equal(t, credit.KindConflict, credit.ErrorKind(err))
-		require.NoError(t, s.LockDocument(ctx, other, "b", time.Minute), "marks are per document")
+		require.NoError(t, mark(ctx, s, other, "b"), "marks are per document")
 
 		require.NoError(t, s.UnlockDocument(ctx, doc, "b"), "another owner's unlock is a no-op")
-		err = s.LockDocument(ctx, doc, "c", time.Minute)
+		err = mark(ctx, s, doc, "c")
 		assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err))
 
 		require.NoError(t, s.UnlockDocument(ctx, doc, "a"))
-		require.NoError(t, s.LockDocument(ctx, doc, "c", time.Minute), "free after its owner's unlock")
+		require.NoError(t, mark(ctx, s, doc, "c"), "free after its owner's unlock")
 
 		advance(59 * time.Second)
-		err = s.LockDocument(ctx, doc, "d", time.Minute)
+		err = mark(ctx, s, doc, "d")
 		assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err), "still held just before expiry")
 		advance(2 * time.Second)
-		require.NoError(t, s.LockDocument(ctx, doc, "d", time.Minute), "an expired mark is taken over")
+		require.NoError(t, mark(ctx, s, doc, "d"), "an expired mark is taken over")
 		require.NoError(t, s.UnlockDocument(ctx, doc, "c"), "the old owner cannot free the new mark")
-		err = s.LockDocument(ctx, doc, "e", time.Minute)
+		err = mark(ctx, s, doc, "e")
 		assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err))
 		require.NoError(t, s.UnlockDocument(ctx, credit.MustParseDocument(cpfB), "zzz"), "unlocking nothing is fine")
 	})
@@ -347,7 +383,7 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		s := newStore(t, clock)
 		doc := credit.MustParseDocument(cpfA)
 
-		require.NoError(t, s.LockDocument(ctx, doc, "a", time.Minute))
+		require.NoError(t, mark(ctx, s, doc, "a"))
 		first := NewTestConsultation("rel-1", now, cpfA)
 		require.NoError(t, s.CreateConsultationUnlocking(ctx, first, "a"))
 		got, err := s.GetConsultation(ctx, "rel-1")
@@ -357,15 +393,15 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		require.NoError(t, err)
 		assert.True(t, found)
 		assert.Equal(t, "rel-1", ref.ID, "the latest success, in the same write")
-		require.NoError(t, s.LockDocument(ctx, doc, "b", time.Minute), "the mark was released with the record")
+		require.NoError(t, mark(ctx, s, doc, "b"), "the mark was released with the record")
 
 		// b's mark expires and c takes it over; b's record leaves c's mark.
 		advance(2 * time.Minute)
-		require.NoError(t, s.LockDocument(ctx, doc, "c", time.Minute))
+		require.NoError(t, mark(ctx, s, doc, "c"))
 		require.NoError(t, s.CreateConsultationUnlocking(ctx, NewTestConsultation("rel-2", now, cpfA), "b"))
 		_, err = s.GetConsultation(ctx, "rel-2")
 		require.NoError(t, err, "the record is written when the mark is another's")
-		err = s.LockDocument(ctx, doc, "d", time.Minute)
+		err = mark(ctx, s, doc, "d")
 		assert.Equal(t, credit.CodeConsultationInProgress, credit.ErrorCode(err), "another owner's mark stays")
 	})
 
@@ -379,7 +415,7 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 			wg.Add(1)
 			go func(k int) {
 				defer wg.Done()
-				errs[k] = s.LockDocument(ctx, doc, fmt.Sprintf("owner-%d", k), time.Minute)
+				errs[k] = mark(ctx, s, doc, fmt.Sprintf("owner-%d", k))
 			}(k)
 		}
 		wg.Wait()
@@ -474,6 +510,43 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
 	})
 
+	t.Run("a report that was not archived is dropped from the record and the party's list", func(t *testing.T) {
+		s := newStore(t, realClock)
+		c := NewTestConsultation("d1", sp(2026, 5, 4, 9, 0), cpfA)
+		c.Party = &credit.PartyRef{Kind: credit.PartyCustomer, ID: "cust-d"}
+		c.Warnings = []credit.Warning{{Code: credit.WarningRepeatConfirmed, Message: "Nova consulta confirmada."}}
+		c.Report, c.ReportKey = nil, "reports/2026/05/0123456789abcdef0123456789abcdef.json.gz"
+		c.ReportExpiresAt = c.CreatedAt.Add(90 * 24 * time.Hour)
+		other := NewTestConsultation("d2", sp(2026, 5, 4, 10, 0), cpfA)
+		other.Party = c.Party
+		for _, x := range []credit.Consultation{c, other} {
+			require.NoError(t, s.CreateConsultation(ctx, x))
+		}
+		require.NoError(t, s.DropConsultationReport(ctx, c))
+
+		want := c.WithoutReport()
+		got, err := s.GetConsultation(ctx, "d1")
+		require.NoError(t, err)
+		assert.Equal(t, want, got)
+		assert.Empty(t, got.ReportKey)
+		assert.Empty(t, got.PDFKey)
+		assert.Empty(t, got.Overview.Name)
+		assert.Equal(t, c.Protocol, got.Protocol)
+		onParty := collect(t, func(p credit.Page) ([]credit.Consultation, string, error) {
+			return s.ListPartyConsultations(ctx, *c.Party, p)
+		}, 10)
+		require.Equal(t, []string{"d2", "d1"}, ids(onParty), "still on the party's list")
+		assert.Equal(t, want, onParty[1])
+		assert.Equal(t, withoutReport(other), onParty[0], "the other keeps its report")
+		ref, found, err := s.LastSucceededConsultation(ctx, credit.MustParseDocument(cpfA))
+		require.NoError(t, err)
+		assert.True(t, found)
+		assert.Equal(t, "d2", ref.ID)
+
+		err = s.DropConsultationReport(ctx, NewTestConsultation("missing", sp(2026, 5, 4, 9, 0), cpfA))
+		assert.Equal(t, credit.KindNotFound, credit.ErrorKind(err))
+	})
+
 	t.Run("erasing keeps an earlier end of retention", func(t *testing.T) {
 		s := newStore(t, realClock)
 		c := NewFailedConsultation("e3", sp(2026, 5, 4, 9, 0), cpfA)
@@ -487,4 +560,11 @@ func ConsultationStore(t *testing.T, newStore func(t *testing.T, now func() time
 		assert.Equal(t, at, got.ReportErasedAt)
 		assert.Empty(t, got.ErrorMessage)
 	})
+}
+
+// mark takes owner's mark on doc for a minute, leaving aside the latest
+// success it reads.
+func mark(ctx context.Context, s credit.ConsultationStore, doc credit.Document, owner string) error {
+	_, _, err := s.LockDocument(ctx, doc, owner, time.Minute)
+	return err
 }
