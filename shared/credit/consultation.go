@@ -38,6 +38,10 @@ const (
 	// WarningRepeatConfirmed: the document was consulted inside the interval
 	// and the caller confirmed a new (charged) consultation.
 	WarningRepeatConfirmed = "repeat_confirmed"
+	// WarningReportNotKept: the bureau answered and the consultation is
+	// recorded, but its report could not be stored; the answer carries it
+	// this once.
+	WarningReportNotKept = "report_not_kept"
 )
 
 // Warning is a note on a consultation that did not stop it.
@@ -249,7 +253,9 @@ func (f ConsultationFilter) Matches(c Consultation) bool {
 //     at could not be archived. not_found when there is no such record.
 //   - CreateConsultationUnlocking is CreateConsultation and UnlockDocument
 //     of c's document in one write; when the mark is no longer owner's, the
-//     record is written and the mark left alone.
+//     record is written and the mark left alone. It may write the call's
+//     offered audit event (AuditNote) in the same write, and then marks it
+//     written.
 type ConsultationStore interface {
 	CreateConsultation(ctx context.Context, c Consultation) error
 	CreateConsultationUnlocking(ctx context.Context, c Consultation, owner string) error

@@ -254,7 +254,8 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 	}
 	c.Status, c.Report, c.Overview = ConsultationSucceeded, &report, report.Overview()
 	c.PDFKey, c.Protocol = newReportKey(c.CreatedAt), report.Protocol
-	if err := s.record(ctx, c, owner); err != nil {
+	c, err = s.record(ctx, c, owner)
+	if err != nil {
 		return ConsultationOutcome{}, err
 	}
 	released = true
@@ -268,12 +269,17 @@ func (s *ConsultationService) Consult(ctx context.Context, req ConsultationReque
 }
 
 // record writes a consultation the bureau answered: the full report in the
-// archive and, at the same time, the record pointing at it. Whatever fails,
-// the record ends without the report (id, protocol, status, document), and
-// the protocol is logged for reconciliation if even that fails. The full
-// record releases owner's mark on the document in the same write; the one
-// written after a failure does not.
-func (s *ConsultationService) record(ctx context.Context, c Consultation, owner string) error {
+// archive and, at the same time, the record pointing at it. It returns the
+// consultation as answered.
+//
+// When the record fails, a record without the report (id, protocol,
+// status, document) is tried, and the protocol is logged for
+// reconciliation if even that fails; the bureau's charge is then answered
+// as an error. When only the archive fails, the record is left without the
+// report it would point at: the report is answered this once, with a
+// warning that it was not kept. The full record releases owner's mark on
+// the document in the same write; the one written after a failure does not.
+func (s *ConsultationService) record(ctx context.Context, c Consultation, owner string) (Consultation, error) {
 	rec := c
 	archived := func() (struct{}, error) { return struct{}{}, nil }
 	if s.Archive != nil {
@@ -287,7 +293,7 @@ func (s *ConsultationService) record(ctx context.Context, c Consultation, owner 
 	case err != nil:
 		s.log().ErrorContext(ctx, "consultation answered by the bureau but not recorded in full", slog.String("consultationId", c.ID),
 			slog.String("protocol", c.Protocol), slog.String("document", c.Document.Masked()), slog.String("error", err.Error()))
-		return s.recordMinimal(ctx, c, err)
+		return c, s.recordMinimal(ctx, c, err)
 	case aerr != nil:
 		s.log().ErrorContext(ctx, "report not archived; the consultation is recorded without it", slog.String("consultationId", c.ID),
 			slog.String("protocol", c.Protocol), slog.String("error", aerr.Error()))
@@ -295,9 +301,11 @@ func (s *ConsultationService) record(ctx context.Context, c Consultation, owner 
 			s.log().ErrorContext(ctx, "consultation recorded with a report that was not archived", slog.String("consultationId", c.ID),
 				slog.String("protocol", c.Protocol), slog.String("document", c.Document.Masked()), slog.String("error", err.Error()))
 		}
-		return aerr
+		c.PDFKey = ""
+		c.Warnings = append(c.Warnings, Warning{Code: WarningReportNotKept, Message: fmt.Sprintf(
+			"O relatório está nesta resposta, mas não pôde ser guardado: depois dela não estará disponível, nem em PDF. A consulta foi registrada com o protocolo %s.", c.Protocol)})
 	}
-	return nil
+	return c, nil
 }
 
 // recordMinimal writes what reconciling a charged consultation needs and
@@ -310,6 +318,8 @@ func (s *ConsultationService) recordMinimal(ctx context.Context, c Consultation,
 	return cause
 }
 
+// newConsultation is the record of a consultation about to be made, named
+// on the call's audit event.
 func (s *ConsultationService) newConsultation(ctx context.Context, t consultationTarget, integ Integration, warnings []Warning) Consultation {
 	actor, _ := ActorFrom(ctx)
 	c := Consultation{
@@ -320,6 +330,9 @@ func (s *ConsultationService) newConsultation(ctx context.Context, t consultatio
 	if s.ReportRetention > 0 {
 		c.ReportExpiresAt = c.CreatedAt.Add(s.ReportRetention)
 	}
+	// The call's audit event names the record, success or failure.
+	NameAuditTarget(ctx, "consultationId", c.ID)
+	NameAuditTarget(ctx, "document", c.Document.Masked())
 	return c
 }
 
@@ -488,9 +501,14 @@ func (s *ConsultationService) ReportURL(ctx context.Context, id string) (Presign
 			formatSaoPaulo(c.ReportExpiresAt)).
 			WithDetails(map[string]any{"consultationId": c.ID, "reportExpiresAt": c.ReportExpiresAt.UTC().Format(time.RFC3339)})
 	}
-	if c.Status != ConsultationSucceeded || (c.Report == nil && c.ReportKey == "") || c.PDFKey == "" {
+	if c.Status != ConsultationSucceeded {
 		return PresignedURL{}, NewError(KindNotFound, CodeReportUnavailable, "Esta consulta não tem relatório: o bureau não a respondeu.").
 			WithDetails(map[string]any{"consultationId": c.ID, "errorCode": c.ErrorCode})
+	}
+	if (c.Report == nil && c.ReportKey == "") || c.PDFKey == "" {
+		return PresignedURL{}, Errorf(KindNotFound, CodeReportUnavailable,
+			"O relatório desta consulta não pôde ser guardado quando o bureau respondeu; a consulta está registrada com o protocolo %s.", c.Protocol).
+			WithDetails(map[string]any{"consultationId": c.ID, "protocol": c.Protocol})
 	}
 	exists, err := s.Reports.Exists(ctx, c.PDFKey)
 	if err != nil {

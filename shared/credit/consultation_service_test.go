@@ -849,7 +849,8 @@ func (failingArchive) DeleteReport(context.Context, string) error {
 
 // TestConsultLargeReport: the full report goes to the archive, the record
 // keeps the overview and the protocol; when the archive fails after the
-// bureau answered, a minimal record with the protocol stays.
+// bureau answered, a record without the report keeps the protocol, and the
+// report is answered this once.
 func TestConsultLargeReport(t *testing.T) {
 	large := credittest.LargeReport(15000)
 	t.Run("archived, recorded without it, read back whole", func(t *testing.T) {
@@ -878,13 +879,19 @@ func TestConsultLargeReport(t *testing.T) {
 		f.bureau.consult = func(context.Context, credit.BureauAccount, credit.ConsultQuery) (credit.Report, error) {
 			return large, nil
 		}
-		_, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
-		require.Error(t, err)
+		out, err := f.svc.Consult(analystCtx(), byDocument(testCPF, "SP"))
+		require.NoError(t, err, "recorded: the charge is not answered as an error")
+		require.NotNil(t, out.Consultation.Report, "the report is answered this once")
+		assert.Len(t, out.Consultation.Report.Pendencies.Entries, 15000)
+		require.Len(t, out.Consultation.Warnings, 1)
+		assert.Equal(t, credit.WarningReportNotKept, out.Consultation.Warnings[0].Code)
+		assert.Contains(t, out.Consultation.Warnings[0].Message, large.Protocol)
 		all := recorded(t, f)
 		require.Len(t, all, 1)
 		assert.Equal(t, credit.ConsultationSucceeded, all[0].Status)
 		assert.Equal(t, large.Protocol, all[0].Protocol)
 		assert.Equal(t, testCPF, all[0].Document.Number())
+		assert.Empty(t, all[0].ReportKey, "the record points at no report")
 		assert.Contains(t, f.logs.String(), large.Protocol, "the protocol is logged for reconciliation")
 	})
 }
@@ -924,7 +931,8 @@ func (s *recordSignallingStore) CreateConsultationUnlocking(ctx context.Context,
 // TestReportArchivedWhileRecorded: the archive and the record are written
 // at the same time, not one after the other; when the archive fails after
 // the record was written, the record is left without the report it would
-// point at, and the mark on the document is released all the same.
+// point at, the report is answered this once with a warning, and the mark
+// on the document is released all the same.
 func TestReportArchivedWhileRecorded(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		t.Run(map[bool]string{false: "both written", true: "the archive fails"}[fail], func(t *testing.T) {
@@ -945,13 +953,15 @@ func TestReportArchivedWhileRecorded(t *testing.T) {
 				require.NoError(t, err)
 				assert.NotNil(t, got.Report, "read back from the archive")
 			} else {
-				require.Error(t, err)
+				require.NoError(t, err)
+				assert.Equal(t, credit.WarningReportNotKept, out.Consultation.Warnings[0].Code)
 				assert.Equal(t, stored.WithoutReport(), stored, "no report, overview or PDF to point at")
 				assert.NotEmpty(t, stored.Protocol)
 				assert.NotNil(t, stored.Party, "still the party's")
 				assert.Contains(t, f.logs.String(), stored.Protocol, "the protocol is logged for reconciliation")
 				_, err = f.svc.ReportURL(context.Background(), stored.ID)
 				assert.Equal(t, credit.CodeReportUnavailable, credit.ErrorCode(err))
+				assert.Contains(t, credit.ErrorMessage(err), stored.Protocol)
 			}
 			_, _, err = f.consultations.LockDocument(context.Background(), stored.Document, "next", time.Minute)
 			assert.NoError(t, err, "the mark was released")

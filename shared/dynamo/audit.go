@@ -51,6 +51,18 @@ func (s *Store) auditRetention() time.Duration {
 }
 
 func (s *Store) AppendAudit(ctx context.Context, e credit.AuditEvent) error {
+	item, err := s.auditItem(e)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+		return credit.Internal(err, "dynamo: append audit event")
+	}
+	return nil
+}
+
+// auditItem is e as the trail stores it.
+func (s *Store) auditItem(e credit.AuditEvent) (map[string]types.AttributeValue, error) {
 	sk := formatTime(e.At) + "#" + e.ID
 	keys := map[string]string{attrPK: auditDayPK(e.At), attrSK: sk, "GSI3PK": "AUDITACTION#" + e.Action, "GSI3SK": sk}
 	if e.Actor.Subject != "" {
@@ -59,18 +71,11 @@ func (s *Store) AppendAudit(ctx context.Context, e credit.AuditEvent) error {
 	if id := e.TargetID(); id != "" {
 		keys["GSI1PK"], keys["GSI1SK"] = "AUDITTARGET#"+id, sk
 	}
-	item, err := marshal(auditItem{
+	return marshal(auditItem{
 		ID: e.ID, At: formatTime(e.At), Actor: toActorItem(e.Actor), Action: e.Action, Target: e.Target,
 		RequestID: e.RequestID, Status: e.Outcome.Status, Code: e.Outcome.Code,
 		ExpiresAt: e.At.Add(s.auditRetention()).Unix(),
 	}, keys)
-	if err != nil {
-		return err
-	}
-	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
-		return credit.Internal(err, "dynamo: append audit event")
-	}
-	return nil
 }
 
 // auditCursor remembers the day partition being read and where in it.

@@ -289,6 +289,8 @@ func (s *Store) CreateConsultation(ctx context.Context, c credit.Consultation) e
 // CreateConsultationUnlocking is CreateConsultation that also removes
 // owner's mark on the document in the same transaction; when the mark is no
 // longer owner's, the record is written alone and the mark left as it is.
+// The call's audit event, when it offers one, is written in the same
+// transaction.
 func (s *Store) CreateConsultationUnlocking(ctx context.Context, c credit.Consultation, owner string) error {
 	return s.createConsultation(ctx, c, owner)
 }
@@ -329,6 +331,19 @@ func (s *Store) createConsultation(ctx context.Context, c credit.Consultation, u
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: onParty}})
 	}
+	// The call's audit event, when it offers one, is written with the
+	// record (see credit.AuditNote).
+	note := credit.AuditNoteFrom(ctx)
+	event, audited := note.Offered()
+	if audited && unlock != "" {
+		item, err := s.auditItem(event)
+		if err != nil {
+			return err
+		}
+		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item}})
+	} else {
+		audited = false
+	}
 	if state := s.stateUpdate(c, unlock); state != nil {
 		items = append(items, types.TransactWriteItem{Update: state})
 	}
@@ -345,6 +360,9 @@ func (s *Store) createConsultation(ctx context.Context, c credit.Consultation, u
 	}
 	if err != nil {
 		return credit.Internal(err, "dynamo: create consultation %s (%v)", c.ID, cancellationCodes(err))
+	}
+	if audited {
+		note.Written()
 	}
 	return nil
 }

@@ -179,9 +179,9 @@ func (h *ConsultationsHandler) create(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
+	// The service named the consultation and its document on the audit
+	// event, which its record's write carries.
 	v := viewConsultation(out.Consultation, fullReport)
-	AuditTarget(r, "consultationId", v.ID)
-	AuditTarget(r, "document", v.Document)
 	w.Header().Set("Location", "/consultations/"+v.ID)
 	WriteJSON(w, http.StatusCreated, v)
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"runtime/debug"
@@ -144,8 +145,8 @@ func (s *Server) serve(rt Route) http.Handler {
 			sw = &statusWriter{ResponseWriter: w, status: http.StatusOK}
 			w = sw
 		}
-		note := &auditNote{}
-		r = r.WithContext(context.WithValue(r.Context(), auditNoteKey{}, note))
+		note := &credit.AuditNote{}
+		r = r.WithContext(credit.WithAuditNote(r.Context(), note))
 		defer func() { s.audit(r, rt, sw.status, sw.code, note) }()
 		ctx := r.Context()
 		if !public {
@@ -169,6 +170,7 @@ func (s *Server) serve(rt Route) http.Handler {
 			WriteError(w, r, errBodyTooLarge)
 			return
 		}
+		s.offerAudit(r, rt, note)
 		s.handle(rt, w, r)
 	})
 }
@@ -203,19 +205,11 @@ func audited(rt Route) bool {
 	return rt.Method != http.MethodGet || auditedReads[rt.Pattern()]
 }
 
-// auditNote is what a handler tells the trail about its call.
-type auditNote struct {
-	read   bool
-	target map[string]string
-}
-
-type auditNoteKey struct{}
-
 // AuditRead puts this read on the audit trail: the handler is handing out
 // a credit report's contents.
 func AuditRead(r *http.Request) {
-	if n, ok := r.Context().Value(auditNoteKey{}).(*auditNote); ok {
-		n.read = true
+	if n := credit.AuditNoteFrom(r.Context()); n != nil {
+		n.Read()
 	}
 }
 
@@ -223,12 +217,24 @@ func AuditRead(r *http.Request) {
 // beyond the path's ids: the id it created (consultationId, ...), the
 // masked document it concerned. Documents must come masked.
 func AuditTarget(r *http.Request, name, value string) {
-	if n, ok := r.Context().Value(auditNoteKey{}).(*auditNote); ok && value != "" {
-		if n.target == nil {
-			n.target = map[string]string{}
-		}
-		n.target[name] = value
+	credit.NameAuditTarget(r.Context(), name, value)
+}
+
+// auditedWithRecord are the calls whose audit event is written with the
+// record they create, and the status they answer once it is written (see
+// credit.AuditNote).
+var auditedWithRecord = map[string]int{
+	"POST /consultations": http.StatusCreated,
+}
+
+// offerAudit offers the call's event to the store that writes the record
+// the call creates.
+func (s *Server) offerAudit(r *http.Request, rt Route, note *credit.AuditNote) {
+	status, ok := auditedWithRecord[rt.Pattern()]
+	if !ok || s.cfg.Audit == nil {
+		return
 	}
+	note.Offer(s.auditEvent(r, rt, credit.AuditOutcome{Status: status}, note), s.now)
 }
 
 // audit appends the event of one call: every state-changing call, refused
@@ -236,14 +242,23 @@ func AuditTarget(r *http.Request, name, value string) {
 // Its target names the path's ids and what the handler added. A failure to
 // append is logged, never turned into the caller's error: the call already
 // happened.
-func (s *Server) audit(r *http.Request, rt Route, status int, code string, note *auditNote) {
-	if s.cfg.Audit == nil || !(audited(rt) || note.read) {
+func (s *Server) audit(r *http.Request, rt Route, status int, code string, note *credit.AuditNote) {
+	if s.cfg.Audit == nil || !(audited(rt) || note.Reads()) {
 		return
 	}
-	now, newID := time.Now, func() string { return uuid.Must(uuid.NewV7()).String() }
-	if s.cfg.Now != nil {
-		now = s.cfg.Now
+	if written, ok := note.WrittenAs(); ok && written.Status == status && code == "" {
+		return // written with the record the call created
 	}
+	e := s.auditEvent(r, rt, credit.AuditOutcome{Status: status, Code: code}, note)
+	if err := s.cfg.Audit.AppendAudit(context.WithoutCancel(r.Context()), e); err != nil {
+		Logger(r.Context()).ErrorContext(r.Context(), "audit event not recorded", slog.String("action", e.Action), slog.String("error", err.Error()))
+	}
+}
+
+// auditEvent is the call's event with outcome: its target names the path's
+// ids and what the call named.
+func (s *Server) auditEvent(r *http.Request, rt Route, outcome credit.AuditOutcome, note *credit.AuditNote) credit.AuditEvent {
+	newID := func() string { return uuid.Must(uuid.NewV7()).String() }
 	if s.cfg.NewID != nil {
 		newID = s.cfg.NewID
 	}
@@ -255,20 +270,15 @@ func (s *Server) audit(r *http.Request, rt Route, status int, code string, note 
 	for _, name := range wildcards(rt.Path) {
 		target[name] = r.PathValue(name)
 	}
-	for name, v := range note.target {
-		target[name] = v
-	}
+	maps.Copy(target, note.Targets())
 	e := credit.AuditEvent{
-		ID: newID(), At: now().UTC(), Actor: credit.Actor{Subject: actor.Subject, Name: actor.Name},
-		Action: rt.Pattern(), Target: target, RequestID: RequestID(r.Context()),
-		Outcome: credit.AuditOutcome{Status: status, Code: code},
+		ID: newID(), At: s.now().UTC(), Actor: credit.Actor{Subject: actor.Subject, Name: actor.Name},
+		Action: rt.Pattern(), Target: target, RequestID: RequestID(r.Context()), Outcome: outcome,
 	}
 	if len(target) == 0 {
 		e.Target = nil
 	}
-	if err := s.cfg.Audit.AppendAudit(context.WithoutCancel(r.Context()), e); err != nil {
-		Logger(r.Context()).ErrorContext(r.Context(), "audit event not recorded", slog.String("action", e.Action), slog.String("error", err.Error()))
-	}
+	return e
 }
 
 // wildcards lists the names of a path pattern's {wildcards}.
