@@ -127,7 +127,8 @@ func sequentialRounds(calls []awsCall) int {
 // local runner serves (every client built from the stack's environment,
 // each area on its own server), against the bare call to the Connect SA
 // sandbox with the same form, both at zero sandbox latency, on one running
-// stack. Between the service and each stand-in (DynamoDB, S3, Secrets
+// stack, with the repeat interval on (every consultation after the first a
+// confirmed repeat). Between the service and each stand-in (DynamoDB, S3, Secrets
 // Manager, the sandbox) a proxy records every call's start and end, so that
 // the calls of a consultation are counted and those that overlap count as
 // one sequential round trip.
@@ -212,7 +213,7 @@ func BenchmarkConsultation(b *testing.B) {
 		return resp.StatusCode, string(raw)
 	}
 	for _, req := range []struct{ method, path, body string }{
-		{"PUT", "/parameters", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":0}`},
+		{"PUT", "/parameters", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":30}`},
 		{"POST", "/integrations", `{"intermediary":"connect","branchId":"filial-7","environment":"homologation",
 			"login":"` + sandboxtest.Account().Credentials.Login + `","consultationPassword":"Sand@123","pefinPassword":"246802",
 			"defaultPlan":"report_score","sendSmsOnInclusion":false,"responsibleCpf":"52998224725","automation":{"enabled":false}}`},
@@ -221,7 +222,9 @@ func BenchmarkConsultation(b *testing.B) {
 			b.Fatalf("%s %s: %d %s", req.method, req.path, status, body)
 		}
 	}
-	const consultation = `{"document":"529.982.247-25","branchId":"filial-7","uf":"SP"}`
+	// The interval rule is on, as an ISP runs it: every consultation after
+	// the first is a confirmed repeat.
+	const consultation = `{"document":"529.982.247-25","branchId":"filial-7","uf":"SP","confirmRepeat":true}`
 	consult := func() (time.Duration, []awsCall) {
 		start := time.Now()
 		status, body := do("POST", "/consultations", consultation)
