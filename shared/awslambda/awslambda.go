@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -18,9 +17,6 @@ import (
 	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 )
 
@@ -35,14 +31,14 @@ type RunRef struct {
 	ID string `json:"id"`
 }
 
-// InvokeAPI is the part of the Lambda client the starter uses.
-type InvokeAPI interface {
-	Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+// AsyncInvoker queues an asynchronous invocation of a function (Invoker).
+type AsyncInvoker interface {
+	InvokeAsync(ctx context.Context, function string, payload []byte) error
 }
 
 // RunStarter hands a run to an asynchronous invocation of FunctionName.
 type RunStarter struct {
-	Client       InvokeAPI
+	Client       AsyncInvoker
 	FunctionName string
 }
 
@@ -55,16 +51,8 @@ func (s *RunStarter) StartBillingRun(ctx context.Context, runID string) error {
 	if err != nil {
 		return credit.Internal(err, "awslambda: encode run request")
 	}
-	out, err := s.Client.Invoke(ctx, &lambda.InvokeInput{
-		FunctionName:   aws.String(s.FunctionName),
-		InvocationType: types.InvocationTypeEvent,
-		Payload:        payload,
-	})
-	if err != nil {
+	if err := s.Client.InvokeAsync(ctx, s.FunctionName, payload); err != nil {
 		return credit.Internal(err, "awslambda: invoke %s", s.FunctionName)
-	}
-	if out.StatusCode != http.StatusAccepted {
-		return credit.Internal(fmt.Errorf("status %d", out.StatusCode), "awslambda: invoke %s", s.FunctionName)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ type Clients struct {
 	S3             *s3.Client
 	// Lambda hands the billing rule's manual runs over when
 	// BillingRule.FunctionName is set.
-	Lambda awslambda.InvokeAPI
+	Lambda awslambda.AsyncInvoker
 	// HTTP carries the bureau calls.
 	HTTP *http.Client
 }

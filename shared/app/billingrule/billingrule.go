@@ -23,7 +23,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 )
 
 // Environment of the billing-rule function.
@@ -77,15 +76,15 @@ func ConfigFromEnv() (Config, error) {
 	return c, nil
 }
 
-// Lambda is the Lambda client on cfg, which hands manual runs over.
-func Lambda(cfg aws.Config) *lambda.Client {
-	return lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.BaseEndpoint = app.ServiceEndpoint(cfg, "LAMBDA") })
+// Lambda is the Lambda invoker on cfg, which hands manual runs over.
+func Lambda(cfg aws.Config) *awslambda.Invoker {
+	return &awslambda.Invoker{Config: cfg, Endpoint: aws.ToString(app.ServiceEndpoint(cfg, "LAMBDA"))}
 }
 
 // Rule is the billing rule on b's adapters, logging to log. A manual run
 // goes to an asynchronous invocation of cfg.FunctionName through invoker,
 // or, with no function name, to a goroutine of this process.
-func Rule(b *bureau.App, cfg Config, invoker awslambda.InvokeAPI, log *slog.Logger) *credit.BillingRule {
+func Rule(b *bureau.App, cfg Config, invoker awslambda.AsyncInvoker, log *slog.Logger) *credit.BillingRule {
 	r := &credit.BillingRule{
 		Store: b.Store, Negativations: b.Negativations(), Config: cfg.Rule,
 		Now: b.Now, NewID: b.NewID, Log: log,
@@ -111,7 +110,7 @@ func (p inProcess) StartBillingRun(ctx context.Context, runID string) error {
 }
 
 // Handler is the billing rule's HTTP area on Rule.
-func Handler(b *bureau.App, cfg Config, invoker awslambda.InvokeAPI) *httpapi.BillingRuleHandler {
+func Handler(b *bureau.App, cfg Config, invoker awslambda.AsyncInvoker) *httpapi.BillingRuleHandler {
 	return &httpapi.BillingRuleHandler{Rule: Rule(b, cfg, invoker, b.Log)}
 }
 
@@ -135,7 +134,7 @@ func CheckOverdueRemovals(ctx context.Context, b *bureau.App) error {
 
 // Function is the billing-rule function's one Lambda entry: the schedule's
 // event, the API's requests and its own asynchronous invocations.
-func Function(b *bureau.App, cfg Config, invoker awslambda.InvokeAPI) *awslambda.Handler {
+func Function(b *bureau.App, cfg Config, invoker awslambda.AsyncInvoker) *awslambda.Handler {
 	// One rule for every invocation: the handler puts the invocation's
 	// request id in the context, which every log line carries.
 	rule := Rule(b, cfg, invoker, b.Log)

@@ -12,8 +12,6 @@ import (
 	"creditanalysis/shared/awslambda"
 	"creditanalysis/shared/credit"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -59,9 +57,9 @@ func TestConfigFromEnv(t *testing.T) {
 // fakeLambda records the function asked to run.
 type fakeLambda struct{ function string }
 
-func (f *fakeLambda) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
-	f.function = aws.ToString(in.FunctionName)
-	return &lambda.InvokeOutput{StatusCode: 202}, nil
+func (f *fakeLambda) InvokeAsync(_ context.Context, function string, _ []byte) error {
+	f.function = function
+	return nil
 }
 
 // A manual run goes to the function when one is named, and stays in this
