@@ -44,7 +44,8 @@ var functionLinks = map[string]struct{ bureau, pdf bool }{
 	"integrations":  {bureau: true},
 	"passwords":     {bureau: true},
 	"negativations": {bureau: true},
-	"consultations": {bureau: true, pdf: true},
+	"consultations": {bureau: true},
+	"reports":       {pdf: true},
 	"billing-rule":  {bureau: true},
 	// Reads the table's stream (its images, through the DynamoDB types)
 	// and writes to EventBridge.

@@ -35,6 +35,7 @@ var coldStartFixture = map[string]string{
 	"parameters":      "get-parameters",
 	"parties":         "get-customer",
 	"passwords":       "list-password-changes-missing",
+	"reports":         "get-consultation-pdf-json",
 }
 
 // lambdaEnvironment is what Lambda itself sets in a function's environment

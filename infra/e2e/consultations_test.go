@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Plan of the consultations function for TestFunctionsUnderRIE. It runs on a
+// Plans of the consultations and reports functions for TestFunctionsUnderRIE. It runs on a
 // fresh stack, before the parameters function turns the master switch on:
 // every consultation is refused, reads find nothing.
 func init() {
@@ -31,9 +31,11 @@ func init() {
 		{fixture: "list-consultations", status: 200, body: `{"items":[],"nextCursor":null}`},
 		{fixture: "list-consultations-invalid-period", status: 400, code: "validation_failed"},
 		{fixture: "get-consultation-missing", status: 404, code: "not_found"},
+		{fixture: "list-party-consultations", status: 404, code: "not_found"},
+	}
+	plans["reports"] = []step{
 		{fixture: "get-consultation-pdf", status: 404, code: "not_found"},
 		{fixture: "get-consultation-pdf-viewer-forbidden", status: 403, code: "forbidden"},
-		{fixture: "list-party-consultations", status: 404, code: "not_found"},
 	}
 }
 
@@ -42,7 +44,8 @@ func init() {
 // (DynamoDB Local, S3 stand-in, Secrets Manager stand-in, Connect SA
 // sandbox): the events/consultations fixtures in the order an analyst would
 // send them, every answer checked against openapi.yaml, and the report PDF
-// downloaded through its presigned link.
+// made by the reports function's bootstrap and downloaded through its
+// presigned link.
 func TestConsultationEndToEnd(t *testing.T) {
 	root := moduleRoot(t)
 	rie := rieBinary(t, root)
@@ -69,15 +72,27 @@ func TestConsultationEndToEnd(t *testing.T) {
 		require.Less(t, resp.StatusCode, 300, "%s %s: %s", req.method, req.path, body)
 	}
 
-	bootstrap := buildFunction(t, root, "consultations")
-	url := startRIE(t, rie, bootstrap, env)
+	// The consultations function, and the reports function that serves the
+	// PDFs, each under its own emulator; requests go to the one API Gateway
+	// routes them to.
+	url := startRIE(t, rie, buildFunction(t, root, "consultations"), env)
+	reportsURL := startRIE(t, rie, buildFunction(t, root, "reports"), env)
 
 	type body = map[string]any
 	send := func(e events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, body) {
 		t.Helper()
-		return sendChecked(t, spec, url, e, "52998224725", "529.982.247-25", "11144477735", "111.444.777-35")
+		to := url
+		if strings.HasSuffix(e.RawPath, "/pdf") {
+			to = reportsURL
+		}
+		return sendChecked(t, spec, to, e, "52998224725", "529.982.247-25", "11144477735", "111.444.777-35")
 	}
-	fixture := func(name string) events.APIGatewayV2HTTPRequest { return loadFixture(t, root, "consultations", name) }
+	fixture := func(name string) events.APIGatewayV2HTTPRequest {
+		if strings.HasPrefix(name, "get-consultation-pdf") {
+			return loadFixture(t, root, "reports", name)
+		}
+		return loadFixture(t, root, "consultations", name)
+	}
 	at := func(name, path, query string) events.APIGatewayV2HTTPRequest {
 		e := fixture(name)
 		e.RawPath, e.RequestContext.HTTP.Path, e.RawQueryString, e.QueryStringParameters = path, path, query, nil

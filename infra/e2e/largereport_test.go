@@ -25,7 +25,7 @@ func TestLargeReportEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	t.Cleanup(st.Stop)
 	p := stackApp(t, st, stackConfig(t, st, ""), nil)
-	api, admin := serveAreas(t, p, nil, p.ParametersHandler(), p.IntegrationsHandler(), p.ConsultationsHandler())
+	api, admin := serveAreas(t, p, nil, p.ParametersHandler(), p.IntegrationsHandler(), p.ConsultationsHandler(), p.ReportsHandler())
 	for _, req := range []struct{ method, path, body string }{
 		{"PUT", "/parameters", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":30}`},
 		{"POST", "/integrations", `{"intermediary":"connect","branchId":"filial-7","environment":"homologation",

@@ -20,6 +20,7 @@ func TestLogicalID(t *testing.T) {
 		"parameters":    "ParametersFunction",
 		"billing-rule":  "BillingRuleFunction",
 		"consultations": "ConsultationsFunction",
+		"reports":       "ReportsFunction",
 	}
 	for area, want := range tests {
 		assert.Equal(t, want, samenv.LogicalID(area), area)

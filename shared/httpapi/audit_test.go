@@ -92,9 +92,9 @@ func TestReportReadsAreAudited(t *testing.T) {
 	log := memory.NewAudit()
 	n := 0
 	cfg := httpapi.Config{Logger: discardLogger(), Audit: log, Now: func() time.Time { n++; return consultationNow.Add(time.Duration(n) * time.Second) }}
-	h := httpapi.NewServer(cfg, &httpapi.ConsultationsHandler{Service: svc}, &httpapi.AuditHandler{Log: log})
+	h := httpapi.NewServer(cfg, &httpapi.ConsultationsHandler{Service: svc}, &httpapi.ReportsHandler{Service: svc}, &httpapi.AuditHandler{Log: log})
 	load := func(name string) events.APIGatewayV2HTTPRequest {
-		return loadEvent(t, filepath.Join(eventsDir, "consultations", name+".json"))
+		return consultationEvent(t, name)
 	}
 	run := func(e events.APIGatewayV2HTTPRequest) int { return invoke(t, h, e).StatusCode }
 

@@ -21,7 +21,6 @@ func (h *ConsultationsHandler) Routes() []Route {
 		{"POST", "/consultations", h.create},
 		{"GET", "/consultations", h.list},
 		{"GET", "/consultations/{id}", h.get},
-		{"GET", "/consultations/{id}/pdf", h.pdf},
 		{"GET", "/parties/{kind}/{id}/consultations", h.listByParty},
 		{"POST", "/parties/{kind}/{id}/erasure", h.erase},
 	}
@@ -100,12 +99,6 @@ type overviewCountsView struct {
 	Occurrences     int          `json:"occurrences"`
 	NothingRecorded bool         `json:"nothingRecorded"`
 	PendenciesTotal credit.Cents `json:"pendenciesTotalCents"`
-}
-
-// pdfLinkView is a short-lived link to a report's PDF.
-type pdfLinkView struct {
-	URL       string    `json:"url"`
-	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 // reportAccess is how much of a consultation's report a view holds.
@@ -297,29 +290,6 @@ func viewConsultations(r *http.Request, items []credit.Consultation) []consultat
 
 // pdf redirects to a short-lived link to the report's PDF (303, so that a
 // browser or `curl -L` downloads it); ?format=json answers the link instead.
-func (h *ConsultationsHandler) pdf(w http.ResponseWriter, r *http.Request) error {
-	id, err := PathID(r, "id")
-	if err != nil {
-		return err
-	}
-	format := r.URL.Query().Get("format")
-	if format != "" && format != "json" {
-		return invalidParam("format", `deve ser "json" ou omitido`)
-	}
-	u, err := h.Service.ReportURL(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	link := pdfLinkView(u)
-	if format == "json" {
-		WriteJSON(w, http.StatusOK, link)
-		return nil
-	}
-	w.Header().Set("Location", u.URL)
-	WriteJSON(w, http.StatusSeeOther, link)
-	return nil
-}
-
 // erasureView is what an erasure did: the party's data and its invoices are
 // gone, and so many consultations keep only their minimal record.
 type erasureView struct {

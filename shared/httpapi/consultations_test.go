@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ import (
 	"creditanalysis/shared/memory"
 	"creditanalysis/shared/pdf"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -89,7 +91,21 @@ func consultationsServer(t *testing.T, logs *bytes.Buffer) (*httpapi.Server, *me
 }
 
 func consultationsHandler(svc *credit.ConsultationService, logs *bytes.Buffer) *httpapi.Server {
-	return httpapi.NewServer(httpapi.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))}, &httpapi.ConsultationsHandler{Service: svc})
+	return httpapi.NewServer(httpapi.Config{Logger: slog.New(slog.NewJSONHandler(logs, nil))}, &httpapi.ConsultationsHandler{Service: svc}, &httpapi.ReportsHandler{Service: svc})
+}
+
+// consultationEvent loads a fixture of the consultation center's routes:
+// the consultations function's, or the reports function's (the PDFs).
+func consultationEvent(t *testing.T, name string) events.APIGatewayV2HTTPRequest {
+	t.Helper()
+	for _, function := range []string{"consultations", "reports"} {
+		path := filepath.Join(eventsDir, function, name+".json")
+		if _, err := os.Stat(path); err == nil {
+			return loadEvent(t, path)
+		}
+	}
+	t.Fatalf("no fixture %s in events/consultations or events/reports", name)
+	return events.APIGatewayV2HTTPRequest{}
 }
 
 // consultationsService is the service behind consultationsServer.
@@ -237,7 +253,7 @@ func TestConsultationsFixtures(t *testing.T) {
 	}
 	spec := apispec.Load(t)
 	for _, s := range steps {
-		e := loadEvent(t, filepath.Join(eventsDir, "consultations", s.fixture+".json"))
+		e := consultationEvent(t, s.fixture)
 		resp := invoke(t, h, e)
 		require.Equal(t, s.status, resp.StatusCode, "%s: %s", s.fixture, resp.Body)
 		header := http.Header{}
@@ -268,7 +284,7 @@ func TestConsultationsFixtures(t *testing.T) {
 	for _, full := range []string{"52998224725", "11144477735", "10000000795"} {
 		assert.NotContains(t, logs.String(), full, "no full document in the logs")
 	}
-	names := fixtures(t, "consultations")
+	names := append(fixtures(t, "consultations"), fixtures(t, "reports")...)
 	for _, s := range steps {
 		assert.Contains(t, names, s.fixture)
 	}
@@ -280,10 +296,10 @@ func TestConsultationsListFollowsCursorsAndFilters(t *testing.T) {
 	var logs bytes.Buffer
 	h, _, _ := consultationsServer(t, &logs)
 	for _, f := range []string{"create-consultation", "create-consultation-party", "create-consultation-bureau-unavailable"} {
-		require.Less(t, invoke(t, h, loadEvent(t, filepath.Join(eventsDir, "consultations", f+".json"))).StatusCode, 503)
+		require.Less(t, invoke(t, h, consultationEvent(t, f)).StatusCode, 503)
 	}
 	list := func(query string) (int, map[string]any) {
-		e := loadEvent(t, filepath.Join(eventsDir, "consultations", "list-consultations.json"))
+		e := consultationEvent(t, "list-consultations")
 		e.RawQueryString, e.QueryStringParameters = query, nil
 		resp := invoke(t, h, e)
 		var b map[string]any
@@ -350,7 +366,7 @@ func TestConsultationReportExpired(t *testing.T) {
 	type body = map[string]any
 	call := func(t *testing.T, fixture string) (int, body) {
 		t.Helper()
-		e := loadEvent(t, filepath.Join(eventsDir, "consultations", fixture+".json"))
+		e := consultationEvent(t, fixture)
 		resp := invoke(t, h, e)
 		path := e.RawPath
 		if e.RawQueryString != "" {

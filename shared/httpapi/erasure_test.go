@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -34,12 +33,12 @@ func TestPartyErasure(t *testing.T) {
 		&httpapi.ConsultationsHandler{Service: svc, Erasure: &credit.ErasureService{
 			Parties: store, Consultations: svc.Store, Negativations: store, Reports: reports,
 			Now: func() time.Time { return erasedAt },
-		}})
+		}}, &httpapi.ReportsHandler{Service: svc})
 	spec := apispec.Load(t)
 	type body = map[string]any
 	call := func(t *testing.T, fixture string) (int, body) {
 		t.Helper()
-		e := loadEvent(t, filepath.Join(eventsDir, "consultations", fixture+".json"))
+		e := consultationEvent(t, fixture)
 		resp := invoke(t, h, e)
 		header := http.Header{}
 		for k, v := range resp.Headers {

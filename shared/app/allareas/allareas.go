@@ -11,8 +11,10 @@ import (
 
 	"creditanalysis/shared/app"
 	"creditanalysis/shared/app/billingrule"
+	"creditanalysis/shared/app/bucket"
 	"creditanalysis/shared/app/bureau"
 	"creditanalysis/shared/app/consultations"
+	"creditanalysis/shared/app/reports"
 	"creditanalysis/shared/awslambda"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/httpapi"
@@ -24,10 +26,10 @@ import (
 
 // Config is every function's configuration together.
 type Config struct {
-	App           app.Config
-	Bureau        bureau.Config
-	Consultations consultations.Config
-	BillingRule   billingrule.Config
+	App         app.Config
+	Bureau      bureau.Config
+	Reports     bucket.Config
+	BillingRule billingrule.Config
 }
 
 // ConfigFromEnv reads every function's configuration from the environment.
@@ -40,7 +42,7 @@ func ConfigFromEnv() (Config, error) {
 	if c.Bureau, err = bureau.ConfigFromEnv(); err != nil {
 		return c, err
 	}
-	c.Consultations = consultations.ConfigFromEnv()
+	c.Reports = bucket.ConfigFromEnv()
 	if c.BillingRule, err = billingrule.ConfigFromEnv(); err != nil {
 		return c, err
 	}
@@ -68,7 +70,7 @@ func AWSClients(cfg Config) (Clients, error) {
 	return Clients{
 		DynamoDB:       app.DynamoDB(aws),
 		SecretsManager: bureau.SecretsManager(aws),
-		S3:             consultations.S3(aws, cfg.Consultations),
+		S3:             bucket.S3(aws, cfg.Reports),
 		Lambda:         billingrule.Lambda(aws),
 		HTTP:           bureau.HTTPClient(),
 	}, nil
@@ -89,12 +91,17 @@ func New(cfg Config, c Clients, log *slog.Logger) *Product {
 
 // Consultations is the consultations function's service.
 func (p *Product) Consultations() *credit.ConsultationService {
-	return consultations.Service(p.App, p.cfg.Consultations, p.clients.S3)
+	return consultations.Service(p.App, p.cfg.Reports, p.clients.S3)
 }
 
 // ConsultationsHandler is the consultations function's area.
 func (p *Product) ConsultationsHandler() *httpapi.ConsultationsHandler {
-	return consultations.Handler(p.App, p.cfg.Consultations, p.clients.S3)
+	return consultations.Handler(p.App, p.cfg.Reports, p.clients.S3)
+}
+
+// ReportsHandler is the reports function's area.
+func (p *Product) ReportsHandler() *httpapi.ReportsHandler {
+	return reports.Handler(p.App.App, p.cfg.Reports, p.clients.S3)
 }
 
 // BillingRule is the billing-rule function's rule with tuning rule,
@@ -124,6 +131,7 @@ func (p *Product) Functions() []Function {
 		{"parameters", p.ParametersHandler()},
 		{"parties", p.PartiesHandler()},
 		{"passwords", p.PasswordsHandler()},
+		{"reports", p.ReportsHandler()},
 	}
 }
 

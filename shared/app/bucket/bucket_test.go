@@ -1,10 +1,10 @@
-package consultations_test
+package bucket_test
 
 import (
 	"testing"
 
 	"creditanalysis/shared/app"
-	"creditanalysis/shared/app/consultations"
+	"creditanalysis/shared/app/bucket"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/stretchr/testify/assert"
@@ -33,9 +33,9 @@ func TestS3FromEnvironment(t *testing.T) {
 			t.Setenv("REPORT_BUCKET", "reports")
 			awsCfg, err := app.AWSConfig()
 			require.NoError(t, err)
-			cfg := consultations.ConfigFromEnv()
+			cfg := bucket.ConfigFromEnv()
 			assert.Equal(t, "reports", cfg.ReportBucket)
-			opts := consultations.S3(awsCfg, cfg).Options()
+			opts := bucket.S3(awsCfg, cfg).Options()
 			assert.Equal(t, tt.wantEndpoint, opts.BaseEndpoint)
 			assert.Equal(t, tt.wantPathStyle, opts.UsePathStyle)
 		})
