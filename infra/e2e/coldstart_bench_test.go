@@ -83,7 +83,10 @@ var (
 // The functions take turns, one cold start each per round, so that the
 // machine's changing load falls on all of them alike; two rounds before the
 // counted ones read the new binaries from disk and let the stand-ins (a JVM
-// among them) warm up.
+// among them) warm up. An empty function (aws-lambda-go alone,
+// testdata/emptyfunction) takes its turn too: its INIT is the floor the
+// emulator and a Go process set on this machine, and each function is also
+// reported above it.
 //
 //	go test ./infra/e2e/ -run '^$' -bench ColdStart -benchtime 30x
 func BenchmarkColdStart(b *testing.B) {
@@ -124,6 +127,16 @@ func BenchmarkColdStart(b *testing.B) {
 		}
 		fns = append(fns, f)
 	}
+	// The floor: a function of aws-lambda-go alone, in the same rounds.
+	floor := &function{name: "(empty function)", bootstrap: filepath.Join(b.TempDir(), "emptyfunction", "bootstrap"),
+		env: lambdaEnvironment("emptyfunction", st), event: []byte(`{}`)}
+	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", floor.bootstrap, "./infra/e2e/testdata/emptyfunction")
+	build.Dir = root
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("build the empty function: %v\n%s", err, out)
+	}
+	fns = append(fns, floor)
 	for range 2 {
 		for _, f := range fns {
 			coldStart(b, rie, f.bootstrap, f.env, f.event)
@@ -139,13 +152,15 @@ func BenchmarkColdStart(b *testing.B) {
 	b.StopTimer()
 	// The mean, and the median, which a loaded machine's outliers move
 	// less.
-	for _, f := range fns {
+	for _, f := range fns[:len(fns)-1] {
 		b.ReportMetric(median(f.inits), f.name+"-init-ms-p50")
 		b.ReportMetric(mean(f.inits), f.name+"-init-ms")
 		b.ReportMetric(median(f.invokes), f.name+"-first-invoke-ms-p50")
-		b.Logf("%-16s INIT p50 %6.2f ms  mean %6.2f ms  p90 %6.2f ms   first invoke p50 %6.2f ms", f.name,
-			median(f.inits), mean(f.inits), percentile(f.inits, 0.9), median(f.invokes))
+		b.Logf("%-16s INIT p50 %6.2f ms  mean %6.2f ms  p90 %6.2f ms   first invoke p50 %6.2f ms   INIT p50 above the empty function %5.2f ms", f.name,
+			median(f.inits), mean(f.inits), percentile(f.inits, 0.9), median(f.invokes), median(f.inits)-median(floor.inits))
 	}
+	b.ReportMetric(median(floor.inits), "empty-function-init-ms-p50")
+	b.Logf("%-16s INIT p50 %6.2f ms  mean %6.2f ms  p90 %6.2f ms", floor.name, median(floor.inits), mean(floor.inits), percentile(floor.inits, 0.9))
 	b.ReportMetric(0, "ns/op")
 }
 
