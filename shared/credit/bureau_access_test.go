@@ -96,25 +96,32 @@ func TestBureauAccessChecksStoredCredentials(t *testing.T) {
 	assert.Equal(t, credit.CredentialCheck{Consultation: true}, check)
 }
 
+// The deadline tests' request: deadlineWindow of time left, of which the
+// bureau calls keep deadlineMargin for the work after them (room enough
+// under load).
+const (
+	deadlineMargin = 400 * time.Millisecond
+	deadlineWindow = 1600 * time.Millisecond
+)
+
+// bureauTooSlow answers when the bureau would, long after the request is
+// over, unless its context ends first: a bureau timeout then.
+func bureauTooSlow(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return credit.BureauTimeout(ctx.Err())
+	case <-time.After(time.Minute):
+		return nil
+	}
+}
+
 // TestBureauAccessKeepsToTheRequestsDeadline: every bureau call ends the
 // margin before the request's deadline whatever the adapter's timeout, the
 // second call gets only what the first left, and a spent budget answers
 // bureau_unavailable before the deadline without calling.
 func TestBureauAccessKeepsToTheRequestsDeadline(t *testing.T) {
-	const (
-		margin = 400 * time.Millisecond  // room for the work after the call, under load
-		window = 1600 * time.Millisecond // the request's time left
-	)
-	// slow answers when the bureau would, long after the request is over,
-	// unless its context ends first.
-	slow := func(ctx context.Context) error {
-		select {
-		case <-ctx.Done():
-			return credit.BureauTimeout(ctx.Err())
-		case <-time.After(time.Minute):
-			return nil
-		}
-	}
+	const margin, window = deadlineMargin, deadlineWindow
+	slow := bureauTooSlow
 	tests := []struct {
 		name string
 		// window is the request's time left; zero means window.

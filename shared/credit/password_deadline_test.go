@@ -19,18 +19,8 @@ import (
 // the change answers before the deadline, completed or rolled back, never
 // left open; with no time left nothing is sent.
 func TestPasswordChangeKeepsToTheRequestsDeadline(t *testing.T) {
-	const (
-		margin = 400 * time.Millisecond  // room for the work after the call, under load
-		window = 1600 * time.Millisecond // the request's time left
-	)
-	hang := func(ctx context.Context) error {
-		select {
-		case <-ctx.Done():
-			return credit.BureauTimeout(ctx.Err())
-		case <-time.After(time.Minute):
-			return nil
-		}
-	}
+	const margin, window = deadlineMargin, deadlineWindow
+	hang := bureauTooSlow
 	tests := []struct {
 		name   string
 		window time.Duration
