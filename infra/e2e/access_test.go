@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -77,9 +76,7 @@ func concrete(path string) string {
 // expired one (401 every time), and with each role (403 `forbidden` exactly
 // where the matrix says no).
 func TestEveryRouteEnforcesTheRoleMatrix(t *testing.T) {
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	base := localGateway(t, st, nil)
 
 	tokens := map[credit.Role]string{}

@@ -15,7 +15,6 @@ import (
 
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/credit/credittest"
 	"creditanalysis/shared/dynamo"
@@ -100,9 +99,7 @@ func TestBillingRuleEndToEnd(t *testing.T) {
 	spec := apispec.Load(t)
 	ctx := context.Background()
 
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	bureauURL, inclusions := countingProxy(t, st.ConnectSAEndpoint)
 	env := st.Env()
 	env["CONNECTSA_HOMOLOGATION_URL"], env["CONNECTSA_PRODUCTION_URL"] = bureauURL, bureauURL

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/localauth"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 
 	"github.com/stretchr/testify/assert"
@@ -27,9 +25,7 @@ import (
 // and acting on another branch answers 403 branch_not_allowed; a user
 // without the claim sees both branches.
 func TestUsersKeptToTheirBranches(t *testing.T) {
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	base := localGateway(t, st, nil)
 
 	kept := func(sub string, role credit.Role, branches ...string) string {

@@ -17,7 +17,6 @@ import (
 
 	"creditanalysis/infra/apigateway"
 	"creditanalysis/infra/apispec"
-	"creditanalysis/infra/stack"
 	"creditanalysis/infra/swaggerui"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/httpapi"
@@ -125,16 +124,15 @@ func evaluate(t *testing.T, ctx context.Context, body string, out any) {
 func TestBrowserFrontend(t *testing.T) {
 	ctx, requests := browser(t)
 
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	var logs syncBuffer
 	logger := jsonLogger(&logs)
 	a := stackApp(t, st, stackConfig(t, st, ""), logger)
 
 	allowed, stranger := pageServer(t), pageServer(t)
 	gw := apigateway.New(gatewayKey, logger)
-	gw.Origins, err = apigateway.ParseOrigins(allowed)
+	origins, err := apigateway.ParseOrigins(allowed)
+	gw.Origins = origins
 	require.NoError(t, err)
 	for _, fn := range a.Functions() {
 		gw.Area(fn.Area, a.Server(fn.Area))

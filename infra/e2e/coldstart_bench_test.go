@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"maps"
 	"net/http"
@@ -101,11 +100,7 @@ func BenchmarkColdStart(b *testing.B) {
 	if _, err := os.Stat(rie); err != nil {
 		b.Fatalf("no runtime emulator at %s: run make deps", rie)
 	}
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(st.Stop)
+	st := startStack(b)
 
 	type function struct {
 		name, bootstrap string
@@ -115,13 +110,8 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 	var fns []*function
 	for _, name := range slices.Sorted(maps.Keys(coldStartFixture)) {
-		f := &function{name: name, bootstrap: filepath.Join(b.TempDir(), name, "bootstrap"), env: lambdaEnvironment(name, st)}
-		build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", f.bootstrap, "./functions/"+name)
-		build.Dir = root
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := build.CombinedOutput(); err != nil {
-			b.Fatalf("build %s: %v\n%s", name, err, out)
-		}
+		f := &function{name: name, bootstrap: buildFunction(b, root, name), env: lambdaEnvironment(name, st)}
+		var err error
 		if f.event, err = os.ReadFile(filepath.Join(root, "events", name, coldStartFixture[name]+".json")); err != nil {
 			b.Fatal(err)
 		}
@@ -130,12 +120,7 @@ func BenchmarkColdStart(b *testing.B) {
 	// The floor: a function of aws-lambda-go alone, in the same rounds.
 	floor := &function{name: "(empty function)", bootstrap: filepath.Join(b.TempDir(), "emptyfunction", "bootstrap"),
 		env: lambdaEnvironment("emptyfunction", st), event: []byte(`{}`)}
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", floor.bootstrap, "./infra/e2e/testdata/emptyfunction")
-	build.Dir = root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build the empty function: %v\n%s", err, out)
-	}
+	goBuild(b, root, floor.bootstrap, lambdaBuildEnv, slices.Concat(lambdaBuildFlags, []string{"./infra/e2e/testdata/emptyfunction"})...)
 	fns = append(fns, floor)
 	for range 2 {
 		for _, f := range fns {

@@ -23,7 +23,6 @@ import (
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/localauth"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/credit"
 )
@@ -152,11 +151,7 @@ func BenchmarkConsultation(b *testing.B) {
 		}
 		latency = d
 	}
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(st.Stop)
+	st := startStack(b)
 
 	calls := &callLog{}
 	env := st.Env()

@@ -10,7 +10,6 @@ import (
 
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/stack"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -52,9 +51,7 @@ func TestConsultationEndToEnd(t *testing.T) {
 	spec := apispec.Load(t)
 	ctx := context.Background()
 
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	env := st.Env()
 
 	// The rest of the product, in process on the same stack: the switch on,

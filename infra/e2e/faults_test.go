@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -15,7 +14,6 @@ import (
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/localaws"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/credit"
 
@@ -81,9 +79,7 @@ func cpf(base int) string {
 // consultation and negativation is left in a definite, visible state, and
 // that a retry after the fault registers nothing twice.
 func TestBureauAndStoreFaultsLeaveDefiniteStates(t *testing.T) {
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	bureauURL, inclusions := countingProxy(t, st.ConnectSAEndpoint)
 	writes := &failingWrites{next: http.DefaultTransport}
 	var logs syncBuffer

@@ -80,8 +80,19 @@ func rieBinary(t *testing.T, root string) string {
 	return path
 }
 
+// startStack starts the local stack in memory (DynamoDB Local, the S3,
+// Secrets Manager and EventBridge stand-ins, the Connect SA sandbox) for one
+// test or benchmark, stopped when it ends.
+func startStack(t testing.TB) *stack.Stack {
+	t.Helper()
+	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
+	require.NoError(t, err)
+	t.Cleanup(st.Stop)
+	return st
+}
+
 // goBuild builds packages into dir with extra environment.
-func goBuild(t *testing.T, root, out string, env []string, args ...string) {
+func goBuild(t testing.TB, root, out string, env []string, args ...string) {
 	t.Helper()
 	cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
 	cmd.Dir = root
@@ -297,12 +308,11 @@ type branchSeven struct {
 func startBranchSeven(t *testing.T, automation credit.Automation, sendSMS bool) branchSeven {
 	t.Helper()
 	ctx := context.Background()
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	b := branchSeven{st: st, base: localGateway(t, st, nil), app: stackApp(t, st, stackConfig(t, st, ""), nil),
 		store: dynamo.New(st.Clients().DynamoDB, st.Env()["TABLE_NAME"])}
 	require.NoError(t, b.store.PutParameters(ctx, credit.Parameters{CreditAnalysisEnabled: true}))
+	var err error
 	b.integration, err = b.app.Integrations().Create(ctx, credit.NewIntegration{
 		IntegrationSettings: credit.IntegrationSettings{Intermediary: credit.IntermediaryConnect, BranchID: "7",
 			Environment: credit.EnvironmentHomologation, Login: sandboxtest.Account().Credentials.Login,

@@ -55,9 +55,7 @@ var hostileQueries = []string{
 // the table holds the same items afterwards (audit events aside: refusals
 // are audited on purpose).
 func TestHostileRequestsGet4xxAndChangeNothing(t *testing.T) {
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	base := localGateway(t, st, nil)
 	admin := token(t, credit.RoleAdmin)
 

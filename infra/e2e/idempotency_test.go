@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -14,7 +13,6 @@ import (
 
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/stack"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -44,10 +42,7 @@ func consultationProxy(t *testing.T, target string) (string, *atomic.Int64) {
 // again; the same key with another body is refused; of concurrent repeats
 // one is charged.
 func TestIdempotencyKeyEndToEnd(t *testing.T) {
-	ctx := context.Background()
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	bureauURL, charged := consultationProxy(t, st.ConnectSAEndpoint)
 	p := stackApp(t, st, stackConfig(t, st, bureauURL), nil)
 	api, admin := serveAreas(t, p, nil, p.ParametersHandler(), p.IntegrationsHandler(), p.PartiesHandler(), p.ConsultationsHandler())

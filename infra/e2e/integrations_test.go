@@ -10,7 +10,6 @@ import (
 
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/dynamo"
 
@@ -28,9 +27,7 @@ import (
 // answer, not a log line.
 func TestIntegrationCredentialsLiveOnlyInSecretsManager(t *testing.T) {
 	ctx := context.Background()
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	_, bureauURL := sandboxtest.Start(t, sandbox.Config{})
 
 	cfg := stackConfig(t, st, bureauURL)
@@ -107,9 +104,7 @@ func TestIntegrationCredentialsLiveOnlyInSecretsManager(t *testing.T) {
 // GET showed it keeps the CPF.
 func TestIntegrationEditedLikeAForm(t *testing.T) {
 	ctx := context.Background()
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	base := localGateway(t, st, nil)
 	admin := token(t, credit.RoleAdmin)
 

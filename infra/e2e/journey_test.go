@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -10,7 +9,6 @@ import (
 	"time"
 
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 
 	"github.com/google/uuid"
@@ -29,9 +27,7 @@ var fullDocuments = regexp.MustCompile(`529\.?982\.?247-?25|111\.?444\.?777-?35`
 // full CPF/CNPJ appears in any log line; answers show documents masked, but
 // for a party read back by a role that writes parties.
 func TestJourneyLeaksNoSecretAndNoDocument(t *testing.T) {
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	var logs syncBuffer
 	iam := newIAMRecorder()
 	base := localGatewayRecording(t, st, &logs, nil, iam)

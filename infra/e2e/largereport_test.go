@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/stack"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -21,9 +20,7 @@ import (
 // listed, read back whole, and its PDF downloads bounded in size.
 func TestLargeReportEndToEnd(t *testing.T) {
 	ctx := context.Background()
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	p := stackApp(t, st, stackConfig(t, st, ""), nil)
 	api, admin := serveAreas(t, p, nil, p.ParametersHandler(), p.IntegrationsHandler(), p.ConsultationsHandler(), p.ReportsHandler())
 	for _, req := range []struct{ method, path, body string }{

@@ -2,7 +2,6 @@ package e2e_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -18,7 +17,6 @@ import (
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -95,11 +93,8 @@ func TestNegativationEndToEnd(t *testing.T) {
 	root := moduleRoot(t)
 	rie := rieBinary(t, root)
 	spec := apispec.Load(t)
-	ctx := context.Background()
 
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	bureauURL, inclusions := countingProxy(t, st.ConnectSAEndpoint)
 	env := st.Env()
 	env["CONNECTSA_HOMOLOGATION_URL"], env["CONNECTSA_PRODUCTION_URL"] = bureauURL, bureauURL

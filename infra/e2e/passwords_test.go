@@ -58,9 +58,7 @@ func TestPasswordChangesEndToEnd(t *testing.T) {
 	spec := apispec.Load(t)
 	ctx := context.Background()
 
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	env := st.Env()
 
 	// The integrations area in process on the same stack creates the

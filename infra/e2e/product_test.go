@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -73,11 +74,18 @@ func token(t *testing.T, role credit.Role) string {
 	return tok
 }
 
+// lambdaBuildEnv and lambdaBuildFlags build a bootstrap as `make build`
+// does for Lambda, for this machine's architecture.
+var (
+	lambdaBuildEnv   = []string{"CGO_ENABLED=0"}
+	lambdaBuildFlags = []string{"-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w"}
+)
+
 // buildFunction builds a function's bootstrap for this machine, as `make
 // build` does for Lambda, and returns its path.
-func buildFunction(t *testing.T, root, name string) string {
+func buildFunction(t testing.TB, root, name string) string {
 	t.Helper()
 	bootstrap := filepath.Join(t.TempDir(), name, "bootstrap")
-	goBuild(t, root, bootstrap, []string{"CGO_ENABLED=0"}, "-tags", "lambda.norpc", "-trimpath", "./functions/"+name)
+	goBuild(t, root, bootstrap, lambdaBuildEnv, slices.Concat(lambdaBuildFlags, []string{"./functions/" + name})...)
 	return bootstrap
 }

@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -10,7 +9,6 @@ import (
 
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/localauth"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 
 	"github.com/stretchr/testify/assert"
@@ -23,9 +21,7 @@ import (
 // analysts only; then one call to the audit trail answers who read the
 // report, and creations name what they made.
 func TestWhoReadThisReport(t *testing.T) {
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	base := localGateway(t, st, nil)
 	admin, analyst, viewer := token(t, credit.RoleAdmin), token(t, credit.RoleAnalyst), token(t, credit.RoleViewer)
 	type body = map[string]any
@@ -114,9 +110,7 @@ func TestWhoReadThisReport(t *testing.T) {
 // TestGroupsGrantExactRoles sends tokens whose groups claim holds names a
 // loose parser would take for roles: only exact group names grant.
 func TestGroupsGrantExactRoles(t *testing.T) {
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	base := localGateway(t, st, nil)
 	tests := []struct {
 		groups    []string

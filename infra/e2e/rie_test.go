@@ -18,7 +18,6 @@ import (
 
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/eventbridgelocal"
-	"creditanalysis/infra/stack"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
@@ -65,9 +64,7 @@ func TestFunctionsUnderRIE(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, functions)
 
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 
 	for _, main := range functions {
 		name := filepath.Base(filepath.Dir(main))

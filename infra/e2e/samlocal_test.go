@@ -17,7 +17,6 @@ import (
 
 	"creditanalysis/infra/localauth"
 	"creditanalysis/infra/samenv"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/app/billingrule"
 	"creditanalysis/shared/credit"
@@ -42,9 +41,7 @@ func TestSAMLocal(t *testing.T) {
 	rie := rieBinary(t, root)
 	ctx := context.Background()
 
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 
 	dataDir := t.TempDir()
 	key, err := localauth.LoadKey(dataDir)

@@ -1,14 +1,12 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"testing"
 	"time"
 
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/stack"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -20,9 +18,7 @@ import (
 // next bureau call is refused, re-reads the secret past the cache and
 // succeeds, instead of failing until the cache expires.
 func TestAnotherFunctionsCachedPasswordHeals(t *testing.T) {
-	st, err := stack.Start(context.Background(), stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	cfg := stackConfig(t, st, "")
 	cfg.Bureau.Secrets.CacheTTL = time.Hour // a cache that would outlive the test
 	changing := stackApp(t, st, cfg, nil)

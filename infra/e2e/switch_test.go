@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
-	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
 	"creditanalysis/shared/credit/credittest"
 	"creditanalysis/shared/dynamo"
@@ -93,9 +92,7 @@ func TestSwitchOffKeepsRemovalsGoing(t *testing.T) {
 // count; another field still changes.
 func TestAccountCannotMoveUnderLiveNegativations(t *testing.T) {
 	ctx := context.Background()
-	st, err := stack.Start(ctx, stack.Options{InMemory: true})
-	require.NoError(t, err)
-	t.Cleanup(st.Stop)
+	st := startStack(t)
 	base := localGateway(t, st, nil)
 	admin := token(t, credit.RoleAdmin)
 
