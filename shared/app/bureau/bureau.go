@@ -69,6 +69,10 @@ type App struct {
 // a pooled client of its own). A nil secrets client serves only to list
 // routes.
 func New(a *app.App, cfg Config, secrets *sm.Client, hc *http.Client) *App {
+	if cfg.ConnectSA.Logger == nil {
+		// The bureau's call lines and metrics go where the app's do.
+		cfg.ConnectSA.Logger = a.Log
+	}
 	b := &App{App: a, Bureau: connectsa.New(cfg.ConnectSA, hc), plans: &credit.PlanCache{}}
 	if secrets != nil {
 		b.Secrets = secretsmanager.New(secrets, cfg.Secrets)
