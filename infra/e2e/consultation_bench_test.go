@@ -23,6 +23,7 @@ import (
 	"creditanalysis/infra/connectsa-sandbox/sandbox"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
 	"creditanalysis/infra/localauth"
+	"creditanalysis/infra/stack"
 	"creditanalysis/shared/app/allareas"
 	"creditanalysis/shared/credit"
 )
@@ -71,15 +72,15 @@ func (l *callLog) since(t time.Time) []awsCall {
 	return out
 }
 
-func newRecordingProxy(b *testing.B, service, target string, log *callLog) string {
-	b.Helper()
+func newRecordingProxy(tb testing.TB, service, target string, log *callLog) string {
+	tb.Helper()
 	u, err := url.Parse(target)
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	p := &recordingProxy{service: service, proxy: httputil.NewSingleHostReverseProxy(u), log: log}
 	srv := httptest.NewServer(p)
-	b.Cleanup(srv.Close)
+	tb.Cleanup(srv.Close)
 	return srv.URL
 }
 
@@ -151,112 +152,8 @@ func BenchmarkConsultation(b *testing.B) {
 		}
 		latency = d
 	}
-	st := startStack(b)
-
-	calls := &callLog{}
-	env := st.Env()
-	env["AWS_ENDPOINT_URL_DYNAMODB"] = newRecordingProxy(b, "dynamodb", st.DynamoDBEndpoint, calls)
-	env["AWS_ENDPOINT_URL_S3"] = newRecordingProxy(b, "s3", st.S3Endpoint, calls)
-	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = newRecordingProxy(b, "secretsmanager", st.SecretsManagerEndpoint, calls)
-	var bureau *recordingProxy
-	{
-		u, _ := url.Parse(st.ConnectSAEndpoint)
-		bureau = &recordingProxy{service: "bureau", proxy: httputil.NewSingleHostReverseProxy(u), log: calls}
-		srv := httptest.NewServer(bureau)
-		b.Cleanup(srv.Close)
-		env["CONNECTSA_HOMOLOGATION_URL"], env["CONNECTSA_PRODUCTION_URL"] = srv.URL, srv.URL
-	}
-	for k, v := range env {
-		b.Setenv(k, v)
-	}
-	// As the local runner wires the product: configuration and clients from
-	// the environment, one server per area behind the gateway.
-	cfg, err := allareas.ConfigFromEnv()
-	if err != nil {
-		b.Fatal(err)
-	}
-	clients, err := allareas.AWSClients(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	log := slog.New(slog.DiscardHandler)
-	product := allareas.New(cfg, clients, log)
-	gw := apigateway.New(gatewayKey, log)
-	for _, fn := range product.Functions() {
-		gw.Area(fn.Area, product.Server(fn.Area))
-	}
-	srv := httptest.NewServer(gw)
-	b.Cleanup(srv.Close)
-	admin, err := localauth.DevToken(gatewayKey, credit.RoleAdmin, time.Hour)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	do := func(method, path, body string) (int, string) {
-		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header.Set("Authorization", "Bearer "+admin)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(raw)
-	}
-	for _, req := range []struct{ method, path, body string }{
-		{"PUT", "/parameters", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":30}`},
-		{"POST", "/integrations", `{"intermediary":"connect","branchId":"filial-7","environment":"homologation",
-			"login":"` + sandboxtest.Account().Credentials.Login + `","consultationPassword":"Sand@123","pefinPassword":"246802",
-			"defaultPlan":"report_score","sendSmsOnInclusion":false,"responsibleCpf":"52998224725","automation":{"enabled":false}}`},
-	} {
-		if status, body := do(req.method, req.path, req.body); status >= 300 {
-			b.Fatalf("%s %s: %d %s", req.method, req.path, status, body)
-		}
-	}
-	// The interval rule is on, as an ISP runs it: every consultation after
-	// the first is a confirmed repeat.
-	const consultation = `{"document":"529.982.247-25","branchId":"filial-7","uf":"SP","confirmRepeat":true}`
-	consult := func() (time.Duration, []awsCall) {
-		start := time.Now()
-		status, body := do("POST", "/consultations", consultation)
-		took := time.Since(start)
-		if status != http.StatusCreated {
-			b.Fatalf("POST /consultations: %d %s", status, body)
-		}
-		var aws []awsCall
-		for _, c := range calls.since(start) {
-			if c.service != "bureau" {
-				aws = append(aws, c)
-			}
-		}
-		return took, aws
-	}
-	bare := func() time.Duration {
-		bureau.mu.Lock()
-		last, body := bureau.last, bureau.body
-		bureau.mu.Unlock()
-		req, err := http.NewRequest(last.Method, st.ConnectSAEndpoint+last.URL.RequestURI(), bytes.NewReader(body))
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.Header = last.Header.Clone()
-		start := time.Now()
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		took := time.Since(start)
-		if resp.StatusCode != http.StatusOK {
-			b.Fatalf("sandbox: %s", resp.Status)
-		}
-		return took
-	}
+	rig := newConsultationRig(b)
+	consult, bare, st := rig.consult, rig.bare, rig.st
 
 	// A warm container: the first consultations pay the connections and
 	// the caches' first reads.
@@ -335,4 +232,130 @@ func formatTrace(calls []awsCall) string {
 		fmt.Fprintf(&sb, "  %7.2f – %7.2f  %s %s\n", ms(c.start.Sub(t0)), ms(c.end.Sub(t0)), c.service, c.op)
 	}
 	return sb.String()
+}
+
+// consultationRig is the product as the local runner wires it
+// (configuration and clients from the stack's environment, each area on its
+// own server behind the local gateway), with a recording proxy between it
+// and each stand-in, branch filial-7 integrated with a sandbox account and
+// the repeat interval on.
+type consultationRig struct {
+	st *stack.Stack
+	// consult sends one confirmed consultation and answers how long it took
+	// and the AWS calls it made.
+	consult func() (time.Duration, []awsCall)
+	// bare replays the last bureau call straight to the sandbox.
+	bare func() time.Duration
+}
+
+func newConsultationRig(tb testing.TB) consultationRig {
+	tb.Helper()
+	st := startStack(tb)
+
+	calls := &callLog{}
+	env := st.Env()
+	env["AWS_ENDPOINT_URL_DYNAMODB"] = newRecordingProxy(tb, "dynamodb", st.DynamoDBEndpoint, calls)
+	env["AWS_ENDPOINT_URL_S3"] = newRecordingProxy(tb, "s3", st.S3Endpoint, calls)
+	env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = newRecordingProxy(tb, "secretsmanager", st.SecretsManagerEndpoint, calls)
+	var bureau *recordingProxy
+	{
+		u, _ := url.Parse(st.ConnectSAEndpoint)
+		bureau = &recordingProxy{service: "bureau", proxy: httputil.NewSingleHostReverseProxy(u), log: calls}
+		srv := httptest.NewServer(bureau)
+		tb.Cleanup(srv.Close)
+		env["CONNECTSA_HOMOLOGATION_URL"], env["CONNECTSA_PRODUCTION_URL"] = srv.URL, srv.URL
+	}
+	for k, v := range env {
+		tb.Setenv(k, v)
+	}
+	// As the local runner wires the product: configuration and clients from
+	// the environment, one server per area behind the gateway.
+	cfg, err := allareas.ConfigFromEnv()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	clients, err := allareas.AWSClients(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	product := allareas.New(cfg, clients, log)
+	gw := apigateway.New(gatewayKey, log)
+	for _, fn := range product.Functions() {
+		gw.Area(fn.Area, product.Server(fn.Area))
+	}
+	srv := httptest.NewServer(gw)
+	tb.Cleanup(srv.Close)
+	admin, err := localauth.DevToken(gatewayKey, credit.RoleAdmin, time.Hour)
+	if err != nil {
+		tb.Fatal(err)
+	}
+
+	do := func(method, path, body string) (int, string) {
+		req, err := http.NewRequest(method, srv.URL+path, strings.NewReader(body))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+admin)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(raw)
+	}
+	for _, req := range []struct{ method, path, body string }{
+		{"PUT", "/parameters", `{"creditAnalysisEnabled":true,"repeatConsultationIntervalDays":30}`},
+		{"POST", "/integrations", `{"intermediary":"connect","branchId":"filial-7","environment":"homologation",
+			"login":"` + sandboxtest.Account().Credentials.Login + `","consultationPassword":"Sand@123","pefinPassword":"246802",
+			"defaultPlan":"report_score","sendSmsOnInclusion":false,"responsibleCpf":"52998224725","automation":{"enabled":false}}`},
+	} {
+		if status, body := do(req.method, req.path, req.body); status >= 300 {
+			tb.Fatalf("%s %s: %d %s", req.method, req.path, status, body)
+		}
+	}
+	// The interval rule is on, as an ISP runs it: every consultation after
+	// the first is a confirmed repeat.
+	const consultation = `{"document":"529.982.247-25","branchId":"filial-7","uf":"SP","confirmRepeat":true}`
+	consult := func() (time.Duration, []awsCall) {
+		start := time.Now()
+		status, body := do("POST", "/consultations", consultation)
+		took := time.Since(start)
+		if status != http.StatusCreated {
+			tb.Fatalf("POST /consultations: %d %s", status, body)
+		}
+		var aws []awsCall
+		for _, c := range calls.since(start) {
+			if c.service != "bureau" {
+				aws = append(aws, c)
+			}
+		}
+		return took, aws
+	}
+	bare := func() time.Duration {
+		bureau.mu.Lock()
+		last, body := bureau.last, bureau.body
+		bureau.mu.Unlock()
+		req, err := http.NewRequest(last.Method, st.ConnectSAEndpoint+last.URL.RequestURI(), bytes.NewReader(body))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		req.Header = last.Header.Clone()
+		start := time.Now()
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took := time.Since(start)
+		if resp.StatusCode != http.StatusOK {
+			tb.Fatalf("sandbox: %s", resp.Status)
+		}
+		return took
+	}
+
+	return consultationRig{st: st, consult: consult, bare: bare}
 }
