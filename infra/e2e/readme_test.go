@@ -8,12 +8,15 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"creditanalysis/infra/stack"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -36,7 +39,9 @@ func TestFreshCloneMakeRun(t *testing.T) {
 	server, session := readmeCommands(t, string(readme))
 	require.Equal(t, "make run", server, "the README starts the API with make run")
 
-	port := freePortBlock(t, 5) // the API and, above it, the four stand-ins
+	// The API and, right above it, one port for each stand-in.
+	ports := 1 + reflect.TypeFor[stack.Ports]().NumField()
+	port := freePortBlock(t, ports)
 	env := newUserEnv(port)
 
 	run := exec.Command("make", "run")
@@ -105,7 +110,7 @@ func TestFreshCloneMakeRun(t *testing.T) {
 	}
 	assert.Contains(t, log.String(), `"msg":"stopped"`, "the runner shut down cleanly")
 	assert.Empty(t, processesIn(t, clone), "nothing make run started is left running")
-	for p := port; p < port+5; p++ {
+	for p := port; p < port+ports; p++ {
 		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(p)))
 		if assert.NoError(t, err, "port %d is free again", p) {
 			l.Close()

@@ -70,13 +70,17 @@ func run(log *slog.Logger) error {
 		return err
 	}
 
-	// Take the API port first: a busy port fails before Java starts.
+	// Take the API port first, and check the stand-ins': a busy port fails
+	// before Java starts.
 	listener, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
 		return err
 	}
 	defer listener.Close()
 	port = listener.Addr().(*net.TCPAddr).Port
+	if err := checkFree(ports); err != nil {
+		return err
+	}
 
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return err
@@ -212,34 +216,6 @@ func portEnv(name string, def int) (int, error) {
 	p, err := strconv.Atoi(v)
 	if err != nil || p < 0 || p > 65535 {
 		return 0, fmt.Errorf("%s=%q is not a port", name, v)
-	}
-	return p, nil
-}
-
-// standInPorts reads the stand-ins' ports, by default right above the API's.
-func standInPorts(api int) (stack.Ports, error) {
-	next := func(n int) int {
-		if api == 0 {
-			return 0
-		}
-		return api + n
-	}
-	var p stack.Ports
-	var err error
-	for _, f := range []struct {
-		name string
-		dst  *int
-		def  int
-	}{
-		{"DYNAMODB_PORT", &p.DynamoDB, next(1)},
-		{"S3_PORT", &p.S3, next(2)},
-		{"SECRETSMANAGER_PORT", &p.SecretsManager, next(3)},
-		{"CONNECTSA_PORT", &p.ConnectSA, next(4)},
-		{"EVENTBRIDGE_PORT", &p.EventBridge, next(5)},
-	} {
-		if *f.dst, err = portEnv(f.name, f.def); err != nil {
-			return p, err
-		}
 	}
 	return p, nil
 }
