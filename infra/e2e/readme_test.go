@@ -164,11 +164,22 @@ func newUserEnv(port int) []string {
 }
 
 // freePortBlock finds n consecutive free loopback ports and returns the
-// first.
+// first. It looks below the kernel's ephemeral range: a first `make run`
+// builds for minutes before its stand-ins listen, and meanwhile every
+// connection and every port-0 listener of the tests running beside it
+// takes its port from that range.
 func freePortBlock(t *testing.T, n int) int {
 	t.Helper()
+	below := 32768 // Linux's default first ephemeral port
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if p, err := strconv.Atoi(f[0]); err == nil && p > 10000+n {
+				below = p
+			}
+		}
+	}
 	for range 50 {
-		first := 20000 + rand.IntN(30000)
+		first := 10000 + rand.IntN(below-10000-n)
 		var held []net.Listener
 		ok := true
 		for p := first; p < first+n; p++ {
