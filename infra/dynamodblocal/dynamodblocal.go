@@ -5,6 +5,7 @@ package dynamodblocal
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -66,15 +67,37 @@ type Server struct {
 // Start launches DynamoDB Local with -sharedDb -disableTelemetry and waits
 // until it answers. The child dies with this process (Pdeathsig), so no Java
 // is left behind even when the parent is killed.
+//
+// A port it picked itself can be taken by another process in the second
+// Java needs to bind it; it then starts again on another, up to
+// startAttempts times.
 func Start(ctx context.Context, opt Options) (*Server, error) {
-	port := opt.Port
-	if port == 0 {
-		p, err := FreePort()
-		if err != nil {
-			return nil, err
+	for attempt := 1; ; attempt++ {
+		port := opt.Port
+		if port == 0 {
+			p, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			port = p
 		}
-		port = p
+		s, err := start(ctx, opt, port)
+		if err == nil || opt.Port != 0 || attempt == startAttempts || !errors.Is(err, errPortTaken) {
+			return s, err
+		}
 	}
+}
+
+// startAttempts bounds the starts on ports picked by Start.
+const startAttempts = 3
+
+// errPortTaken marks a start that failed because the port was taken.
+var errPortTaken = errors.New("port taken")
+
+// freePort is FreePort, replaced in tests.
+var freePort = FreePort
+
+func start(ctx context.Context, opt Options, port int) (*Server, error) {
 	args := []string{
 		"-Djava.library.path=" + filepath.Join(opt.JarDir, "DynamoDBLocal_lib"),
 		"-Xms64m", "-XX:+UseSerialGC",
@@ -123,7 +146,11 @@ func (s *Server) wait(ctx context.Context, timeout time.Duration) error {
 	for time.Now().Before(deadline) {
 		select {
 		case <-s.done:
-			return fmt.Errorf("DynamoDB Local exited during start-up (%s); its last output:\n%s", s.cmd.ProcessState, s.output)
+			err := fmt.Errorf("DynamoDB Local exited during start-up (%s); its last output:\n%s", s.cmd.ProcessState, s.output)
+			if strings.Contains(s.output.String(), "java.net.BindException") {
+				err = fmt.Errorf("%w: %w", errPortTaken, err)
+			}
+			return err
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-time.After(100 * time.Millisecond):

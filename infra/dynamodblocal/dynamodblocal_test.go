@@ -2,6 +2,8 @@ package dynamodblocal
 
 import (
 	"context"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,4 +86,41 @@ func TestStartWithRelativeDataDir(t *testing.T) {
 	}
 	assert.True(t, strings.Contains(strings.Join(names, " "), "shared-local-instance.db"),
 		"the database file is under the caller's relative folder, got %v", names)
+}
+
+// A port Start picked itself and another process took before Java bound it
+// costs a second start on another port, not the caller's run.
+func TestStartTakesAnotherPortWhenItsOwnIsTaken(t *testing.T) {
+	root, err := checkout.Root()
+	require.NoError(t, err)
+	jar, err := Ensure(context.Background(), filepath.Join(root, ".cache"))
+	require.NoError(t, err)
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer taken.Close()
+	takenPort := taken.Addr().(*net.TCPAddr).Port
+
+	picks := 0
+	freePort = func() (int, error) {
+		picks++
+		if picks == 1 {
+			return takenPort, nil
+		}
+		return FreePort()
+	}
+	t.Cleanup(func() { freePort = FreePort })
+
+	ctx := context.Background()
+	s, err := Start(ctx, Options{JarDir: jar})
+	require.NoError(t, err)
+	defer s.Stop()
+	assert.Equal(t, 2, picks, "one more start, on another port")
+	assert.NotEqual(t, fmt.Sprintf("http://127.0.0.1:%d", takenPort), s.Endpoint)
+	_, err = localaws.DynamoDB(s.Endpoint).ListTables(ctx, &dynamodb.ListTablesInput{})
+	require.NoError(t, err)
+
+	// A port the caller chose is the caller's: no other is tried.
+	_, err = Start(ctx, Options{JarDir: jar, Port: takenPort})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "BindException")
 }

@@ -2,11 +2,12 @@ package dynamodblocal
 
 import (
 	"context"
-	"creditanalysis/infra/checkout"
 	"os"
 	"path/filepath"
 	"sync"
 	"testing"
+
+	"creditanalysis/infra/checkout"
 )
 
 // EndpointEnv names the variable that points tests at a running DynamoDB
