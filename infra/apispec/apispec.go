@@ -8,7 +8,6 @@ package apispec
 import (
 	"bytes"
 	"context"
-	"creditanalysis/infra/checkout"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +19,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"creditanalysis/infra/checkout"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"

@@ -27,8 +27,8 @@ import (
 )
 
 // iamRecorder notes, per area, the IAM actions its AWS calls need: the
-// operation's own action, and for DynamoDB transactions and batches the
-// action of each item (IAM authorizes those, not the envelope).
+// operation's own action (batches' included), and for DynamoDB transactions
+// the action of each item (IAM authorizes those, not the envelope).
 type iamRecorder struct {
 	mu      sync.Mutex
 	actions map[string]map[string]bool
@@ -99,20 +99,6 @@ func dynamoActions(op string, body []byte) []string {
 		return out
 	case "TransactGetItems":
 		return []string{"dynamodb:GetItem"}
-	case "BatchWriteItem":
-		var in struct {
-			RequestItems map[string][]map[string]json.RawMessage
-		}
-		_ = json.Unmarshal(body, &in)
-		var out []string
-		for _, reqs := range in.RequestItems {
-			for _, r := range reqs {
-				for kind := range r {
-					out = append(out, map[string]string{"PutRequest": "dynamodb:PutItem", "DeleteRequest": "dynamodb:DeleteItem"}[kind])
-				}
-			}
-		}
-		return out
 	}
 	return []string{"dynamodb:" + op}
 }

@@ -83,6 +83,9 @@ func TestJourneyLeaksNoSecretAndNoDocument(t *testing.T) {
 	cons := call(analyst, "POST", "/consultations", map[string]any{"party": map[string]any{"kind": "customer", "id": "c-1"}}, 201)
 	assert.Equal(t, "***.982.247-**", cons["document"])
 	call(analyst, "GET", fmt.Sprintf("/consultations/%s/pdf?format=json", cons["id"]), nil, 200)
+	// A list that shows the overviews' names: on the trail under the party
+	// and under every consultation it showed.
+	call(analyst, "GET", "/parties/customers/c-1/consultations", nil, 200)
 
 	first := func(path string) string {
 		items := call(collector, "GET", path, nil, 200)["items"].([]any)

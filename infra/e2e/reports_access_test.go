@@ -84,11 +84,12 @@ func TestWhoReadThisReport(t *testing.T) {
 		assert.NotContains(t, e["target"], "52998224725")
 	}
 	assert.Equal(t, []string{
+		"GET /consultations by local-analyst: 200",
 		"GET /consultations/{id}/pdf by local-analyst: 200",
 		"GET /consultations/{id} by local-analyst: 200",
 		"GET /consultations/{id}/pdf by local-viewer: 403",
 		"POST /consultations by local-analyst: 201",
-	}, actions, "the viewer's read showed no report and is not on the trail; its refused PDF is")
+	}, actions, "the analyst's list is found by each consultation it showed; the viewer's reads showed no report and are not on the trail, its refused PDF is")
 	status, trail = call(admin, "GET", "/audit?action="+url.QueryEscape("GET /consultations"), "")
 	require.Equal(t, 200, status, trail)
 	require.Len(t, trail["items"], 1, "the analyst's list, not the viewer's")

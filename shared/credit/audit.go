@@ -3,6 +3,8 @@ package credit
 import (
 	"context"
 	"maps"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -36,6 +38,32 @@ func (e AuditEvent) TargetID() string {
 	return ""
 }
 
+// AuditTargetConsultationIDs names, on a read's event, the consultations
+// whose reports' contents a list showed, comma-separated.
+const AuditTargetConsultationIDs = "consultationIds"
+
+// auditTargetLists are the target's names that list, comma-separated, the
+// records a call showed.
+var auditTargetLists = []string{AuditTargetConsultationIDs}
+
+// TargetIDs are every id the trail finds the event by: its TargetID, then
+// each record a list showed, each once.
+func (e AuditEvent) TargetIDs() []string {
+	var ids []string
+	add := func(id string) {
+		if id != "" && !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	add(e.TargetID())
+	for _, name := range auditTargetLists {
+		for id := range strings.SplitSeq(e.Target[name], ",") {
+			add(strings.TrimSpace(id))
+		}
+	}
+	return ids
+}
+
 // AuditOutcome is how the call ended: its HTTP status and, for a refusal,
 // the error code.
 type AuditOutcome struct {
@@ -44,8 +72,8 @@ type AuditOutcome struct {
 }
 
 // AuditFilter narrows a read of the trail. From and To bound At (To
-// exclusive); Actor is a subject, Action an exact action, TargetID an
-// event's TargetID.
+// exclusive); Actor is a subject, Action an exact action, TargetID one of
+// an event's TargetIDs.
 type AuditFilter struct {
 	From, To time.Time
 	Actor    string

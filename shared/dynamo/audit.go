@@ -2,6 +2,7 @@ package dynamo
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -15,12 +16,17 @@ import (
 // Audit trail items.
 //
 //	PK  AUDIT#<yyyy-mm-dd>        SK <at>#<id>     the day's events, in order
-//	GSI1 AUDITTARGET#<targetId>   <at>#<id>        by the record touched (AuditEvent.TargetID)
+//	GSI1 AUDITTARGET#<targetId>   <at>#<id>        by the record touched (the first of AuditEvent.TargetIDs)
 //	GSI2 AUDITACTOR#<sub>         <at>#<id>        by actor
 //	GSI3 AUDITACTION#<action>     <at>#<id>        by action
 //
+//	PK  AUDITSHOWN#<id>  SK <targetId>  GSI1 AUDITTARGET#<targetId>  <at>#<id>
+//	    a copy of the event for each further record a list showed
+//	    (AuditEvent.TargetIDs), so that a target's read finds it too
+//
 // Day partitions spread the writes; an unfiltered read walks the days of the
-// period from the newest. Items expire through the table's TTL after
+// period from the newest, and reads by actor or action find the event
+// itself, never its copies. Items expire through the table's TTL after
 // AuditRetention.
 
 var _ credit.AuditLog = (*Store)(nil)
@@ -50,13 +56,31 @@ func (s *Store) auditRetention() time.Duration {
 	return DefaultAuditRetention
 }
 
+// AppendAudit puts the event, and with it a copy for each further record a
+// list showed (at most a page's, 25 to a batch).
 func (s *Store) AppendAudit(ctx context.Context, e credit.AuditEvent) error {
 	item, err := s.auditItem(e)
 	if err != nil {
 		return err
 	}
-	if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
-		return credit.Internal(err, "dynamo: append audit event")
+	shown, err := s.auditShownItems(e)
+	if err != nil {
+		return err
+	}
+	if len(shown) == 0 {
+		if _, err := s.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.Table), Item: item}); err != nil {
+			return credit.Internal(err, "dynamo: append audit event")
+		}
+		return nil
+	}
+	writes := []types.WriteRequest{{PutRequest: &types.PutRequest{Item: item}}}
+	for _, it := range shown {
+		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+	}
+	for chunk := range slices.Chunk(writes, 25) {
+		if err := s.batchWrite(ctx, chunk); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -68,14 +92,40 @@ func (s *Store) auditItem(e credit.AuditEvent) (map[string]types.AttributeValue,
 	if e.Actor.Subject != "" {
 		keys["GSI2PK"], keys["GSI2SK"] = "AUDITACTOR#"+e.Actor.Subject, sk
 	}
-	if id := e.TargetID(); id != "" {
-		keys["GSI1PK"], keys["GSI1SK"] = "AUDITTARGET#"+id, sk
+	if ids := e.TargetIDs(); len(ids) > 0 {
+		keys["GSI1PK"], keys["GSI1SK"] = "AUDITTARGET#"+ids[0], sk
 	}
-	return marshal(auditItem{
+	return marshal(s.auditAttrs(e), keys)
+}
+
+// auditShownItems are the event's copies under the further records a list
+// showed: in the target index only.
+func (s *Store) auditShownItems(e credit.AuditEvent) ([]map[string]types.AttributeValue, error) {
+	ids := e.TargetIDs()
+	if len(ids) < 2 {
+		return nil, nil // the event itself is found by the first
+	}
+	ids = ids[1:]
+	sk := formatTime(e.At) + "#" + e.ID
+	items := make([]map[string]types.AttributeValue, 0, len(ids))
+	for _, id := range ids {
+		item, err := marshal(s.auditAttrs(e), map[string]string{
+			attrPK: "AUDITSHOWN#" + e.ID, attrSK: id, "GSI1PK": "AUDITTARGET#" + id, "GSI1SK": sk,
+		})
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, item)
+	}
+	return items, nil
+}
+
+func (s *Store) auditAttrs(e credit.AuditEvent) auditItem {
+	return auditItem{
 		ID: e.ID, At: formatTime(e.At), Actor: toActorItem(e.Actor), Action: e.Action, Target: e.Target,
 		RequestID: e.RequestID, Status: e.Outcome.Status, Code: e.Outcome.Code,
 		ExpiresAt: e.At.Add(s.auditRetention()).Unix(),
-	}, keys)
+	}
 }
 
 // auditCursor remembers the day partition being read and where in it.
@@ -119,8 +169,10 @@ func (s *Store) ListAudit(ctx context.Context, f credit.AuditFilter, p credit.Pa
 		index, pk = "GSI3", "AUDITACTION#"+f.Action
 	}
 	if f.Actor != "" && index != "GSI2" {
-		filters = append(filters, "GSI2PK = :actor")
-		values[":actor"] = avS("AUDITACTOR#" + f.Actor)
+		// The attribute, not the index key: an event's copies have none.
+		filters = append(filters, "#actor.#sub = :actor")
+		names["#actor"], names["#sub"] = "actor", "sub"
+		values[":actor"] = avS(f.Actor)
 	}
 	if f.Action != "" && index != "GSI3" {
 		filters = append(filters, "#action = :action")

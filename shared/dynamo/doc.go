@@ -18,7 +18,7 @@
 //	invoice                    PARTY#customer#<id>              INVOICE#<invoice>           GSI1 OPENINV#<branch> / <due>#<customer>#<invoice> (open only)
 //	consultation               CONSULTATION#<id>                CONSULTATION                GSI1 CONSULTATIONS#BRANCH#<branch>#<yyyy-mm>, GSI2 ...#DOC#<doc>#<branch>, GSI3 ...#INTEGRATION#<id>#<branch>
 //	consultation on the party  PARTY#<kind>#<id>                CONSULTATION#<at>#<id>      -
-//	latest success, mark       DOC#<document>                   CONSULTATION_LATEST, _MARK  - (TTL)
+//	mark and latest success    DOC#<document>                   CONSULTATION_STATE          - (TTL)
 //	negativation               NEGATIVATION#<id>                NEGATIVATION                GSI4 NEGSTATUS#<branch>#<status> (keys and integrationId)
 //	one-per-invoice marker     PARTY#customer#<id>              NEGATIVATION#<invoice>      GSI2 NEGATIVATIONS#<branch>
 //	password change lease      PWLEASE#<integration>            PWLEASE                     - (TTL)
@@ -27,6 +27,7 @@
 //	replaced-password hash     PWHIST#<integration>#<kind>      <change>                    -
 //	billing run                BILLINGRUN#<id>                  BILLINGRUN                  GSI1 BILLINGRUNS / <startedAt>#<id>
 //	audit event                AUDIT#<yyyy-mm-dd>               <at>#<id>                   GSI1 AUDITTARGET#<id>, GSI2 AUDITACTOR#<sub>, GSI3 AUDITACTION#<action> (TTL)
+//	its copy, per record shown AUDITSHOWN#<event>               <targetId>                  GSI1 AUDITTARGET#<targetId> (TTL)
 //	idempotency key            IDEMPOTENCY#<sha256(sub, key)>   IDEMPOTENCY                 - (TTL)
 //	idempotent answer's part   IDEMPOTENCY#<sha256(sub, key)>   IDEMPOTENCY#PART#<nnn>      - (TTL)
 //

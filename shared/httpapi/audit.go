@@ -18,7 +18,7 @@ func (h *AuditHandler) Routes() []Route {
 
 // list reads GET /audit?from&to&actor&action&targetId&limit&cursor; from
 // and to are dates (YYYY-MM-DD, São Paulo days; to inclusive) or RFC 3339
-// instants; targetId is the id of the record touched (or created).
+// instants; targetId is the id of a record touched, created or shown.
 func (h *AuditHandler) list(w http.ResponseWriter, r *http.Request) error {
 	p, err := PageOf(r)
 	if err != nil {

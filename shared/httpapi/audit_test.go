@@ -128,7 +128,7 @@ func TestReportReadsAreAudited(t *testing.T) {
 		{"GET /consultations", map[string]string{"consultationIds": "cons-0001", "document": "***.982.247-**"}},
 	}, got)
 
-	// Who read cons-0001's report? One call.
+	// Who read cons-0001's report? One call, lists included.
 	audit := loadEvent(t, filepath.Join(eventsDir, "audit", "list-audit.json"))
 	audit.RawQueryString = "from=2026-11-26&to=2026-11-26&targetId=cons-0001"
 	resp := invoke(t, h, audit)
@@ -144,7 +144,8 @@ func TestReportReadsAreAudited(t *testing.T) {
 	for _, it := range page.Items {
 		actions = append(actions, it.Action)
 	}
-	assert.Equal(t, []string{"GET /consultations/{id}/pdf", "GET /consultations/{id}", "POST /consultations"}, actions)
+	assert.Equal(t, []string{"GET /consultations", "GET /consultations", "GET /consultations/{id}/pdf", "GET /consultations/{id}", "POST /consultations"}, actions,
+		"the reads by id, of the PDF and of both lists that showed it")
 	header := http.Header{}
 	for k, v := range resp.Headers {
 		header.Set(k, v)

@@ -283,7 +283,7 @@ func viewConsultations(r *http.Request, items []credit.Consultation) []consultat
 	}
 	if len(shown) > 0 {
 		AuditRead(r)
-		AuditTarget(r, "consultationIds", strings.Join(shown, ","))
+		AuditTarget(r, credit.AuditTargetConsultationIDs, strings.Join(shown, ","))
 	}
 	return views
 }

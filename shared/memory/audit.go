@@ -2,6 +2,7 @@ package memory
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -42,7 +43,7 @@ func (a *Audit) ListAudit(ctx context.Context, f credit.AuditFilter, p credit.Pa
 			continue
 		}
 		if (f.Actor != "" && e.Actor.Subject != f.Actor) || (f.Action != "" && e.Action != f.Action) ||
-			(f.TargetID != "" && e.TargetID() != f.TargetID) {
+			(f.TargetID != "" && !slices.Contains(e.TargetIDs(), f.TargetID)) {
 			continue
 		}
 		out = append(out, e)

@@ -87,6 +87,26 @@ func AuditLog(t *testing.T, newLog func(t *testing.T) credit.AuditLog) {
 		require.NoError(t, l.AppendAudit(ctx, made))
 		assert.Equal(t, []string{"ev-9"}, readAll(t, l, credit.AuditFilter{TargetID: "con-9"}))
 	})
+	t.Run("a list read is found by each record it showed, and once by every other read", func(t *testing.T) {
+		l := seed(t)
+		shown := credit.AuditEvent{ID: "ev-8", At: base.Add(60 * time.Hour), Actor: credit.Actor{Subject: "bia"}, Action: "GET /parties/{kind}/{id}/consultations",
+			Target: map[string]string{"kind": "customer", "id": "0", credit.AuditTargetConsultationIDs: "con-1,con-2,con-1"}, RequestID: "req-8", Outcome: credit.AuditOutcome{Status: 200}}
+		require.NoError(t, l.AppendAudit(ctx, shown))
+		for _, id := range []string{"con-1", "con-2"} {
+			assert.Equal(t, []string{"ev-8"}, readAll(t, l, credit.AuditFilter{TargetID: id}), "found by %s", id)
+			assert.Equal(t, []string{"ev-8"}, readAll(t, l, credit.AuditFilter{TargetID: id, Actor: "bia"}), "by %s and its reader", id)
+			assert.Empty(t, readAll(t, l, credit.AuditFilter{TargetID: id, Actor: "ana"}), "by %s and another", id)
+			assert.Equal(t, []string{"ev-8"}, readAll(t, l, credit.AuditFilter{TargetID: id, Action: shown.Action}))
+		}
+		assert.Equal(t, []string{"ev-8", "ev-4", "ev-0"}, readAll(t, l, credit.AuditFilter{TargetID: "0"}), "and by the path's id")
+		assert.Equal(t, []string{"ev-6", "ev-8", "ev-5", "ev-4", "ev-3", "ev-2", "ev-1", "ev-0"}, readAll(t, l, credit.AuditFilter{}), "once in the trail")
+		assert.Equal(t, []string{"ev-8", "ev-5", "ev-3", "ev-1"}, readAll(t, l, credit.AuditFilter{Actor: "bia"}), "once by actor")
+		assert.Equal(t, []string{"ev-8"}, readAll(t, l, credit.AuditFilter{Action: shown.Action}), "once by action")
+		items, _, err := l.ListAudit(ctx, credit.AuditFilter{TargetID: "con-2"}, credit.Page{Limit: 1})
+		require.NoError(t, err)
+		require.Len(t, items, 1)
+		assert.Equal(t, shown, items[0], "the copy reads as the event")
+	})
 	t.Run("period", func(t *testing.T) {
 		l := seed(t)
 		f := credit.AuditFilter{From: events[2].At, To: events[5].At}
