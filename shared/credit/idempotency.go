@@ -49,6 +49,10 @@ type IdempotentResponse struct {
 	Status int
 	Header map[string][]string
 	Body   []byte
+	// AuditTarget is what the first request's audit event named beyond the
+	// path's ids (the id it created, the masked document), so that a
+	// replay's event names the same record.
+	AuditTarget map[string]string
 }
 
 // IdempotencyStore keeps idempotency keys and the answers given under them.

@@ -68,6 +68,8 @@ type idempotencyItem struct {
 	Header       string `dynamodbav:"answerHeader,omitempty"`
 	Body         []byte `dynamodbav:"answerBody,omitempty"`
 	Parts        int    `dynamodbav:"answerParts,omitempty"`
+	// AuditTarget is the first request's audit event's target.
+	AuditTarget map[string]string `dynamodbav:"answerAuditTarget,omitempty"`
 }
 
 type idempotencyPartItem struct {
@@ -126,7 +128,7 @@ func (s *Store) BeginIdempotency(ctx context.Context, c credit.IdempotencyClaim)
 // idempotentAnswer rebuilds the answer kept in held, reading its parts
 // when it has some.
 func (s *Store) idempotentAnswer(ctx context.Context, pk string, held idempotencyItem) (*credit.IdempotentResponse, error) {
-	r := &credit.IdempotentResponse{Status: held.AnswerStatus}
+	r := &credit.IdempotentResponse{Status: held.AnswerStatus, AuditTarget: held.AuditTarget}
 	if held.Header != "" {
 		if err := json.Unmarshal([]byte(held.Header), &r.Header); err != nil {
 			return nil, credit.Internal(err, "dynamo: decode idempotent answer's header")
@@ -217,6 +219,14 @@ func (s *Store) CompleteIdempotency(ctx context.Context, c credit.IdempotencyCla
 	if header != "" {
 		set = append(set, "#header = :header")
 		names["#header"], values[":header"] = "answerHeader", &types.AttributeValueMemberS{Value: header}
+	}
+	if len(r.AuditTarget) > 0 {
+		av, err := attributevalue.Marshal(r.AuditTarget)
+		if err != nil {
+			return credit.Internal(err, "dynamo: encode idempotent answer's audit target")
+		}
+		set = append(set, "#target = :target")
+		names["#target"], values[":target"] = "answerAuditTarget", av
 	}
 	var parts [][]byte
 	switch {

@@ -134,6 +134,10 @@ func (s *Server) handle(rt Route, w http.ResponseWriter, r *http.Request) {
 	}
 	if kept != nil {
 		Logger(ctx).Info("idempotent replay", slog.Int("status", kept.Status))
+		// The replay's event names what the first one did.
+		for name, value := range kept.AuditTarget {
+			credit.NameAuditTarget(ctx, name, value)
+		}
 		replay(w, *kept)
 		return
 	}
@@ -151,6 +155,9 @@ func (s *Server) handle(rt Route, w http.ResponseWriter, r *http.Request) {
 	s.run(rt, rec, r)
 	if keepsAnswer(rec.status) {
 		answer := credit.IdempotentResponse{Status: rec.status, Header: rec.header, Body: rec.body.Bytes()}
+		if n := credit.AuditNoteFrom(ctx); n != nil {
+			answer.AuditTarget = n.Targets()
+		}
 		if err := s.cfg.Idempotency.CompleteIdempotency(store, c, answer); err != nil {
 			// The work is done and answered; the key stays claimed until
 			// its lease passes.

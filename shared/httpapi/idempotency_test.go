@@ -57,6 +57,7 @@ func (a *countingArea) handle(w http.ResponseWriter, r *http.Request) error {
 	if a.answer != nil {
 		return a.answer
 	}
+	httpapi.AuditTarget(r, "consultationId", fmt.Sprintf("c-%d", n))
 	w.Header().Set("Location", fmt.Sprintf("/consultations/c-%d", n))
 	httpapi.WriteJSON(w, http.StatusCreated, map[string]any{"call": n, "body": body})
 	return nil
@@ -99,6 +100,26 @@ func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 	again := invoke(t, h, keyed("POST", "/consultations", `"key-1"`, body))
 	assert.Equal(t, first.Body, again.Body)
 	assert.EqualValues(t, 1, area.calls.Load())
+}
+
+// A replay is on the audit trail as a call of its own, naming the record
+// the first call created: "who asked for this consultation?" finds both.
+func TestIdempotentReplayNamesTheFirstCallsRecord(t *testing.T) {
+	area := &countingArea{}
+	trail := memory.NewAudit()
+	h := httpapi.NewServer(httpapi.Config{Logger: discardLogger(), Idempotency: memory.NewIdempotency(), Audit: trail}, area)
+	for range 2 {
+		resp := invoke(t, h, keyed("POST", "/consultations", "key-1", `{}`))
+		require.Equal(t, 201, resp.StatusCode, resp.Body)
+	}
+	require.EqualValues(t, 1, area.calls.Load())
+	events, _, err := trail.ListAudit(context.Background(), credit.AuditFilter{TargetID: "c-1"}, credit.Page{})
+	require.NoError(t, err)
+	require.Len(t, events, 2, "the call and its replay")
+	for _, e := range events {
+		assert.Equal(t, map[string]string{"consultationId": "c-1"}, e.Target)
+		assert.Equal(t, 201, e.Outcome.Status)
+	}
 }
 
 func TestIdempotencyKeyScope(t *testing.T) {

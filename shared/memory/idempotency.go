@@ -93,7 +93,7 @@ func (s *Idempotency) ReleaseIdempotency(ctx context.Context, c credit.Idempoten
 // copyResponse copies r so that neither the caller nor the store sees the
 // other's later changes.
 func copyResponse(r credit.IdempotentResponse) credit.IdempotentResponse {
-	out := credit.IdempotentResponse{Status: r.Status, Body: slices.Clone(r.Body)}
+	out := credit.IdempotentResponse{Status: r.Status, Body: slices.Clone(r.Body), AuditTarget: maps.Clone(r.AuditTarget)}
 	if r.Header != nil {
 		out.Header = maps.Clone(r.Header)
 		for name, values := range out.Header {

@@ -29,9 +29,10 @@ func IdempotencyStore(t *testing.T, newStore func(t *testing.T) credit.Idempoten
 		}
 	}
 	created := credit.IdempotentResponse{
-		Status: 201,
-		Header: map[string][]string{"Content-Type": {"application/json; charset=utf-8"}, "Location": {"/consultations/c-1"}},
-		Body:   []byte(`{"id":"c-1","status":"succeeded"}` + "\n"),
+		Status:      201,
+		Header:      map[string][]string{"Content-Type": {"application/json; charset=utf-8"}, "Location": {"/consultations/c-1"}},
+		Body:        []byte(`{"id":"c-1","status":"succeeded"}` + "\n"),
+		AuditTarget: map[string]string{"consultationId": "c-1", "document": "***.982.247-**"},
 	}
 	requireCode := func(t *testing.T, err error, code string) {
 		t.Helper()
