@@ -3,6 +3,7 @@ package credit
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 )
 
@@ -71,7 +72,8 @@ func (s *ErasureService) Erase(ctx context.Context, kind PartyKind, id string) (
 	// while its predecessors are erased; one in flight refuses the erasure
 	// (consultation_in_progress) until it ends.
 	owner := randomHex(16)
-	if _, _, err := s.Consultations.LockDocument(ctx, p.Document, owner, documentLockTTL); err != nil {
+	last, found, err := s.Consultations.LockDocument(ctx, p.Document, owner, documentLockTTL)
+	if err != nil {
 		return PartyErasure{}, err
 	}
 	defer func() {
@@ -82,6 +84,15 @@ func (s *ErasureService) Erase(ctx context.Context, kind PartyKind, id string) (
 	cs, err := s.consultationsOf(ctx, p)
 	if err != nil {
 		return PartyErasure{}, err
+	}
+	// The document's list may lag its records (a store's index); the mark
+	// handed back the latest success, read with the mark itself.
+	if found && !slices.ContainsFunc(cs, func(c Consultation) bool { return c.ID == last.ID }) {
+		c, err := s.Consultations.GetConsultation(ctx, last.ID)
+		if err != nil {
+			return PartyErasure{}, err
+		}
+		cs = append(cs, c)
 	}
 	at := s.Now.Now()
 	for _, c := range cs {

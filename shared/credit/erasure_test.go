@@ -192,3 +192,48 @@ func TestErasureWaitsForAConsultationInProgress(t *testing.T) {
 	// The erasure took its mark away: the document may be consulted again.
 	f.consult(t, byDocument(testCPF, "SP"))
 }
+
+// laggingDocumentList is a consultation store whose list by document has
+// not yet seen the consultations recorded at or after since, as a
+// store's eventually consistent index may not have.
+type laggingDocumentList struct {
+	credit.ConsultationStore
+	since time.Time
+}
+
+func (l laggingDocumentList) ListConsultations(ctx context.Context, f credit.ConsultationFilter, p credit.Page) ([]credit.Consultation, string, error) {
+	items, next, err := l.ConsultationStore.ListConsultations(ctx, f, p)
+	if f.Document.IsZero() {
+		return items, next, err
+	}
+	var seen []credit.Consultation
+	for _, c := range items {
+		if c.CreatedAt.Before(l.since) {
+			seen = append(seen, c)
+		}
+	}
+	return seen, next, err
+}
+
+// TestErasureReachesTheLatestConsultationBeforeTheIndexDoes: a
+// consultation by document recorded a moment before the erasure, not yet
+// in the document's list, loses its report all the same: the document's
+// mark names it.
+func TestErasureReachesTheLatestConsultationBeforeTheIndexDoes(t *testing.T) {
+	f := newErasureFixture(t)
+	ctx := credit.WithActor(context.Background(), eraser)
+	older := f.consult(t, byDocument(testCPF, "SP"))
+	f.advance(time.Hour)
+	latest := f.consult(t, byDocument(testCPF, "SP"))
+	f.erasure.Consultations = laggingDocumentList{ConsultationStore: f.consultations, since: latest.CreatedAt}
+
+	e, err := f.erasure.Erase(ctx, credit.PartyCustomer, "c1")
+	require.NoError(t, err)
+	assert.Equal(t, 2, e.Consultations)
+	for _, c := range []credit.Consultation{older, latest} {
+		got, err := f.svc.Get(ctx, c.ID)
+		require.NoError(t, err)
+		assert.Nil(t, got.Report, "no report left")
+		assert.False(t, f.pdfStored(c.PDFKey), "no PDF left")
+	}
+}
