@@ -2,7 +2,9 @@ package dynamo
 
 import (
 	"context"
+	"errors"
 	"slices"
+	"sync"
 	"time"
 
 	"creditanalysis/shared/credit"
@@ -57,7 +59,7 @@ func (s *Store) auditRetention() time.Duration {
 }
 
 // AppendAudit puts the event, and with it a copy for each further record a
-// list showed (at most a page's, 25 to a batch).
+// list showed (at most a page's, 25 to a batch, the batches at once).
 func (s *Store) AppendAudit(ctx context.Context, e credit.AuditEvent) error {
 	item, err := s.auditItem(e)
 	if err != nil {
@@ -77,12 +79,22 @@ func (s *Store) AppendAudit(ctx context.Context, e credit.AuditEvent) error {
 	for _, it := range shown {
 		writes = append(writes, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
 	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
 	for chunk := range slices.Chunk(writes, 25) {
-		if err := s.batchWrite(ctx, chunk); err != nil {
-			return err
-		}
+		wg.Go(func() {
+			if err := s.batchWrite(ctx, chunk); err != nil {
+				mu.Lock()
+				errs = append(errs, err)
+				mu.Unlock()
+			}
+		})
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // auditItem is e as the trail stores it.

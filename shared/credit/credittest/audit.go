@@ -3,6 +3,7 @@ package credittest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,6 +107,20 @@ func AuditLog(t *testing.T, newLog func(t *testing.T) credit.AuditLog) {
 		require.NoError(t, err)
 		require.Len(t, items, 1)
 		assert.Equal(t, shown, items[0], "the copy reads as the event")
+	})
+	t.Run("a long list read is found by every record it showed", func(t *testing.T) {
+		l := newLog(t)
+		ids := make([]string, 60) // more than one write batch of copies
+		for k := range ids {
+			ids[k] = fmt.Sprintf("con-%02d", k)
+		}
+		e := credit.AuditEvent{ID: "ev-long", At: base, Actor: credit.Actor{Subject: "bia"}, Action: "GET /consultations",
+			Target: map[string]string{credit.AuditTargetConsultationIDs: strings.Join(ids, ",")}, RequestID: "req-long", Outcome: credit.AuditOutcome{Status: 200}}
+		require.NoError(t, l.AppendAudit(ctx, e))
+		for _, id := range ids {
+			assert.Equal(t, []string{"ev-long"}, readAll(t, l, credit.AuditFilter{TargetID: id}), "found by %s", id)
+		}
+		assert.Equal(t, []string{"ev-long"}, readAll(t, l, credit.AuditFilter{}), "once in the trail")
 	})
 	t.Run("period", func(t *testing.T) {
 		l := seed(t)
