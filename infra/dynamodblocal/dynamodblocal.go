@@ -164,6 +164,14 @@ func (s *Server) wait(ctx context.Context, timeout time.Duration) error {
 	return fmt.Errorf("DynamoDB Local did not answer on %s within %s; its last output:\n%s", s.Endpoint, timeout, s.output)
 }
 
+// Exited is closed once the process has ended, by Stop or otherwise.
+func (s *Server) Exited() <-chan struct{} { return s.done }
+
+// ExitReport says how the ended process ended, quoting its last output.
+func (s *Server) ExitReport() string {
+	return fmt.Sprintf("%s; its last output:\n%s", s.cmd.ProcessState, s.output)
+}
+
 // Stop terminates the process and waits for it.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {

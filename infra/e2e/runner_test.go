@@ -153,3 +153,27 @@ func TestLocalRunner(t *testing.T) {
 		assert.False(t, isDynamoDBLocal(pid), "DynamoDB Local (pid %d) survived the runner", pid)
 	}
 }
+
+// TestLocalRunnerStopsWhenDynamoDBLocalEnds: a DynamoDB Local that dies
+// under `make run` (its Java killed, as an out-of-memory killer would)
+// stops the runner with the reason, instead of an API whose every call
+// fails.
+func TestLocalRunnerStopsWhenDynamoDBLocalEnds(t *testing.T) {
+	root := moduleRoot(t)
+	bin := t.TempDir()
+	goBuild(t, root, bin+string(filepath.Separator), nil, "./infra/run")
+	r := startRunner(t, root, filepath.Join(bin, "run"), t.TempDir())
+	java := javaChildren(t, r.cmd.Process.Pid)
+	require.Len(t, java, 1)
+
+	require.NoError(t, syscall.Kill(java[0], syscall.SIGKILL))
+	select {
+	case <-r.exited:
+	case <-time.After(startupDeadline):
+		t.Fatalf("runner still running after DynamoDB Local ended:\n%s", r.out.String())
+	}
+	assert.Equal(t, 1, r.cmd.ProcessState.ExitCode(), r.out.String())
+	out := r.out.String()
+	assert.Contains(t, out, "DynamoDB Local ended while in use")
+	assert.Contains(t, out, `"msg":"stopped"`, "the runner stopped what it had started")
+}

@@ -3,7 +3,8 @@
 // wiring the functions use (shared/app/allareas), and serves every
 // function's routes through the local API Gateway on http://127.0.0.1:$PORT (default 3000,
 // the port `sam local start-api` uses), with the API reference on /docs. SIGINT or SIGTERM
-// stops everything it started.
+// stops everything it started; so does DynamoDB Local ending on its own
+// (exit status 1, the reason logged).
 //
 // Environment: PORT, LOCAL_DATA_DIR, LOG_LEVEL, ROLES_CLAIM, ROLE_GROUPS,
 // CORS_ALLOWED_ORIGINS (the comma-separated browser origins allowed to call
@@ -185,10 +186,14 @@ func run(log *slog.Logger) error {
 	go func() { served <- srv.Serve(listener) }()
 	log.Info(fmt.Sprintf("listening on http://127.0.0.1:%d", port), slog.String("docs", fmt.Sprintf("http://127.0.0.1:%d/docs", port)))
 
+	var lost error
 	select {
 	case err := <-served:
 		return err
 	case <-ctx.Done():
+	case lost = <-st.Lost():
+		// Every call would fail from here on: stop, and say why.
+		log.Error("a stand-in stopped; shutting down", slog.String("error", lost.Error()))
 	}
 	log.Info("shutting down")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -198,7 +203,7 @@ func run(log *slog.Logger) error {
 	}
 	st.Stop()
 	log.Info("stopped")
-	return nil
+	return lost
 }
 
 func envOr(name, def string) string {

@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -101,6 +102,8 @@ type Stack struct {
 	Sandbox *sandbox.Server
 
 	dynamo   *dynamodblocal.Server
+	lost     chan error
+	stopping atomic.Bool
 	servers  []*http.Server
 	lock     *os.File
 	tempDirs []string
@@ -175,6 +178,13 @@ func (s *Stack) startDynamoDB(ctx context.Context, opt Options) error {
 		return err
 	}
 	s.DynamoDBEndpoint = s.dynamo.Endpoint
+	s.lost = make(chan error, 1)
+	go func(db *dynamodblocal.Server) {
+		<-db.Exited()
+		if !s.stopping.Load() {
+			s.lost <- fmt.Errorf("stack: DynamoDB Local ended while in use (%s)", db.ExitReport())
+		}
+	}(s.dynamo)
 	return dynamo.EnsureTable(ctx, localaws.DynamoDB(s.DynamoDBEndpoint), Table)
 }
 
@@ -334,9 +344,15 @@ func (s *Stack) SecretsManager() *secretsmanager.Client {
 	return secretsmanagerlocal.Client(s.SecretsManagerEndpoint)
 }
 
+// Lost delivers an error, once, when a stand-in that runs as a process of
+// its own (DynamoDB Local) ends while the stack is up, as when its Java
+// crashes or is killed: every call behind it would fail from then on.
+func (s *Stack) Lost() <-chan error { return s.lost }
+
 // Stop stops every stand-in (DynamoDB Local's Java process included) and
 // waits for it; it is safe to call more than once.
 func (s *Stack) Stop() {
+	s.stopping.Store(true)
 	s.stopOnce.Do(func() {
 		if s.Sandbox != nil {
 			s.Sandbox.Close() // releases calls stalled by an injected timeout

@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"creditanalysis/infra/stack"
 	"creditanalysis/shared/credit"
@@ -162,4 +164,32 @@ func TestInMemoryStack(t *testing.T) {
 func TestStartNeedsADataDir(t *testing.T) {
 	_, err := stack.Start(context.Background(), stack.Options{})
 	assert.Error(t, err)
+}
+
+// A DynamoDB Local that ends while the stack is up is reported, once; one
+// stopped with the stack is not.
+func TestLostReportsADynamoDBLocalThatEnds(t *testing.T) {
+	ctx := context.Background()
+	st, err := stack.Start(ctx, stack.Options{InMemory: true})
+	require.NoError(t, err)
+	t.Cleanup(st.Stop)
+	java := javaChildren(t)
+	require.Len(t, java, 1)
+	require.NoError(t, syscall.Kill(java[0], syscall.SIGKILL))
+	select {
+	case err := <-st.Lost():
+		assert.ErrorContains(t, err, "DynamoDB Local ended while in use")
+		assert.ErrorContains(t, err, "killed")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the end of DynamoDB Local was not reported")
+	}
+
+	quiet, err := stack.Start(ctx, stack.Options{InMemory: true})
+	require.NoError(t, err)
+	quiet.Stop()
+	select {
+	case err := <-quiet.Lost():
+		t.Fatalf("a stopped stack reported %v", err)
+	case <-time.After(time.Second):
+	}
 }
