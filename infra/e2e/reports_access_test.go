@@ -106,6 +106,21 @@ func TestWhoReadThisReport(t *testing.T) {
 	require.Equal(t, 200, status, trail)
 	require.NotEmpty(t, trail["items"])
 	assert.Equal(t, body{"runId": run["id"]}, trail["items"].([]any)[0].(body)["target"])
+
+	// A list that shows two reports is found by each of them.
+	status, second := call(analyst, "POST", "/consultations", `{"document":"529.982.247-25","branchId":"filial-7","uf":"SP"}`)
+	require.Equal(t, 201, status, second)
+	status, list = call(analyst, "GET", "/consultations?document=52998224725", "")
+	require.Equal(t, 200, status, list)
+	require.Len(t, list["items"], 2)
+	for _, shown := range []string{id, second["id"].(string)} {
+		status, trail = call(admin, "GET", "/audit?limit=1&targetId="+url.QueryEscape(shown), "")
+		require.Equal(t, 200, status, trail)
+		require.Len(t, trail["items"], 1)
+		last := trail["items"].([]any)[0].(body)
+		assert.Equal(t, "GET /consultations", last["action"], "the list is the last read of %s", shown)
+		assert.Equal(t, body{"consultationIds": second["id"].(string) + "," + id, "document": "***.982.247-**"}, last["target"])
+	}
 }
 
 // TestGroupsGrantExactRoles sends tokens whose groups claim holds names a
