@@ -10,6 +10,9 @@ import (
 
 	"creditanalysis/infra/apispec"
 	"creditanalysis/infra/connectsa-sandbox/sandboxtest"
+	"creditanalysis/infra/stack"
+	"creditanalysis/shared/credit"
+	"creditanalysis/shared/dynamo"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -209,6 +212,14 @@ func TestConsultationEndToEnd(t *testing.T) {
 	require.Len(t, pages, 2)
 	assert.Equal(t, []string{byParty["id"].(string), confirmed["id"].(string)}, pages[0], "newest first")
 	assert.Equal(t, []string{id}, pages[1])
+	// Each page showed names: its read is on the trail under every
+	// consultation it showed, the second of a page included.
+	trail := dynamo.New(st.Clients().DynamoDB, stack.Table)
+	for _, shown := range []string{byParty["id"].(string), confirmed["id"].(string), id} {
+		reads, _, err := trail.ListAudit(ctx, credit.AuditFilter{TargetID: shown, Action: "GET /consultations"}, credit.Page{})
+		require.NoError(t, err)
+		assert.Len(t, reads, 1, "the page that showed %s", shown)
+	}
 	resp, failures := send(at("list-consultations", "/consultations", "status=failed"))
 	require.Equal(t, 200, resp.StatusCode)
 	require.Len(t, failures["items"], 1)
