@@ -1,6 +1,10 @@
 package httpapi
 
-import "creditanalysis/shared/credit"
+import (
+	"slices"
+
+	"creditanalysis/shared/credit"
+)
 
 // Public marks a route that needs no token.
 var Public = []credit.Role{}
@@ -56,7 +60,7 @@ var Access = map[string][]credit.Role{
 	"POST /consultations":         roles(admin, analyst),
 	"GET /consultations":          roles(admin, analyst, viewer),
 	"GET /consultations/{id}":     roles(admin, analyst, viewer),
-	"GET /consultations/{id}/pdf": roles(admin, analyst),
+	"GET /consultations/{id}/pdf": ReportReaders,
 
 	"POST /negativations":                 roles(admin, collector),
 	"GET /negativations":                  roles(admin, collector, viewer),
@@ -78,14 +82,7 @@ var Access = map[string][]credit.Role{
 var ReportReaders = roles(admin, analyst)
 
 // ReadsReports reports whether the actor may read credit reports.
-func ReadsReports(a credit.Actor) bool {
-	for _, r := range ReportReaders {
-		if a.Has(r) {
-			return true
-		}
-	}
-	return false
-}
+func ReadsReports(a credit.Actor) bool { return hasAny(a, ReportReaders) }
 
 // Allowed reports whether an actor may call the route; public routes allow
 // everyone.
@@ -94,15 +91,12 @@ func Allowed(route string, a credit.Actor) bool {
 	if !ok {
 		return false
 	}
-	if len(rs) == 0 {
-		return true
-	}
-	for _, r := range rs {
-		if a.Has(r) {
-			return true
-		}
-	}
-	return false
+	return len(rs) == 0 || hasAny(a, rs)
+}
+
+// hasAny reports whether the actor holds one of rs.
+func hasAny(a credit.Actor, rs []credit.Role) bool {
+	return slices.ContainsFunc(rs, a.Has)
 }
 
 // IsPublic reports whether route needs no token.
