@@ -300,9 +300,8 @@ func (cl *Client) metrics(ctx context.Context, op string, took time.Duration, er
 		failed = 1
 	}
 	emf.Write(ctx, cl.cfg.Logger, emf.Block{
-		Namespace:  cl.cfg.MetricsNamespace,
-		Dimensions: [][]string{{dimensionOp, dimensionResult}, {}},
-		Dims:       map[string]string{dimensionOp: op, dimensionResult: outcome},
+		Namespace: cl.cfg.MetricsNamespace,
+		Dims:      map[string]string{dimensionOp: op, dimensionResult: outcome},
 		Metrics: []emf.Metric{
 			{Name: metricLatency, Unit: emf.Milliseconds, Value: float64(took.Microseconds()) / 1000},
 			{Name: metricCalls, Unit: emf.Count, Value: 1},

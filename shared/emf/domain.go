@@ -34,7 +34,7 @@ var live = []credit.NegativationStatus{credit.NegativationPending, credit.Negati
 func EventBlocks(namespace string, e credit.DomainEvent) []Block {
 	switch {
 	case e.Consultation != nil:
-		return []Block{{Namespace: namespace, Dimensions: [][]string{{"Outcome", "Plan"}, {}},
+		return []Block{{Namespace: namespace,
 			Dims:    map[string]string{"Outcome": string(e.Consultation.Status), "Plan": string(e.Consultation.Plan)},
 			Metrics: []Metric{{MetricConsultations, Count, 1}}}}
 	case e.Negativation != nil:
@@ -49,7 +49,7 @@ func EventBlocks(namespace string, e credit.DomainEvent) []Block {
 		default:
 			return nil // pending to active: the same inclusion, confirmed
 		}
-		return []Block{{Namespace: namespace, Dimensions: [][]string{{"Origin"}, {}},
+		return []Block{{Namespace: namespace,
 			Dims:    map[string]string{"Origin": string(e.Negativation.Origin)},
 			Metrics: []Metric{{name, Count, 1}}}}
 	case e.BillingRun != nil:
@@ -61,7 +61,7 @@ func EventBlocks(namespace string, e credit.DomainEvent) []Block {
 		if r.Status == credit.BillingRunFailed {
 			failed = 1
 		}
-		return []Block{{Namespace: namespace, Dimensions: [][]string{{}},
+		return []Block{{Namespace: namespace,
 			Metrics: []Metric{
 				{MetricBillingRunsFinished, Count, 1},
 				{MetricBillingRunsFailed, Count, failed},
@@ -72,7 +72,7 @@ func EventBlocks(namespace string, e credit.DomainEvent) []Block {
 				{MetricBillingRunFailed, Count, float64(r.Counts.Failed)},
 			}}}
 	case e.RemovalOverdue != nil:
-		return []Block{{Namespace: namespace, Dimensions: [][]string{{}},
+		return []Block{{Namespace: namespace,
 			Metrics: []Metric{{MetricRemovalsOverdueFound, Count, 1}}}}
 	}
 	return nil
@@ -80,6 +80,6 @@ func EventBlocks(namespace string, e credit.DomainEvent) []Block {
 
 // OverdueBlock is the daily check's gauge of records past their deadline.
 func OverdueBlock(namespace string, o credit.OverdueRemovals) Block {
-	return Block{Namespace: namespace, Dimensions: [][]string{{}},
+	return Block{Namespace: namespace,
 		Metrics: []Metric{{MetricRemovalsOverdue, Count, float64(o.Overdue)}}}
 }

@@ -50,7 +50,8 @@ type Metric struct {
 // Block is one EMF block: metrics under every set of dimensions in
 // Dimensions, whose names Dims gives values to. An empty set publishes the
 // metrics without dimensions, which is what alarms on the whole service
-// read.
+// read. A nil Dimensions publishes under all of Dims' names together and
+// under none.
 type Block struct {
 	Namespace  string
 	Dimensions [][]string
@@ -79,7 +80,11 @@ func (b Block) Attrs(at time.Time) []slog.Attr {
 		attrs = append(attrs, slog.String(k, b.Dims[k]))
 	}
 	dims := b.Dimensions
-	if dims == nil {
+	switch {
+	case dims != nil:
+	case len(names) > 0:
+		dims = [][]string{names, {}}
+	default:
 		dims = [][]string{{}}
 	}
 	aws := map[string]any{
