@@ -97,9 +97,9 @@ func DomainEvents(records []StreamRecord) ([]credit.DomainEvent, error) {
 		if r.EventName == "REMOVE" || r.NewImage == nil {
 			continue
 		}
-		pk, sk := stringAttr(r.NewImage, attrPK), stringAttr(r.NewImage, attrSK)
+		pk, sk := avString(r.NewImage[attrPK]), avString(r.NewImage[attrSK])
 		switch {
-		case strings.HasPrefix(pk, "CONSULTATION#") && sk == consultationSK && r.EventName == "INSERT":
+		case strings.HasPrefix(pk, consultationPK("")) && sk == consultationSK && r.EventName == "INSERT":
 			var it consultationItem
 			if err := attributevalue.UnmarshalMap(r.NewImage, &it); err != nil {
 				return nil, credit.Internal(err, "dynamo: decode consultation change")
@@ -110,42 +110,26 @@ func DomainEvents(records []StreamRecord) ([]credit.DomainEvent, error) {
 				return nil, err
 			}
 			out = append(out, credit.ConsultationRecorded(c))
-		case strings.HasPrefix(pk, "NEGATIVATION#") && sk == negativationSK:
-			n, err := decodeNegativation(r.NewImage)
+		case strings.HasPrefix(pk, negativationPK("")) && sk == negativationSK:
+			before, n, err := images(r, decodeNegativation)
 			if err != nil {
 				return nil, err
-			}
-			var before *credit.Negativation
-			if r.OldImage != nil {
-				b, err := decodeNegativation(r.OldImage)
-				if err != nil {
-					return nil, err
-				}
-				before = &b
 			}
 			if e, ok := credit.NegativationStatusChanged(before, n); ok {
 				out = append(out, e)
 			}
-		case strings.HasPrefix(pk, "NEGATIVATION#") && sk == removalOverdueSK && r.EventName == "INSERT":
+		case strings.HasPrefix(pk, negativationPK("")) && sk == removalOverdueSK && r.EventName == "INSERT":
 			var it removalOverdueItem
 			if err := attributevalue.UnmarshalMap(r.NewImage, &it); err != nil {
 				return nil, credit.Internal(err, "dynamo: decode overdue removal")
 			}
 			out = append(out, credit.RemovalOverdueEvent(it.overdue()))
-		case strings.HasPrefix(pk, "BILLINGRUN#") && sk == billingRunSK:
-			r2, err := decodeBillingRun(r.NewImage)
+		case strings.HasPrefix(pk, billingRunPK("")) && sk == billingRunSK:
+			before, run, err := images(r, decodeBillingRun)
 			if err != nil {
 				return nil, err
 			}
-			var before *credit.BillingRun
-			if r.OldImage != nil {
-				b, err := decodeBillingRun(r.OldImage)
-				if err != nil {
-					return nil, err
-				}
-				before = &b
-			}
-			if e, ok := credit.BillingRunFinishedEvent(before, r2); ok {
+			if e, ok := credit.BillingRunFinishedEvent(before, run); ok {
 				out = append(out, e)
 			}
 		}
@@ -153,11 +137,19 @@ func DomainEvents(records []StreamRecord) ([]credit.DomainEvent, error) {
 	return out, nil
 }
 
-func stringAttr(item map[string]types.AttributeValue, name string) string {
-	if s, ok := item[name].(*types.AttributeValueMemberS); ok {
-		return s.Value
+// images decodes a change's new image and, when it has one, its old.
+func images[T any](r StreamRecord, decode func(map[string]types.AttributeValue) (T, error)) (before *T, after T, err error) {
+	if after, err = decode(r.NewImage); err != nil {
+		return nil, after, err
 	}
-	return ""
+	if r.OldImage != nil {
+		b, err := decode(r.OldImage)
+		if err != nil {
+			return nil, after, err
+		}
+		before = &b
+	}
+	return before, after, nil
 }
 
 func decodeNegativation(image map[string]types.AttributeValue) (credit.Negativation, error) {
