@@ -61,7 +61,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -249,7 +248,7 @@ func (s *Store) stateUpdate(c credit.Consultation, owner string) *types.Update {
 		// apart, so either one serves the interval rule.
 		set = append(set, "id = :id", "createdAt = :createdAt", "latestExpiresAt = :expires", "expiresAt = :expires")
 		values[":id"], values[":createdAt"] = avS(c.ID), avS(formatTime(c.CreatedAt))
-		values[":expires"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(c.CreatedAt.Add(latestSuccessRetention).Unix(), 10)}
+		values[":expires"] = numberValue(c.CreatedAt.Add(latestSuccessRetention).Unix())
 	}
 	u := &types.Update{TableName: aws.String(s.Table), Key: key(documentPK(c.Document), documentStateSK)}
 	if owner != "" {
@@ -334,15 +333,17 @@ func (s *Store) createConsultation(ctx context.Context, c credit.Consultation, u
 	// The call's audit event, when it offers one, is written with the
 	// record (see credit.AuditNote).
 	note := credit.AuditNoteFrom(ctx)
-	event, audited := note.Offered()
-	if audited && unlock != "" {
+	var event credit.AuditEvent
+	audited := false
+	if unlock != "" {
+		event, audited = note.Offered()
+	}
+	if audited {
 		item, err := s.auditItem(event)
 		if err != nil {
 			return err
 		}
 		items = append(items, types.TransactWriteItem{Put: &types.Put{TableName: aws.String(s.Table), Item: item}})
-	} else {
-		audited = false
 	}
 	if state := s.stateUpdate(c, unlock); state != nil {
 		items = append(items, types.TransactWriteItem{Update: state})
@@ -394,7 +395,6 @@ func (s *Store) LockDocument(ctx context.Context, doc credit.Document, owner str
 	until := now.Add(ttl)
 	// The TTL only sweeps the item of a document without a success, whose
 	// mark was abandoned; the condition decides by "until".
-	markExpires := strconv.FormatInt(until.Add(time.Hour).Unix(), 10)
 	res, err := s.Client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.Table),
 		Key:                      key(documentPK(doc), documentStateSK),
@@ -403,7 +403,7 @@ func (s *Store) LockDocument(ctx context.Context, doc credit.Document, owner str
 		ExpressionAttributeNames: map[string]string{"#until": "until", "#owner": "owner"},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":now": avS(formatTime(now)), ":until": avS(formatTime(until)), ":owner": avS(owner),
-			":markExpires": &types.AttributeValueMemberN{Value: markExpires},
+			":markExpires": numberValue(until.Add(time.Hour).Unix()),
 		},
 		ReturnValues: types.ReturnValueAllOld,
 	})

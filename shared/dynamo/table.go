@@ -70,7 +70,7 @@ func TableDefinition(name string) *dynamodb.CreateTableInput {
 			{AttributeName: aws.String(attrSK), KeyType: types.KeyTypeRange},
 		},
 		GlobalSecondaryIndexes: gsis,
-		StreamSpecification:    &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: StreamViewType},
+		StreamSpecification:    streamSpecification(),
 	}
 }
 
@@ -96,6 +96,11 @@ func EnsureTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	return err
 }
 
+// streamSpecification turns the table's stream on, with StreamViewType.
+func streamSpecification() *types.StreamSpecification {
+	return &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: StreamViewType}
+}
+
 func ensureStream(ctx context.Context, client *dynamodb.Client, name string) error {
 	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
 	if err != nil {
@@ -106,7 +111,7 @@ func ensureStream(ctx context.Context, client *dynamodb.Client, name string) err
 	}
 	_, err = client.UpdateTable(ctx, &dynamodb.UpdateTableInput{
 		TableName:           aws.String(name),
-		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: StreamViewType},
+		StreamSpecification: streamSpecification(),
 	})
 	if err != nil {
 		return fmt.Errorf("enable stream of %s: %w", name, err)
