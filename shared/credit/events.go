@@ -102,15 +102,10 @@ func NegativationStatusChanged(before *Negativation, n Negativation) (DomainEven
 	}, true
 }
 
-// BillingRunEnded says whether a run's status is one it ends in.
-func BillingRunEnded(s BillingRunStatus) bool {
-	return s == BillingRunFinished || s == BillingRunStoppedAtDeadline || s == BillingRunFailed
-}
-
 // BillingRunFinishedEvent is the event of r's write, given the run before
 // it (nil for a new run); false unless the write ended the run.
 func BillingRunFinishedEvent(before *BillingRun, r BillingRun) (DomainEvent, bool) {
-	if !BillingRunEnded(r.Status) || (before != nil && before.Status == r.Status) {
+	if r.Status == BillingRunRunning || (before != nil && before.Status == r.Status) {
 		return DomainEvent{}, false
 	}
 	at := r.FinishedAt
