@@ -82,9 +82,7 @@ func TestChecksCatchMistakes(t *testing.T) {
 			return nil
 		},
 	}
-	tests := []struct {
-		name, old, new, check, want string
-	}{
+	tests := []mutation{
 		{"Ref to nothing", "!Ref Api", "!Ref Apy", "references", `Ref "Apy"`},
 		{"GetAtt to nothing", "{Name: !GetAtt ParametersFunctionRole.Arn}", "{Name: !GetAtt Nothing.Arn}", "references", "GetAtt Nothing.Arn"},
 		{"GetAtt unknown attribute", "Resource: [!GetAtt Table.Arn,", "Resource: [!GetAtt Table.ARN,", "references", `no attribute "ARN"`},
@@ -124,15 +122,28 @@ func TestChecksCatchMistakes(t *testing.T) {
 		{"TLS policy condition", `aws:SecureTransport: "false"`, `aws:SecureTransport: "true"`, "bucket", "not TLS-only"},
 	}
 
-	raw, err := samtemplate.Parse([]byte(checkedTemplate))
+	assertChecksCatch(t, checkedTemplate, checks, tests)
+}
+
+// mutation is a one-line edit of a good template and the problem the
+// named check must then report.
+type mutation struct {
+	name, old, new, check, want string
+}
+
+// assertChecksCatch: every check passes the good template, and each
+// mutation makes its check report the problem it names.
+func assertChecksCatch(t *testing.T, good string, checks map[string]func(map[string]any) []string, tests []mutation) {
+	t.Helper()
+	raw, err := samtemplate.Parse([]byte(good))
 	require.NoError(t, err)
 	for name, check := range checks {
 		assert.Empty(t, check(raw), "%s rejects the good template", name)
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			require.Contains(t, checkedTemplate, tt.old, "the case must change something")
-			raw, err := samtemplate.Parse([]byte(strings.Replace(checkedTemplate, tt.old, tt.new, 1)))
+			require.Contains(t, good, tt.old, "the case must change something")
+			raw, err := samtemplate.Parse([]byte(strings.Replace(good, tt.old, tt.new, 1)))
 			require.NoError(t, err)
 			problems := checks[tt.check](raw)
 			assert.True(t, slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }),
@@ -274,9 +285,7 @@ func TestKeyAndConcurrencyChecksCatchMistakes(t *testing.T) {
 		"key":         samtemplate.CustomerKeyProblems,
 		"concurrency": samtemplate.ConcurrencyProblems,
 	}
-	tests := []struct {
-		name, old, new, check, want string
-	}{
+	tests := []mutation{
 		{"no key parameter", "  KmsKeyArn: {Type: String, Default: \"\"}\n", "", "key", "Parameters.KmsKeyArn is missing"},
 		{"a default key", `KmsKeyArn: {Type: String, Default: ""}`, `KmsKeyArn: {Type: String, Default: "arn:aws:kms:sa-east-1:111122223333:key/x"}`, "key", "Default must be empty"},
 		{"condition", `UsesCustomerKey: !Not [!Equals [!Ref KmsKeyArn, ""]]`, `UsesCustomerKey: !Equals [!Ref KmsKeyArn, ""]`, "key", "Conditions.UsesCustomerKey"},
@@ -296,19 +305,5 @@ func TestKeyAndConcurrencyChecksCatchMistakes(t *testing.T) {
 		{"no parameter", "  BillingRuleReservedConcurrency: {Type: Number, Default: 3, MinValue: 1}\n", "", "concurrency", "Parameters.BillingRuleReservedConcurrency"},
 		{"a parameter without a floor", "ConsultationsReservedConcurrency: {Type: Number, Default: 20, MinValue: 1}", "ConsultationsReservedConcurrency: {Type: Number, Default: 20}", "concurrency", "Parameters.ConsultationsReservedConcurrency"},
 	}
-	raw, err := samtemplate.Parse([]byte(keyTemplate))
-	require.NoError(t, err)
-	for name, check := range checks {
-		assert.Empty(t, check(raw), "%s rejects the good template", name)
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			require.Contains(t, keyTemplate, tt.old, "the case must change something")
-			raw, err := samtemplate.Parse([]byte(strings.Replace(keyTemplate, tt.old, tt.new, 1)))
-			require.NoError(t, err)
-			problems := checks[tt.check](raw)
-			assert.True(t, slices.ContainsFunc(problems, func(p string) bool { return strings.Contains(p, tt.want) }),
-				"want a problem containing %q, got %q", tt.want, problems)
-		})
-	}
+	assertChecksCatch(t, keyTemplate, checks, tests)
 }
