@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -46,12 +47,12 @@ func (f *failingWrites) RoundTrip(r *http.Request) (*http.Response, error) {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		documentRead = bytes.Contains(body, []byte(`"DOC#`)) || bytes.Contains(body, []byte(`"PARTY#`))
 	}
-	for _, op := range []string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem", "GetItem"} {
-		if (f.on.Load() && op != "GetItem" || documentRead && op == "GetItem") && strings.HasSuffix(target, "."+op) {
-			body := `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected write failure"}`
-			return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
-				Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
-		}
+	write := f.on.Load() && slices.ContainsFunc([]string{"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"},
+		func(op string) bool { return strings.HasSuffix(target, "."+op) })
+	if write || documentRead {
+		body := `{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"injected write failure"}`
+		return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}},
+			Body: io.NopCloser(strings.NewReader(body)), Request: r}, nil
 	}
 	return f.next.RoundTrip(r)
 }
