@@ -163,10 +163,7 @@ func grantedServices(t *testing.T) map[string][]string {
 				if str(s["Effect"]) != "Allow" {
 					continue
 				}
-				actions := list(s["Action"])
-				if a := str(s["Action"]); a != "" {
-					actions = []any{a}
-				}
+				actions := list(s["Action"]) // one action or a list
 				for _, a := range actions {
 					service, _, _ := strings.Cut(str(a), ":")
 					if sdk, ok := iamPrefix[service]; ok {
