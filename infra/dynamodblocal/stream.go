@@ -6,9 +6,10 @@ import (
 	"log/slog"
 	"time"
 
+	"creditanalysis/infra/localaws"
+
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
 )
@@ -37,10 +38,7 @@ type StreamPoller struct {
 // StreamsClient is a DynamoDB Streams client on the DynamoDB Local at
 // endpoint.
 func StreamsClient(endpoint string) *dynamodbstreams.Client {
-	return dynamodbstreams.NewFromConfig(aws.Config{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", ""),
-	}, func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(endpoint) })
+	return dynamodbstreams.NewFromConfig(localaws.Config(), func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
 
 // Start positions the poller after the stream's last record (what happened

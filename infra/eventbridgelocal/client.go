@@ -1,9 +1,6 @@
 package eventbridgelocal
 
 import (
-	"bytes"
-	"io"
-
 	"creditanalysis/infra/localaws"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,5 +12,3 @@ import (
 func Client(endpoint string) *eb.Client {
 	return eb.NewFromConfig(localaws.Config(), func(o *eb.Options) { o.BaseEndpoint = aws.String(endpoint) })
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

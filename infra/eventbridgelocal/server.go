@@ -12,6 +12,7 @@
 package eventbridgelocal
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -24,12 +25,14 @@ import (
 	"sync"
 	"time"
 
+	"creditanalysis/infra/localaws"
+
 	"github.com/google/uuid"
 )
 
 // Region and Account appear in every event the stand-in writes.
 const (
-	Region  = "us-east-1"
+	Region  = localaws.Region
 	Account = "000000000000"
 )
 
@@ -220,7 +223,7 @@ func ReadEvents(path string) ([]Event, error) {
 		return nil, err
 	}
 	var out []Event
-	dec := json.NewDecoder(bytesReader(b))
+	dec := json.NewDecoder(bytes.NewReader(b))
 	for dec.More() {
 		var e Event
 		if err := dec.Decode(&e); err != nil {
