@@ -27,10 +27,8 @@ import (
 // runner wrote is an EMF block CloudWatch accepts.
 func TestEventsFollowANegativation(t *testing.T) {
 	root := moduleRoot(t)
-	bin := t.TempDir()
-	goBuild(t, root, bin+string(filepath.Separator), nil, "./infra/run")
 	dataDir := t.TempDir()
-	r := startRunner(t, root, filepath.Join(bin, "run"), dataDir)
+	r := startRunner(t, root, runnerBinary(t, root), dataDir)
 
 	key, err := localauth.LoadKey(dataDir)
 	require.NoError(t, err)

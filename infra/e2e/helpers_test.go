@@ -94,11 +94,67 @@ func startStack(t testing.TB) *stack.Stack {
 // goBuild builds packages into dir with extra environment.
 func goBuild(t testing.TB, root, out string, env []string, args ...string) {
 	t.Helper()
+	require.NoError(t, build(root, out, env, args...))
+}
+
+func build(root, out string, env []string, args ...string) error {
 	cmd := exec.Command("go", append([]string{"build", "-o", out}, args...)...)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), env...)
-	b, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go build %v:\n%s", args, b)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %v: %w\n%s", args, err, b)
+	}
+	return nil
+}
+
+// built keeps the binaries the tests share, each built once per test
+// binary into a directory TestMain removes.
+var built struct {
+	dir  string
+	mu   sync.Mutex
+	once map[string]*builtOnce
+}
+
+type builtOnce struct {
+	sync.Once
+	err error
+}
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "creditanalysis-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	built.dir = dir
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildShared builds what args name into the shared directory's path name
+// the first time a test asks for name, and returns that path.
+func buildShared(t testing.TB, root, name string, env []string, args ...string) string {
+	t.Helper()
+	built.mu.Lock()
+	if built.once == nil {
+		built.once = map[string]*builtOnce{}
+	}
+	b := built.once[name]
+	if b == nil {
+		b = &builtOnce{}
+		built.once[name] = b
+	}
+	built.mu.Unlock()
+	out := filepath.Join(built.dir, name)
+	b.Do(func() { b.err = build(root, out, env, args...) })
+	require.NoError(t, b.err)
+	return out
+}
+
+// runnerBinary is `make run`'s runner (./infra/run), built once.
+func runnerBinary(t testing.TB, root string) string {
+	return buildShared(t, root, "run", nil, "./infra/run")
 }
 
 func freePort(t *testing.T) int {

@@ -82,10 +82,8 @@ var (
 )
 
 // buildFunction builds a function's bootstrap for this machine, as `make
-// build` does for Lambda, and returns its path.
+// build` does for Lambda (once per test binary), and returns its path.
 func buildFunction(t testing.TB, root, name string) string {
 	t.Helper()
-	bootstrap := filepath.Join(t.TempDir(), name, "bootstrap")
-	goBuild(t, root, bootstrap, lambdaBuildEnv, slices.Concat(lambdaBuildFlags, []string{"./functions/" + name})...)
-	return bootstrap
+	return buildShared(t, root, filepath.Join(name, "bootstrap"), lambdaBuildEnv, slices.Concat(lambdaBuildFlags, []string{"./functions/" + name})...)
 }

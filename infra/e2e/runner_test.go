@@ -83,11 +83,10 @@ func (r *runner) stop(t *testing.T) {
 func TestLocalRunner(t *testing.T) {
 	root := moduleRoot(t)
 	spec := apispec.Load(t)
-	bin := t.TempDir()
-	goBuild(t, root, bin+string(filepath.Separator), nil, "./infra/run", "./infra/token")
+	run := runnerBinary(t, root)
 	dataDir := t.TempDir()
 
-	r := startRunner(t, root, filepath.Join(bin, "run"), dataDir)
+	r := startRunner(t, root, run, dataDir)
 	java := javaChildren(t, r.cmd.Process.Pid)
 	require.Len(t, java, 1, "the runner starts one DynamoDB Local")
 
@@ -101,7 +100,7 @@ func TestLocalRunner(t *testing.T) {
 	assert.JSONEq(t, `{"message":"Unauthorized"}`, string(body))
 
 	// The token command signs with the key the runner created.
-	tokenCmd := exec.Command(filepath.Join(bin, "token"), "-role", "admin")
+	tokenCmd := exec.Command(buildShared(t, root, "token", nil, "./infra/token"), "-role", "admin")
 	tokenCmd.Env = append(os.Environ(), "LOCAL_DATA_DIR="+dataDir)
 	out, err := tokenCmd.Output()
 	require.NoError(t, err)
@@ -143,7 +142,7 @@ func TestLocalRunner(t *testing.T) {
 	}
 	assert.Contains(t, r.out.String(), `"msg":"stopped"`)
 
-	again := startRunner(t, root, filepath.Join(bin, "run"), dataDir)
+	again := startRunner(t, root, run, dataDir)
 	resp, body = httpDo(t, "GET", again.base+"/parameters", admin, "")
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.JSONEq(t, put, string(body), "the data survives a restart")
@@ -160,9 +159,7 @@ func TestLocalRunner(t *testing.T) {
 // fails.
 func TestLocalRunnerStopsWhenDynamoDBLocalEnds(t *testing.T) {
 	root := moduleRoot(t)
-	bin := t.TempDir()
-	goBuild(t, root, bin+string(filepath.Separator), nil, "./infra/run")
-	r := startRunner(t, root, filepath.Join(bin, "run"), t.TempDir())
+	r := startRunner(t, root, runnerBinary(t, root), t.TempDir())
 	java := javaChildren(t, r.cmd.Process.Pid)
 	require.Len(t, java, 1)
 
